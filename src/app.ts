@@ -1,0 +1,106 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Redis } from 'ioredis';
+import type { Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import { apiKeyAuthentication } from './http/auth.ts';
+import { registerErrorHandling } from './http/error-handler.ts';
+import { createKeyRateLimiter } from './http/rate-limit.ts';
+import { registerValidation } from './http/validation.ts';
+import { createAccountsService } from './modules/accounts/accounts.service.ts';
+import { activationsRoutes } from './modules/activations/activations.routes.ts';
+import { type ActivationsService, createActivationsService } from './modules/activations/activations.service.ts';
+import { billingRoutes } from './modules/billing/billing.routes.ts';
+import { createBillingService } from './modules/billing/billing.service.ts';
+import { catalogRoutes } from './modules/catalog/catalog.routes.ts';
+import { createCatalogService } from './modules/catalog/catalog.service.ts';
+import { supplyRoutes } from './modules/supply/supply.routes.ts';
+import { createSupplyService } from './modules/supply/supply.service.ts';
+
+export type Services = ReturnType<typeof createServices>;
+
+/** Builds every domain service on one database; shared by the server and the operator CLI. */
+export function createServices(deps: { config: Config; database: Database; clock: Clock }) {
+  const { config, database, clock } = deps;
+  const accounts = createAccountsService({ database, clock });
+  const billing = createBillingService({ database, clock });
+  // Supply and activations need each other (buying reserves a number; an SMS finds its
+  // activation), so supply gets its SMS sink as a late-bound call.
+  let activations: ActivationsService | undefined;
+  const supply = createSupplyService({
+    database,
+    clock,
+    deliverSms: (tx, sms) => {
+      if (!activations) throw new Error('activations service not built yet');
+      return activations.attachSms(tx, sms);
+    },
+  });
+  const catalog = createCatalogService({ database, countStock: (pairs) => supply.countStock(pairs) });
+  activations = createActivationsService({
+    database,
+    clock,
+    billing,
+    catalog,
+    supply,
+    timing: { lifetimeSeconds: config.activationLifetimeSeconds, cancelAfterSeconds: config.cancelAfterSeconds },
+  });
+  return { accounts, billing, supply, catalog, activations };
+}
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  clock: Clock;
+  services: Services;
+  /** Redis key prefix for shared state; tests give each run its own. */
+  redisKeyPrefix?: string;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, clock, services } = deps;
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, redact: ['req.headers.authorization'] },
+    bodyLimit: config.bodyLimitBytes,
+    // Ids in logs let support find a request a customer quotes from an error message.
+    genReqId: () => crypto.randomUUID(),
+    trustProxy: true,
+    // Per-request lines only when debugging; errors are logged either way.
+    disableRequestLogging: !['debug', 'trace'].includes(config.logLevel),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerValidation(app);
+  registerErrorHandling(app, { bodyLimitBytes: config.bodyLimitBytes });
+
+  // A POST without a body (cancel, complete) is fine even when the client sends a JSON content type.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    if (text === '') return done(null, undefined);
+    parseJson(request, text, done);
+  });
+
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false }) : undefined;
+  const limiter = createKeyRateLimiter(config.rateLimit, { redis, keyPrefix: `${deps.redisKeyPrefix ?? 'nova'}:ratelimit` });
+  app.addHook('onClose', async () => {
+    await limiter.close();
+    await redis?.quit();
+  });
+
+  await app.register(
+    async (api) => {
+      await api.register(supplyRoutes, { supply: services.supply, clock });
+      await api.register(async (customerApi) => {
+        customerApi.addHook('onRequest', apiKeyAuthentication(services.accounts, limiter));
+        await customerApi.register(billingRoutes, { billing: services.billing });
+        await customerApi.register(catalogRoutes, { catalog: services.catalog });
+        await customerApi.register(activationsRoutes, { activations: services.activations });
+      });
+    },
+    { prefix: '/api/v1' },
+  );
+
+  app.get('/healthz', { logLevel: 'warn' }, async () => ({ ok: true, data: { status: 'up' } }));
+  return app;
+}

@@ -1,0 +1,47 @@
+import { createServices } from '../app.ts';
+import { systemClock } from '../clock.ts';
+import { loadConfig } from '../config.ts';
+import { openDatabase } from '../db/database.ts';
+import { type CommandReply, runOperatorCommand, sendToRunningServer } from './control-socket.ts';
+import { operatorCommands } from './operator-commands.ts';
+
+// Operator CLI: `npm run nova -- <command> [options] [--json]`.
+const argv = process.argv.slice(2);
+const json = argv.includes('--json');
+const [name, ...args] = argv.filter((arg) => arg !== '--json');
+
+function help(): string {
+  return ['usage: npm run nova -- <command> [options] [--json]', '', ...operatorCommands.map((c) => `  ${c.usage}\n      ${c.summary}`)].join('\n');
+}
+
+function print(reply: CommandReply): number {
+  if (!reply.ok || !reply.output) {
+    const error = reply.error ?? { code: 'internal', message: 'No answer' };
+    if (json) console.log(JSON.stringify({ ok: false, error }));
+    else console.error(`error (${error.code}): ${error.message}`);
+    return 2;
+  }
+  console.log(json ? JSON.stringify(reply.output.json) : reply.output.text);
+  return reply.output.exitCode ?? 0;
+}
+
+async function main(): Promise<number> {
+  if (!name || name === 'help' || name === '--help') {
+    console.log(help());
+    return name ? 0 : 2;
+  }
+  const config = loadConfig();
+  if (!config.databaseUrl) {
+    // The embedded database belongs to the running server, if there is one: ask it.
+    const reply = await sendToRunningServer(config.dataDir, name, args);
+    if (reply) return print(reply);
+  }
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+  try {
+    return print(await runOperatorCommand(createServices({ config, database, clock: systemClock }), name, args));
+  } finally {
+    await database.close();
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,89 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+
+/**
+ * The database handle every repo takes. A transaction handle has the same type, so a repo
+ * function works the same inside or outside a transaction.
+ */
+export type Db = PgDatabase<PgQueryResultHKT>;
+
+export interface Database {
+  db: Db;
+  kind: 'pglite' | 'postgres';
+  /** Runs `work` in one transaction; it commits when `work` resolves and rolls back when it throws. */
+  transaction<T>(work: (tx: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  /** The embedded engine, when that is what runs (the CLI socket shares it). */
+  pglite?: PGlite;
+}
+
+const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+// PostgreSQL reports a failed serialization or a deadlock with these codes; the work is safe to retry.
+const retryableSqlStates = new Set(['40001', '40P01']);
+
+function withRetry(db: Db) {
+  return async function transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await db.transaction(async (tx) => work(tx as unknown as Db));
+      } catch (error) {
+        if (attempt < 5 && retryableSqlStates.has(sqlStateOf(error) ?? '')) continue;
+        throw error;
+      }
+    }
+  };
+}
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL server URL; without it the embedded PGlite engine is used. */
+  databaseUrl?: string;
+  /** Folder for the embedded database; `memory://` keeps it in memory (tests). */
+  dataDir: string;
+  poolSize?: number;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // A dropped idle connection must not crash the process; the pool replaces it.
+    pool.on('error', () => {});
+    const db = drizzlePg(pool) as unknown as Db;
+    await migratePg(drizzlePg(pool), { migrationsFolder });
+    return { db, kind: 'postgres', transaction: withRetry(db), close: () => pool.end() };
+  }
+
+  let dataDir = options.dataDir;
+  if (!dataDir.startsWith('memory://')) {
+    mkdirSync(dataDir, { recursive: true });
+    dataDir = path.resolve(dataDir, 'pglite');
+  }
+  const client = await PGlite.create(dataDir);
+  const db = drizzlePglite(client) as unknown as Db;
+  await migratePglite(drizzlePglite(client), { migrationsFolder });
+  return { db, kind: 'pglite', pglite: client, transaction: withRetry(db), close: () => client.close() };
+}
+
+/** Rows of a raw `db.execute(sql...)`: node-postgres and PGlite both return `{ rows }`. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (result as { rows: T[] }).rows;
+}
+
+/** The SQLSTATE of a database error; Drizzle wraps the driver's error as `cause`. */
+function sqlStateOf(error: unknown): string | undefined {
+  const e = error as { code?: string; cause?: { code?: string } };
+  return e.cause?.code ?? e.code;
+}
+
+/** True when PostgreSQL (or PGlite) refused a row for a unique constraint (SQLSTATE 23505). */
+export function isUniqueViolation(error: unknown): boolean {
+  return sqlStateOf(error) === '23505';
+}

@@ -1,0 +1,46 @@
+/**
+ * The closed list of error codes the API answers with, each with exactly one HTTP status.
+ * The first seven are the published contract (nova-sms-api-v1); the rest name failures the
+ * page leaves open, so a client can still tell them apart by code.
+ */
+export const errorStatuses = {
+  unauthorized: 401,
+  rate_limited: 429,
+  insufficient_balance: 402,
+  out_of_stock: 409,
+  not_found: 404,
+  invalid_state: 409,
+  too_early: 409,
+  invalid_request: 400,
+  unknown_service: 404,
+  unknown_country: 404,
+  price_above_max: 409,
+  idempotency_conflict: 409,
+  forbidden: 403,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  method_not_allowed: 405,
+  internal: 500,
+  service_unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatuses;
+
+/** The one error type rules throw; the HTTP layer maps it to the envelope and status above. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  /** Extra headers the response must carry (e.g. Retry-After). */
+  readonly headers?: Record<string, string>;
+
+  constructor(code: ErrorCode, message: string, options?: { headers?: Record<string, string> }) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.headers = options?.headers;
+  }
+
+  get status(): number {
+    return errorStatuses[this.code];
+  }
+}

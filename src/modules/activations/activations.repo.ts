@@ -1,0 +1,85 @@
+import { and, count, desc, eq, inArray, lte, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/database.ts';
+import { activations, type ActivationStatus } from './activations.tables.ts';
+
+export type ActivationRow = typeof activations.$inferSelect;
+export type NewActivation = typeof activations.$inferInsert;
+
+const openStatuses: ActivationStatus[] = ['waiting', 'sms_received'];
+
+export async function insertActivation(tx: Db, input: NewActivation): Promise<ActivationRow> {
+  const rows = await tx.insert(activations).values(input).returning();
+  return rows[0];
+}
+
+export async function findActivation(db: Db, id: number): Promise<ActivationRow | null> {
+  const rows = await db.select().from(activations).where(eq(activations.id, id));
+  return rows[0] ?? null;
+}
+
+export async function lockActivation(tx: Db, id: number): Promise<ActivationRow | null> {
+  const rows = await tx.select().from(activations).where(eq(activations.id, id)).for('update');
+  return rows[0] ?? null;
+}
+
+export async function findByIdempotencyKey(db: Db, accountId: number, key: string): Promise<ActivationRow | null> {
+  const rows = await db
+    .select()
+    .from(activations)
+    .where(and(eq(activations.accountId, accountId), eq(activations.idempotencyKey, key)));
+  return rows[0] ?? null;
+}
+
+export async function lockOpenActivationOnNumber(tx: Db, numberId: number): Promise<ActivationRow | null> {
+  const rows = await tx
+    .select()
+    .from(activations)
+    .where(and(eq(activations.numberId, numberId), inArray(activations.status, openStatuses)))
+    .for('update');
+  return rows[0] ?? null;
+}
+
+/** Open activations past expiry, locked; rows another sweeper holds are skipped, not waited for. */
+export async function lockExpiredOpenActivations(tx: Db, now: Date, limit: number): Promise<ActivationRow[]> {
+  return tx
+    .select()
+    .from(activations)
+    .where(and(inArray(activations.status, openStatuses), lte(activations.expiresAt, now)))
+    .orderBy(activations.expiresAt)
+    .limit(limit)
+    .for('update', { skipLocked: true });
+}
+
+export async function updateActivation(tx: Db, id: number, changes: Partial<NewActivation>): Promise<ActivationRow> {
+  const rows = await tx.update(activations).set(changes).where(eq(activations.id, id)).returning();
+  return rows[0];
+}
+
+export interface ActivationFilter {
+  companyId: number;
+  /** Set for members: they see only their own activations. */
+  accountId?: number;
+  status?: ActivationStatus;
+}
+
+function whereOf(filter: ActivationFilter): SQL | undefined {
+  const conditions = [eq(activations.companyId, filter.companyId)];
+  if (filter.accountId !== undefined) conditions.push(eq(activations.accountId, filter.accountId));
+  if (filter.status !== undefined) conditions.push(eq(activations.status, filter.status));
+  return and(...conditions);
+}
+
+export async function listActivations(db: Db, filter: ActivationFilter, page: { limit: number; offset: number }) {
+  return db
+    .select()
+    .from(activations)
+    .where(whereOf(filter))
+    .orderBy(desc(activations.id))
+    .limit(page.limit)
+    .offset(page.offset);
+}
+
+export async function countActivations(db: Db, filter: ActivationFilter): Promise<number> {
+  const rows = await db.select({ n: count() }).from(activations).where(whereOf(filter));
+  return Number(rows[0].n);
+}

@@ -1,0 +1,78 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { okSchema } from '../../http/envelope.ts';
+
+const Status = Type.Union([
+  Type.Literal('waiting'),
+  Type.Literal('sms_received'),
+  Type.Literal('completed'),
+  Type.Literal('cancelled'),
+  Type.Literal('expired'),
+]);
+
+export const ActivationJson = Type.Object(
+  {
+    id: Type.Integer({ examples: [123] }),
+    type: Type.Literal('sms'),
+    number: Type.String({ description: 'E.164', examples: ['+12025550123'] }),
+    service: Type.String({ examples: ['tg'] }),
+    country: Type.Integer({ examples: [6] }),
+    operator: Type.String({ examples: ['any'] }),
+    price: Type.Number({ description: 'USD', examples: [0.5] }),
+    status: Status,
+    code: Type.Union([Type.String(), Type.Null()], { examples: ['123456'] }),
+    text: Type.Union([Type.String(), Type.Null()], { examples: ['Your code is 123456'] }),
+    created_at: Type.String({ description: 'UTC, "YYYY-MM-DD HH:MM:SS"', examples: ['2026-06-02 10:00:00'] }),
+    expires_at: Type.String({ description: 'UTC, "YYYY-MM-DD HH:MM:SS"', examples: ['2026-06-02 10:20:00'] }),
+    cancel_available_at: Type.String({ description: 'UTC; cancel is refused before this time', examples: ['2026-06-02 10:03:00'] }),
+  },
+  { additionalProperties: false },
+);
+
+export const MessageJson = Type.Object({
+  id: Type.Integer(),
+  from: Type.String({ examples: ['Telegram'] }),
+  text: Type.String({ examples: ['Telegram code: 12345'] }),
+  code: Type.Union([Type.String(), Type.Null()]),
+  received_at: Type.String({ examples: ['2026-06-02 10:01:30'] }),
+});
+
+export const BuyBody = Type.Object(
+  {
+    service_code: Type.String({ minLength: 1, maxLength: 32, examples: ['tg'] }),
+    country_id: Type.Integer({ minimum: 0, maximum: 100000, examples: [6] }),
+    operator: Type.Optional(Type.String({ minLength: 1, maxLength: 64, examples: ['any'] })),
+    max_price: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100000, description: 'USD; refuse to buy above this price' })),
+  },
+  { additionalProperties: false },
+);
+export type BuyBody = Static<typeof BuyBody>;
+
+export const BuyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+});
+
+export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+
+export const maxPageSize = 100;
+
+export const ListQuery = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: maxPageSize, default: 20 }),
+    offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
+    status: Type.Optional(Status),
+  },
+  { additionalProperties: false },
+);
+
+export const ActivationResponse = okSchema(Type.Object({ activation: ActivationJson }));
+export const ActivationWithMessagesResponse = okSchema(
+  Type.Object({ activation: Type.Object({ ...ActivationJson.properties, messages: Type.Array(MessageJson) }) }),
+);
+export const ActivationListResponse = okSchema(
+  Type.Object({
+    activations: Type.Array(ActivationJson),
+    total: Type.Integer(),
+    limit: Type.Integer(),
+    offset: Type.Integer(),
+  }),
+);

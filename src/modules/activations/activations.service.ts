@@ -1,0 +1,234 @@
+import type { Clock } from '../../clock.ts';
+import { type Database, type Db, isUniqueViolation } from '../../db/database.ts';
+import { AppError } from '../../http/errors.ts';
+import { formatApiTime } from '../../time-format.ts';
+import type { Principal } from '../accounts/accounts.service.ts';
+import type { BillingService } from '../billing/billing.service.ts';
+import { formatUsd, type Money } from '../billing/money.ts';
+import type { CatalogService } from '../catalog/catalog.service.ts';
+import type { IncomingSms, SupplyService } from '../supply/supply.service.ts';
+import * as repo from './activations.repo.ts';
+import type { ActivationRow } from './activations.repo.ts';
+import type { ActivationStatus } from './activations.tables.ts';
+
+export type Activation = ActivationRow;
+
+export interface ActivationMessage {
+  id: number;
+  sender: string;
+  text: string;
+  code: string | null;
+  receivedAt: Date;
+}
+
+export interface BuyRequest {
+  serviceCode: string;
+  countryId: number;
+  operator?: string;
+  /** The most the customer will pay, in 1/10000 USD. */
+  maxPrice?: Money;
+  idempotencyKey?: string;
+}
+
+export interface ActivationTiming {
+  lifetimeSeconds: number;
+  /** How long after purchase a cancel is allowed (spec: min 3 min after purchase). */
+  cancelAfterSeconds: number;
+}
+
+export interface ActivationsService {
+  buy(principal: Principal, request: BuyRequest): Promise<Activation>;
+  get(principal: Principal, id: number): Promise<{ activation: Activation; messages: ActivationMessage[] }>;
+  list(
+    principal: Principal,
+    query: { limit: number; offset: number; status?: ActivationStatus },
+  ): Promise<{ activations: Activation[]; total: number }>;
+  cancel(principal: Principal, id: number): Promise<Activation>;
+  complete(principal: Principal, id: number): Promise<Activation>;
+  /** Finishes open activations past expiry (refunding the ones without SMS); returns how many. */
+  sweepExpired(batchSize?: number): Promise<number>;
+  /** The supply module's sink for an incoming SMS; runs inside the ingestion transaction. */
+  attachSms(tx: Db, sms: IncomingSms): Promise<number | null>;
+  /** When a cancel becomes allowed. */
+  cancelAvailableAt(activation: Activation): Date;
+}
+
+export function createActivationsService(deps: {
+  database: Database;
+  clock: Clock;
+  billing: BillingService;
+  catalog: CatalogService;
+  supply: SupplyService;
+  timing: ActivationTiming;
+}): ActivationsService {
+  const { database, clock, billing, catalog, supply, timing } = deps;
+
+  const cancelAvailableAt = (activation: Activation) =>
+    new Date(activation.createdAt.getTime() + timing.cancelAfterSeconds * 1000);
+
+  // Owners see the whole company, members their own; anything else is "not found", not "forbidden",
+  // so a key cannot probe which ids exist.
+  function assertVisible(principal: Principal, activation: Activation | null, id: number): Activation {
+    const visible =
+      activation !== null &&
+      activation.companyId === principal.companyId &&
+      (principal.role === 'owner' || activation.accountId === principal.accountId);
+    if (!visible) throw new AppError('not_found', `Activation ${id} not found for this API key`);
+    return activation;
+  }
+
+  function replayIdempotent(existing: Activation, request: BuyRequest): Activation {
+    if (existing.serviceCode !== request.serviceCode || existing.countryId !== request.countryId) {
+      throw new AppError(
+        'idempotency_conflict',
+        `Idempotency-Key "${request.idempotencyKey}" was already used for a different purchase (activation ${existing.id})`,
+      );
+    }
+    return existing;
+  }
+
+  async function finish(tx: Db, activation: Activation, status: 'completed' | 'cancelled' | 'expired') {
+    const updated = await repo.updateActivation(tx, activation.id, { status, finishedAt: clock.now() });
+    if (status !== 'completed') {
+      await billing.refundPurchase(tx, {
+        companyId: activation.companyId,
+        amount: activation.price,
+        activationId: activation.id,
+        reason: `Refund of activation ${activation.id} (${status})`,
+      });
+    }
+    await supply.releaseNumber(tx, activation.numberId, activation.id);
+    return updated;
+  }
+
+  async function buy(principal: Principal, request: BuyRequest): Promise<Activation> {
+    if (request.idempotencyKey) {
+      const existing = await repo.findByIdempotencyKey(database.db, principal.accountId, request.idempotencyKey);
+      if (existing) return replayIdempotent(existing, request);
+    }
+    const price = await catalog.priceOf(request.serviceCode, request.countryId);
+    if (request.maxPrice !== undefined && price > request.maxPrice) {
+      throw new AppError(
+        'price_above_max',
+        `The price ${formatUsd(price)} USD is above your max_price ${formatUsd(request.maxPrice)} USD`,
+      );
+    }
+    try {
+      return await database.transaction(async (tx) => {
+        // Locking the balance first serialises one company's purchases, so concurrent buys can
+        // never spend the same money twice.
+        const balance = await billing.lockBalance(tx, principal.companyId);
+        if (balance < price) {
+          throw new AppError(
+            'insufficient_balance',
+            `Balance ${formatUsd(balance)} USD is below the price ${formatUsd(price)} USD; top up on the website`,
+          );
+        }
+        const number = await supply.reserveNumber(tx, request);
+        if (!number) {
+          const operator = request.operator ? ` on operator "${request.operator}"` : '';
+          throw new AppError('out_of_stock', `No numbers left for service "${request.serviceCode}" in country ${request.countryId}${operator}; try again later`);
+        }
+        const now = clock.now();
+        const activation = await repo.insertActivation(tx, {
+          companyId: principal.companyId,
+          accountId: principal.accountId,
+          serviceCode: request.serviceCode,
+          countryId: request.countryId,
+          operator: number.operator,
+          numberId: number.numberId,
+          number: number.e164,
+          price,
+          status: 'waiting',
+          idempotencyKey: request.idempotencyKey ?? null,
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + timing.lifetimeSeconds * 1000),
+        });
+        await supply.assignNumber(tx, { numberId: number.numberId, activationId: activation.id, serviceCode: request.serviceCode });
+        await billing.chargePurchase(tx, {
+          companyId: principal.companyId,
+          amount: price,
+          activationId: activation.id,
+          reason: `Activation ${activation.id}: ${request.serviceCode} in country ${request.countryId}`,
+        });
+        return activation;
+      });
+    } catch (error) {
+      // A concurrent retry with the same Idempotency-Key won the race: answer with its activation.
+      if (request.idempotencyKey && isUniqueViolation(error)) {
+        const existing = await repo.findByIdempotencyKey(database.db, principal.accountId, request.idempotencyKey);
+        if (existing) return replayIdempotent(existing, request);
+      }
+      throw error;
+    }
+  }
+
+  return {
+    buy,
+    cancelAvailableAt,
+    async get(principal, id) {
+      const activation = assertVisible(principal, await repo.findActivation(database.db, id), id);
+      return { activation, messages: await supply.messagesOf(id) };
+    },
+    async list(principal, query) {
+      const filter = {
+        companyId: principal.companyId,
+        accountId: principal.role === 'owner' ? undefined : principal.accountId,
+        status: query.status,
+      };
+      const [activations, total] = await Promise.all([
+        repo.listActivations(database.db, filter, query),
+        repo.countActivations(database.db, filter),
+      ]);
+      return { activations, total };
+    },
+    async cancel(principal, id) {
+      return database.transaction(async (tx) => {
+        const activation = assertVisible(principal, await repo.lockActivation(tx, id), id);
+        if (activation.status !== 'waiting') {
+          throw new AppError('invalid_state', `Activation ${id} is ${activation.status}; only a waiting activation can be cancelled`);
+        }
+        const allowedAt = cancelAvailableAt(activation);
+        const now = clock.now();
+        if (now < allowedAt) {
+          const seconds = Math.ceil((allowedAt.getTime() - now.getTime()) / 1000);
+          throw new AppError(
+            'too_early',
+            `Activation ${id} can be cancelled from ${formatApiTime(allowedAt)} UTC (in ${seconds} s), ${timing.cancelAfterSeconds} s after purchase`,
+          );
+        }
+        return finish(tx, activation, 'cancelled');
+      });
+    },
+    async complete(principal, id) {
+      return database.transaction(async (tx) => {
+        const activation = assertVisible(principal, await repo.lockActivation(tx, id), id);
+        if (activation.status !== 'sms_received') {
+          throw new AppError('invalid_state', `Activation ${id} is ${activation.status}; it can be completed only after an SMS was received`);
+        }
+        return finish(tx, activation, 'completed');
+      });
+    },
+    async sweepExpired(batchSize = 100) {
+      return database.transaction(async (tx) => {
+        const due = await repo.lockExpiredOpenActivations(tx, clock.now(), batchSize);
+        // A code already arrived: the customer got what they paid for, so it completes rather than refunds.
+        for (const activation of due) await finish(tx, activation, activation.status === 'sms_received' ? 'completed' : 'expired');
+        return due.length;
+      });
+    },
+    async attachSms(tx, sms) {
+      const activation = await repo.lockOpenActivationOnNumber(tx, sms.numberId);
+      // Past expiry the activation belongs to the sweeper: the SMS is kept unmatched, not sold late.
+      if (!activation || activation.expiresAt <= clock.now()) return null;
+      await repo.updateActivation(tx, activation.id, {
+        status: 'sms_received',
+        // A later message without a code keeps the code already found.
+        code: sms.code ?? activation.code,
+        text: sms.text,
+        smsReceivedAt: activation.smsReceivedAt ?? sms.receivedAt,
+      });
+      return activation.id;
+    },
+  };
+}

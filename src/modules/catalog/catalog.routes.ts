@@ -1,0 +1,48 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ok } from '../../http/envelope.ts';
+import { toUsdNumber } from '../billing/money.ts';
+import type { CatalogService, PriceRow } from './catalog.service.ts';
+import { CountriesResponse, PricesQuery, PricesResponse, ServicesResponse } from './catalog.schema.ts';
+
+function priceJson(row: PriceRow) {
+  return {
+    service: row.serviceCode,
+    country: row.countryId,
+    price: toUsdNumber(row.price),
+    available: row.available,
+    in_stock: row.available > 0,
+  };
+}
+
+export const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogService }> = async (app, { catalog }) => {
+  app.get('/services', { schema: { summary: 'Services you can buy numbers for', tags: ['catalog'], response: { 200: ServicesResponse } } }, async () =>
+    ok({ services: await catalog.services() }),
+  );
+
+  app.get('/countries', { schema: { summary: 'Countries, by numeric id', tags: ['catalog'], response: { 200: CountriesResponse } } }, async () =>
+    ok({
+      countries: (await catalog.countries()).map((c) => ({ id: c.id, name: c.name, iso: c.iso, prefix: `+${c.dialPrefix}` })),
+    }),
+  );
+
+  app.get(
+    '/prices',
+    {
+      schema: {
+        summary: 'Price and availability; one row with service and country, the table otherwise',
+        tags: ['catalog'],
+        querystring: PricesQuery,
+        response: { 200: PricesResponse },
+      },
+    },
+    async (request) => {
+      const { service, country } = request.query;
+      const rows = await catalog.prices({ serviceCode: service, countryId: country });
+      if (service !== undefined && country !== undefined) {
+        // Both known (prices() checked) but not sold there: say so as an empty offer, not an error.
+        return ok(rows[0] ? priceJson(rows[0]) : { service, country, price: 0, available: 0, in_stock: false });
+      }
+      return ok({ prices: rows.map(priceJson) });
+    },
+  );
+};

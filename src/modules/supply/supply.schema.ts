@@ -1,0 +1,20 @@
+import { Type } from '@sinclair/typebox';
+import { okSchema } from '../../http/envelope.ts';
+
+export const IncomingSmsBody = Type.Object(
+  {
+    to: Type.String({ minLength: 3, maxLength: 32, description: 'Recipient number, E.164 preferred', examples: ['+12025550123'] }),
+    from: Type.String({ minLength: 1, maxLength: 64, examples: ['Telegram'] }),
+    text: Type.String({ minLength: 1, maxLength: 4096, examples: ['Telegram code: 12345'] }),
+    received_at: Type.Optional(Type.String({ format: 'date-time', examples: ['2026-06-02T10:01:30Z'] })),
+  },
+  { additionalProperties: false },
+);
+
+export const IncomingSmsResponse = okSchema(
+  Type.Object({
+    sms_id: Type.Integer(),
+    activation_id: Type.Union([Type.Integer(), Type.Null()]),
+    code: Type.Union([Type.String(), Type.Null()]),
+  }),
+);

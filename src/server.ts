@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp, createServices, type Services } from './app.ts';
+import { type Clock, systemClock } from './clock.ts';
+import type { Config } from './config.ts';
+import { type Database, openDatabase } from './db/database.ts';
+import { type DemoLogin, seedDemo } from './demo-seed.ts';
+import { startControlSocket } from './cli/control-socket.ts';
+import { startDemoSmsJob } from './jobs/demo-sms.job.ts';
+import { startExpirySweeper } from './jobs/expiry-sweeper.job.ts';
+import type { RunningJob } from './jobs/job-loop.ts';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  database: Database;
+  services: Services;
+  jobs: { sweeper: RunningJob; demoSms?: RunningJob };
+  demoLogin: DemoLogin | null;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  /** An already open database (tests share one between two instances). */
+  database?: Database;
+  redisKeyPrefix?: string;
+  /** Skip the CLI control socket (tests run many servers on one data folder). */
+  controlSocket?: boolean;
+}
+
+/** Opens the database (applying migrations), seeds the demo when on, starts jobs and listens. */
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const clock = options.clock ?? systemClock;
+  const database = options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const services = createServices({ config, database, clock });
+  const demoLogin = config.demo ? await seedDemo(services, config.dataDir) : null;
+  const app = await buildApp({ config, database, clock, services, redisKeyPrefix: options.redisKeyPrefix });
+
+  const jobs = {
+    sweeper: startExpirySweeper(services.activations, config.sweepIntervalMs, app.log),
+    demoSms: config.demo ? startDemoSmsJob(services.supply, config.demoSmsDelaySeconds, app.log) : undefined,
+  };
+  const stopControlSocket =
+    database.kind === 'pglite' && options.controlSocket !== false ? await startControlSocket(services, config.dataDir) : null;
+
+  const address = await app.listen({ port: config.port, host: config.host });
+  const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
+
+  return {
+    app,
+    url,
+    database,
+    services,
+    jobs,
+    demoLogin,
+    async close() {
+      await jobs.sweeper.stop();
+      await jobs.demoSms?.stop();
+      await stopControlSocket?.();
+      await app.close();
+      if (!options.database) await database.close();
+    },
+  };
+}
