@@ -108,6 +108,8 @@ const referencePrefix = new RegExp(
       'call', 'tel', 'phone', 'телефон\\p{L}*', 'звоните', 'позвоните',
       'stop(?:\\s+all)?\\s+to', '(?:reply|text|send|sms)\\s+\\S{1,12}\\s+to', 'стоп\\s+на',
       '©', 'copyright',
+      // A masked card or account shown by its last digits: "card *8841", "карта •8841".
+      'card', 'ending(?:\\s+in)?', 'карт\\p{L}*', 'tarjeta', 'cart[ãa]o', 'karte', 'carte', '[*•]',
     ].join('|') +
     ')\\.?[^\\p{L}\\d]{0,3}(?:no\\.?|nr\\.?|number|num|номер|n[º°o]|#|№)?[^\\p{L}\\d]{0,3}$',
   'iu',
@@ -115,7 +117,6 @@ const referencePrefix = new RegExp(
 const referenceLookbehind = 30;
 
 const sentenceBreak = /[.!?。！？]\s/;
-const anyDigit = /\d/;
 
 interface Candidate {
   value: string;
@@ -215,8 +216,8 @@ function isGroupedCode(chain: string, groups: string[], total: number): boolean 
 /**
  * How strongly the text points at this number: 0 right after "G-"/"FB-"/"<#>", otherwise the
  * number of characters to the nearest keyword before or after it, Infinity when none is near.
- * A keyword only counts when no other number stands between it and the candidate, so in
- * "Code 4821 for order 55512" the order number does not borrow the keyword.
+ * Since the closest number wins, "Your code is 4821. Store 5512" gives 4821 without any rule
+ * about numbers in between, and small numbers in the gap do not hurt ("code (valid 5 min): 7731").
  */
 function distanceToMarker(masked: string, candidate: Candidate, keywordSpans: KeywordSpan[]): number {
   if (strongPrefix.test(masked.slice(Math.max(0, candidate.start - 6), candidate.start))) return 0;
@@ -226,7 +227,7 @@ function distanceToMarker(masked: string, candidate: Candidate, keywordSpans: Ke
     if (keyword.end <= candidate.start) gap = masked.slice(keyword.end, candidate.start);
     else if (keyword.start >= candidate.end) gap = masked.slice(candidate.end, keyword.start);
     else continue;
-    if (gap.length > maxKeywordGap || anyDigit.test(gap)) continue;
+    if (gap.length > maxKeywordGap) continue;
     const distance = gap.length + (sentenceBreak.test(gap) ? sentenceBreakPenalty : 0);
     if (distance < best) best = distance;
   }

@@ -118,6 +118,15 @@ const severalNumbers: readonly Case[] = [
   ['Your PIN: 8823. Text STOP to 72166 to opt out.', '8823'],
   ['Hotel 2201 check-in code: 5510', '5510'],
   ['12345 is your code for order 99887766', '12345'],
+  ['Your verification code for card *8841 is 7731.', '7731'],
+  ['Код подтверждения операции по карте •8841: 2290', '2290'],
+  ['Support line 8800 works 24/7. Your login code (valid 5 min): 7731', '7731'],
+  ['Hi from store 5512! 448201 is your verification code.', '448201'],
+  ['Thanks for verifying. 5512 is your table; 7731 is your login code.', '7731'],
+  ['Hola, 5512 es tu número de cliente. Tu código de acceso a la aplicación es 7731', '7731'],
+  ['Sign-in request from device 8841. G-551024', '551024'],
+  ['Код 4821 15 мин.', '4821'],
+  ['Code 4821 15-20 min', '4821'],
 ];
 
 const noCode: readonly Case[] = [
@@ -145,6 +154,10 @@ const noCode: readonly Case[] = [
   ['Transfer Rp 50000 berhasil.', null],
   ['Balance: 12345.67', null],
   ['Meeting at 10:30, room 12:45.', null],
+  ['Verify here: https://go.example.com?id=55555', null],
+  ['Not you? Contact +44 7700 900123.', null],
+  ['Flight SU1234 departs at 10:30.', null],
+  ['Your number 123456789 is active.', null],
   ['', null],
 ];
 
