@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Redis } from 'ioredis';
 import type { Clock } from './clock.ts';
@@ -66,7 +66,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => crypto.randomUUID(),
     trustProxy: true,
     // Per-request lines only when debugging; errors are logged either way.
-    disableRequestLogging: !['debug', 'trace'].includes(config.logLevel),
+    logController: new LogController({ disableRequestLogging: !['debug', 'trace'].includes(config.logLevel) }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerValidation(app);
@@ -74,6 +74,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // A POST without a body (cancel, complete) is fine even when the client sends a JSON content type.
   const parseJson = app.getDefaultJsonParser('error', 'error');
+  // The API takes JSON only: without this, Fastify's built-in text/plain parser would hand a
+  // string to the schema and the client would get a confusing 400 instead of 415.
+  app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;

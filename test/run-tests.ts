@@ -15,7 +15,7 @@ const files = (only.length > 0 ? only : readdirSync(path.join(root, 'test'), { r
   .filter((file) => file.endsWith('.test.ts'))
   .sort();
 
-const pgUrl = process.env.NOVA_TEST_PG_URL ?? 'postgres://127.0.0.1:5432/test';
+const pgUrl = process.env.NOVA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const redisUrl = process.env.NOVA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 async function postgresReachable(): Promise<boolean> {

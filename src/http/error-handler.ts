@@ -20,6 +20,17 @@ function describeValidation(error: FastifyError): string {
     return `${base}.${String(params.missingProperty)} is required`;
   }
   const field = first.instancePath ? `${part}${first.instancePath.replaceAll('/', '.')}` : part;
+  if (first.keyword === 'const' || first.keyword === 'enum') {
+    // A union of literals (e.g. the status filter) fails once per branch: list what is allowed
+    // instead of ajv's "must be equal to constant".
+    const allowed = (error.validation ?? [])
+      .filter((e) => e.instancePath === first.instancePath && (e.keyword === 'const' || e.keyword === 'enum'))
+      .flatMap((e) => {
+        const p = e.params as { allowedValue?: unknown; allowedValues?: unknown[] };
+        return e.keyword === 'const' ? [p.allowedValue] : (p.allowedValues ?? []);
+      });
+    return `${field} must be one of: ${allowed.map((v) => String(v)).join(', ')}`;
+  }
   return `${field} ${first.message ?? 'is invalid'}`;
 }
 

@@ -65,6 +65,9 @@ export interface TestServerOptions {
   clock?: ManualClock;
   /** Share one database between several servers (multi-instance tests). */
   database?: Database;
+  /** Redis key prefix for shared state (rate limits); unique per server unless given, so give
+   * two servers the same prefix to make them share one limit per key. */
+  redisKeyPrefix?: string;
 }
 
 /**
@@ -96,7 +99,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...options.env,
   });
   const clock = options.clock ?? new ManualClock();
-  const server = await startServer(config, { clock, database, redisKeyPrefix: uniqueName('nova_test'), controlSocket: false });
+  const server = await startServer(config, { clock, database, redisKeyPrefix: options.redisKeyPrefix ?? uniqueName('nova_test'), controlSocket: false });
   // Catalog for tests: the demo catalog without demo supply, so every test controls its own stock.
   if (!options.database) {
     await server.services.catalog.upsertService({ code: 'tg', name: 'Telegram' });

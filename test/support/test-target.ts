@@ -4,11 +4,11 @@ import pg from 'pg';
 /**
  * Which database the suite runs on: the embedded PGlite engine (default) or, with
  * NOVA_TEST_TARGET=postgres, a PostgreSQL server (NOVA_TEST_PG_URL, default
- * postgres://127.0.0.1:5432/test) and Redis when NOVA_TEST_REDIS_URL is set. test/run-tests.ts
+ * postgres://postgres@127.0.0.1:5432/test) and Redis when NOVA_TEST_REDIS_URL is set. test/run-tests.ts
  * runs the suite once per reachable target.
  */
 export const testTarget = process.env.NOVA_TEST_TARGET === 'postgres' ? 'postgres' : 'pglite';
-export const adminPgUrl = process.env.NOVA_TEST_PG_URL ?? 'postgres://127.0.0.1:5432/test';
+export const adminPgUrl = process.env.NOVA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const testRedisUrl = testTarget === 'postgres' ? process.env.NOVA_TEST_REDIS_URL : undefined;
 
 export function uniqueName(prefix: string): string {

@@ -3,17 +3,17 @@
  * text. Codes are 4–8 digits; alphanumeric codes are out of scope (the full text is always shown).
  *
  * How it works, in three steps:
- *  1. Mask every span that contains digits but is not a code (URLs, app hashes, phone numbers,
- *     dates, times, amounts, decimals), replacing it with a filler of the same length so the
- *     positions used in step 3 stay those of the original text.
+ *  1. Convert Eastern Arabic and full-width digits to ASCII, then mask every span that contains
+ *     digits but is not a code (URLs, app hashes, phone numbers, dates, amounts, decimals),
+ *     replacing it with a filler of the same length so positions stay those of the original.
  *  2. Collect candidates: 4–8 digit runs, and grouped forms such as "123-456" or "123 456".
  *  3. Score each candidate by how close it is to a keyword ("code", "код", "验证码", …) or a
  *     known prefix ("G-", "FB-", "<#>"), and return the closest; with no keyword anywhere near a
  *     number, return the first plausible one, because a message sent to a number rented for
  *     verification is almost always a code.
  *
- * All regexes are compiled once here, and every repetition over user text is bounded, so a long
- * or hostile message costs linear time.
+ * All regexes are compiled once here, and none can backtrack over an unbounded span, so a long
+ * or hostile message costs linear time (see the cost tests).
  */
 
 /** Longest gap (characters) between a keyword and its code: "código de verificación de Uber es ". */
@@ -32,7 +32,7 @@ const masks: readonly RegExp[] = [
   // Links: the long digit strings in "https://t.me/login/83920174" or "v.whatsapp.com/123456"
   // are ids or the code duplicated for tapping; the code is also in the text around them.
   /\b(?:https?:\/\/|www\.)\S+/gi,
-  /\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\/\S*/gi,
+  /\b[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,8}\.[a-z]{2,24}\/\S*/gi,
   // Android SMS Retriever appends an 11-character base64 app hash ("FA+9qCX9VSu"); any such
   // token of letters, digits, "+" and "/" mixing letters and digits is a hash or an id, and the
   // letter-adjacency rule in step 2 does not see digits that sit next to a "+" or "/".
@@ -46,14 +46,14 @@ const masks: readonly RegExp[] = [
   /(?<!\d)\d{4}[-./]\d{1,2}[-./]\d{1,2}(?!\d)/g,
   /(?<!\d)\d{1,2}[-./]\d{1,2}[-./](?:\d{4}|\d{2})(?!\d)/g,
   // Dates with words: "June 2, 2026", "2 June 2026", "2026年6月2日", "2 июня 2026 г.".
-  /\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}(?!\d)/gi,
-  /(?<!\d)\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+\d{4}(?!\d)/gi,
+  /\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?\s{1,3}\d{1,2}(?:st|nd|rd|th)?,?\s{1,3}\d{4}(?!\d)/gi,
+  /(?<!\d)\d{1,2}\s{1,3}(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?,?\s{1,3}\d{4}(?!\d)/gi,
   /(?<!\d)\d{4}\s?(?:年|г\.|года?(?!\p{L}))/giu,
   // Amounts with the currency first: "$25", "R$ 1.500,00", "Rp 50.000", "€1 200", "USD 2500".
   /(?:R\$|US\$|[$€£¥₹₺₽₴₸₩]|\b(?:Rp|IDR|USD|EUR|GBP|RUB|TRY|TL|BRL|MXN|CNY|RMB|INR)\b)\s?\d{1,12}(?:[  .,]\d{1,3}){0,5}/gi,
   // Amounts and quantities with the unit after: "2500 руб", "100 000 ₽", "1000元", "500 MB",
   // "5000 points" (a 4-digit amount is exactly a code's shape, so the unit decides).
-  /(?<!\d)\d{1,12}(?:[  .,]\d{3}){0,5}(?:[.,]\d{1,2})?\s?(?:[$€£¥₹₺₽₴₸₩%元円]|(?:USD|EUR|GBP|RUB|TRY|TL|BRL|MXN|CNY|RMB|INR|IDR|руб|р\.|грн|тенге|сум|reais|euros?|dollars?|pesos?|lira|rupiah|MB|GB|KB|km|kg|points?|pts|bonus|баллов|бонус\p{L}*)(?![\p{L}\d]))/giu,
+  /(?<!\d)\d{1,12}(?:[  .,]\d{3}){0,5}(?:[.,]\d{1,2})?\s?(?:[$€£¥₹₺₽₴₸₩%元円]|(?:USD|EUR|GBP|RUB|TRY|TL|BRL|MXN|CNY|RMB|INR|IDR|руб\p{L}*|р\.?|грн|тенге|сум|reais|euros?|dollars?|pesos?|lira|rupiah|MB|GB|KB|km|kg|points?|pts|bonus|баллов|бонус\p{L}*)(?![\p{L}\d]))/giu,
   // Any other decimal or thousands-separated number ("1,000", "3.2 km", "1.234.567") is a
   // quantity; verification codes never contain "." or ",".
   /(?<!\d)\d{1,12}(?:[.,]\d{1,12}){1,5}(?!\d)/g,
@@ -116,6 +116,7 @@ const referencePrefix = new RegExp(
 );
 const referenceLookbehind = 30;
 
+const nonAsciiDigit = /[\u0660-\u0669\u06f0-\u06f9\uff10-\uff19]/g;
 const sentenceBreak = /[.!?。！？]\s/;
 
 interface Candidate {
@@ -131,7 +132,7 @@ interface KeywordSpan {
 
 /** Extracts the verification code from an SMS text, or null when there is none. */
 export function extractCode(text: string): string | null {
-  const masked = maskNonCodes(text);
+  const masked = maskNonCodes(toAsciiDigits(text));
   const candidates = findCandidates(masked);
   if (candidates.length === 0) return null;
 
@@ -143,8 +144,12 @@ export function extractCode(text: string): string | null {
   // With no keyword near any number, the first one wins: codes come first in messages.
   let best = candidates[0];
   let bestScore = Infinity;
+  // Candidates and keywords are both in text order, so the keywords within reach of a candidate
+  // form a window that only moves forward: linear work even for a very long message.
+  let firstInReach = 0;
   for (const candidate of candidates) {
-    const score = distanceToMarker(masked, candidate, keywordSpans);
+    while (firstInReach < keywordSpans.length && keywordSpans[firstInReach].end < candidate.start - maxKeywordGap) firstInReach++;
+    const score = distanceToMarker(masked, candidate, keywordSpans, firstInReach);
     // Strictly smaller, so on a tie the earlier number wins too.
     if (score < bestScore) {
       best = candidate;
@@ -152,6 +157,19 @@ export function extractCode(text: string): string | null {
     }
   }
   return best.value;
+}
+
+/**
+ * Arabic and Persian messages may write the code in Eastern Arabic digits ("٤٨٢١٩٣") and
+ * Chinese or Japanese ones in full-width digits ("１２３４"); the customer types ASCII digits,
+ * so those are converted first. Each is one UTF-16 unit, so positions do not move.
+ */
+function toAsciiDigits(text: string): string {
+  return text.replace(nonAsciiDigit, (digit) => {
+    const code = digit.charCodeAt(0);
+    const zero = code >= 0xff10 ? 0xff10 : code >= 0x06f0 ? 0x06f0 : 0x0660;
+    return String(code - zero);
+  });
 }
 
 function maskNonCodes(text: string): string {
@@ -200,17 +218,19 @@ function findCandidates(masked: string): Candidate[] {
 }
 
 /**
- * "123-456" (WhatsApp), "123 456" (Instagram), "1234-5678": one code written in groups.
- * The separator must be the same throughout, and a space only joins groups of 3–4 digits,
- * because "1234 15 min" is a code followed by a duration, not the code "123415".
+ * "123-456" (WhatsApp), "123 456" (Instagram), "1234-5678", "12 34 56": one code written in
+ * groups. The separator must be the same throughout. A dash joins any groups of 2–4 digits;
+ * a space joins groups of 3–4 digits, or groups of one equal length, because "1234 15 min" is
+ * a code followed by a duration, not the code "123415".
  */
 function isGroupedCode(chain: string, groups: string[], total: number): boolean {
-  if (total < 4 || total > 8 || groups.length > 3) return false;
+  if (total < 4 || total > 8) return false;
   const usesDash = chain.includes('-');
   const usesSpace = chain.includes(' ');
   if (usesDash && usesSpace) return false;
-  const minGroup = usesDash ? 2 : 3;
-  return groups.every((group) => group.length >= minGroup);
+  if (!groups.every((group) => group.length >= 2)) return false;
+  if (usesDash) return true;
+  return groups.every((group) => group.length >= 3 || group.length === groups[0].length);
 }
 
 /**
@@ -219,10 +239,12 @@ function isGroupedCode(chain: string, groups: string[], total: number): boolean 
  * Since the closest number wins, "Your code is 4821. Store 5512" gives 4821 without any rule
  * about numbers in between, and small numbers in the gap do not hurt ("code (valid 5 min): 7731").
  */
-function distanceToMarker(masked: string, candidate: Candidate, keywordSpans: KeywordSpan[]): number {
+function distanceToMarker(masked: string, candidate: Candidate, keywordSpans: KeywordSpan[], firstInReach: number): number {
   if (strongPrefix.test(masked.slice(Math.max(0, candidate.start - 6), candidate.start))) return 0;
   let best = Infinity;
-  for (const keyword of keywordSpans) {
+  for (let index = firstInReach; index < keywordSpans.length; index++) {
+    const keyword = keywordSpans[index];
+    if (keyword.start > candidate.end + maxKeywordGap) break;
     let gap: string;
     if (keyword.end <= candidate.start) gap = masked.slice(keyword.end, candidate.start);
     else if (keyword.start >= candidate.end) gap = masked.slice(candidate.end, keyword.start);

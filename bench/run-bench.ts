@@ -1,0 +1,558 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { demoCountries, demoServices } from '../src/modules/catalog/demo-catalog.ts';
+import { demoNumbers } from '../src/modules/supply/demo-provider.ts';
+import { adminPgUrl, createScratchDatabase } from '../test/support/test-target.ts';
+
+/**
+ * `npm run bench`: autocannon on loopback against the Nova server in production mode (poll:
+ * GET /activations/{id}; buy: POST /activations then cancel), next to a bare Fastify hello-world
+ * measured in the same run, as ratios. Runs on the embedded PGlite database, then on PostgreSQL
+ * when reachable. Prints a table and writes bench/results/latest.json.
+ *
+ * Environment: BENCH_DURATION_S (default 10) and BENCH_WARMUP_S (default 2) per scenario,
+ * BENCH_CONNECTIONS (default 10), NOVA_TEST_PG_URL (PostgreSQL admin URL, as in the tests),
+ * BENCH_REDIS_URL (optional: the PostgreSQL run also keeps its rate limits in this Redis).
+ */
+
+// autocannon ships no type declarations: this is the part of its API the benchmark uses.
+interface LoadRequest {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  setupRequest?: (request: LoadRequest, context: Record<string, unknown>) => LoadRequest | null;
+  onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
+}
+interface LoadOptions {
+  url: string;
+  connections: number;
+  duration: number;
+  method?: string;
+  headers?: Record<string, string>;
+  requests?: LoadRequest[];
+}
+interface LoadResult {
+  requests: { average: number; total: number; sent: number };
+  latency: { p99: number; average: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  duration: number;
+  statusCodeStats: Record<string, { count: number }>;
+}
+interface LoadRun extends EventEmitter, PromiseLike<LoadResult> {
+  stop(): void;
+}
+// A CommonJS package without types: require() answers `any`, narrowed here to the interface above.
+const autocannon = createRequire(import.meta.url)('autocannon') as (options: LoadOptions) => LoadRun;
+
+const root = path.resolve(import.meta.dirname, '..');
+const durationSeconds = positiveNumber('BENCH_DURATION_S', 10);
+const warmupSeconds = positiveNumber('BENCH_WARMUP_S', 2, true);
+const connections = positiveNumber('BENCH_CONNECTIONS', 10);
+const redisUrl = process.env.BENCH_REDIS_URL;
+
+function positiveNumber(name: string, fallback: number, zeroAllowed = false): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed)) throw new Error(`${name}="${text}" is not a positive number`);
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes: every server runs in its own process, so load generator and server never
+// share an event loop. All of them are killed at the end, on errors and on Ctrl-C.
+
+const children = new Set<ChildProcess>();
+
+interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  /** warn/error/fatal log lines the server printed so far (pino JSON, level >= 40). */
+  problems: string[];
+  /** Everything it printed, for the error message when it dies. */
+  output: string[];
+}
+
+function startProcess(args: string[], env: Record<string, string>, urlPattern: RegExp, label: string): Promise<ServerProcess> {
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const server: ServerProcess = { url: '', child, problems: [], output: [] };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`${label} did not start within 60 s`)), 60_000);
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      reject(new Error(`${error.message}\n--- ${label} output ---\n${server.output.slice(-40).join('\n')}`));
+    };
+    const onLine = (line: string) => {
+      if (line.trim() === '') return;
+      server.output.push(line);
+      if (server.output.length > 2000) server.output.splice(0, 1000);
+      if (line.startsWith('{')) {
+        try {
+          if ((JSON.parse(line) as { level?: number }).level! >= 40) server.problems.push(line);
+        } catch {
+          // Not a log line: nothing to count.
+        }
+      }
+      const match = !server.url && urlPattern.exec(line);
+      if (match) {
+        server.url = match[1];
+        clearTimeout(timer);
+        resolve(server);
+      }
+    };
+    for (const stream of [child.stdout!, child.stderr!]) {
+      let pending = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        pending += chunk;
+        const lines = pending.split('\n');
+        pending = lines.pop()!;
+        lines.forEach(onLine);
+      });
+    }
+    child.once('error', fail);
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      if (!server.url) fail(new Error(`${label} exited (${signal ?? `code ${code}`}) before it was ready`));
+    });
+  });
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+  children.delete(child);
+}
+
+function killAllChildren(): void {
+  for (const child of children) child.kill('SIGKILL');
+}
+process.on('exit', killAllChildren);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killAllChildren();
+    process.exit(130);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+
+interface Measurement {
+  scenario: string;
+  target: string;
+  requestsPerSecond: number;
+  /** p99 over every response (any status), from autocannon's per-response timings, in ms. */
+  p99Ms: number;
+  meanMs: number;
+  requests: number;
+  non2xx: number;
+  statusCodes: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  durationSeconds: number;
+  /** Warn/error lines the server logged during the measurement (not the warm-up). */
+  serverProblems: string[];
+  notes: string[];
+  /** Buy scenario only: latency of each step and completed buy+cancel pairs per second. */
+  steps?: Record<string, { p99Ms: number; meanMs: number; count: number }>;
+  pairsPerSecond?: number;
+  ratios?: { requestsPerSecond: number; p99: number };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+}
+
+function latencyStats(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mean = samples.reduce((sum, x) => sum + x, 0) / Math.max(1, samples.length);
+  return { p99Ms: round(percentile(sorted, 0.99), 2), meanMs: round(mean, 2), count: samples.length };
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+/**
+ * One autocannon run. `kindOf()` names the step of the last response (read right after the
+ * request's onResponse ran, in the same tick), so a request sequence gets per-step latencies.
+ */
+async function load(
+  options: LoadOptions,
+  hooks: { kindOf?: () => string; whileRunning?: (run: LoadRun) => () => void } = {},
+): Promise<{ result: LoadResult; samples: Map<string, number[]> }> {
+  const run = autocannon(options);
+  const samples = new Map<string, number[]>([['all', []]]);
+  run.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
+    samples.get('all')!.push(responseTime);
+    const kind = hooks.kindOf?.();
+    if (!kind) return;
+    if (!samples.has(kind)) samples.set(kind, []);
+    samples.get(kind)!.push(responseTime);
+  });
+  const cleanup = hooks.whileRunning?.(run);
+  try {
+    return { result: await run, samples };
+  } finally {
+    cleanup?.();
+  }
+}
+
+async function measure(
+  scenario: string,
+  target: string,
+  server: ServerProcess,
+  makeOptions: (duration: number) => LoadOptions,
+  hooks: Parameters<typeof load>[1] = {},
+): Promise<Measurement> {
+  process.stdout.write(`  ${target} / ${scenario}: `);
+  if (warmupSeconds > 0) {
+    process.stdout.write(`warm-up ${warmupSeconds} s, `);
+    await load(makeOptions(warmupSeconds), hooks);
+  }
+  const problemsBefore = server.problems.length;
+  process.stdout.write(`measuring ${durationSeconds} s ... `);
+  const { result, samples } = await load(makeOptions(durationSeconds), hooks);
+  const all = latencyStats(samples.get('all')!);
+  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]));
+  const measurement: Measurement = {
+    scenario,
+    target,
+    requestsPerSecond: round(result.requests.average, 0),
+    p99Ms: all.p99Ms,
+    meanMs: all.meanMs,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    statusCodes,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    durationSeconds: result.duration,
+    serverProblems: server.problems.slice(problemsBefore),
+    notes: [],
+  };
+  const steps = [...samples.entries()].filter(([kind]) => kind !== 'all');
+  if (steps.length > 0) measurement.steps = Object.fromEntries(steps.map(([kind, values]) => [kind, latencyStats(values)]));
+  console.log(`${measurement.requestsPerSecond} req/s, p99 ${measurement.p99Ms} ms, non-2xx ${measurement.non2xx}`);
+  return measurement;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hello-world baseline
+
+async function measureBaseline(): Promise<Measurement> {
+  const server = await startProcess(
+    ['--import', 'tsx', 'bench/hello-server.ts'],
+    { NODE_ENV: 'production' },
+    /listening at (http:\/\/\S+)/,
+    'hello-world server',
+  );
+  try {
+    return await measure('hello-world GET /', 'fastify', server, (duration) => ({ url: `${server.url}/`, connections, duration }));
+  } finally {
+    await stopProcess(server.child);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Nova scenarios
+
+interface NovaTarget {
+  name: string;
+  env: Record<string, string>;
+  cleanup?: () => Promise<void>;
+}
+
+const execFileAsync = promisify(execFile);
+
+async function startNova(target: NovaTarget, dataDir: string): Promise<{ server: ServerProcess; apiKey: string }> {
+  const env = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    NOVA_DEMO: '1',
+    NOVA_DATA_DIR: dataDir,
+    // Buy-then-cancel loops need an immediate cancel; no demo SMS during the run.
+    NOVA_CANCEL_AFTER_S: '0',
+    NOVA_DEMO_SMS_DELAY_S: '3600',
+    NOVA_RATE_LIMIT_RPS: '1000000',
+    NOVA_RATE_LIMIT_BURST: '2000000',
+    ...target.env,
+  };
+  const server = await startProcess(['--import', 'tsx', 'src/main.ts'], env, /is running at (http:\/\/\S+)/, `Nova server (${target.name})`);
+  const login = JSON.parse(readFileSync(path.join(dataDir, 'demo-login.json'), 'utf8')) as { apiKey: string; companyId: number };
+  // The demo company has 10 USD: top it up through the operator CLI, as an operator would.
+  await execFileAsync(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/nova.ts', 'credit', '--company', String(login.companyId), '--amount', '100000', '--reason', 'bench', '--json'],
+    { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 },
+  );
+  return { server, apiKey: login.apiKey };
+}
+
+async function api(url: string, apiKey: string, method: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  const response = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, json: await response.json() };
+}
+
+/**
+ * Demo stock: every demo number can be sold once per service, so each (service, country) pair
+ * holds as many sales as the country has demo numbers. Buys are spread over all pairs, counted
+ * as they are sent, so the run never asks for a pair that is sold out.
+ */
+function createStock() {
+  const pairs = demoCountries.flatMap((country) => {
+    const numbers = demoNumbers([country.id]).length;
+    return demoServices.map((service) => ({ serviceCode: service.code, countryId: country.id, left: numbers }));
+  });
+  let cursor = 0;
+  let issued = 0;
+  return {
+    get left() {
+      return pairs.reduce((sum, pair) => sum + pair.left, 0);
+    },
+    get issued() {
+      return issued;
+    },
+    take(serviceCode: string, countryId: number) {
+      const pair = pairs.find((p) => p.serviceCode === serviceCode && p.countryId === countryId);
+      if (pair && pair.left > 0) pair.left -= 1;
+    },
+    /** The next pair with stock left; null when everything is sold. */
+    next(): { serviceCode: string; countryId: number } | null {
+      for (let i = 0; i < pairs.length; i++) {
+        const pair = pairs[(cursor + i) % pairs.length];
+        if (pair.left > 0) {
+          cursor = (cursor + i + 1) % pairs.length;
+          pair.left -= 1;
+          issued += 1;
+          return pair;
+        }
+      }
+      return null;
+    },
+  };
+}
+
+async function runNovaTarget(target: NovaTarget, baseline: Measurement): Promise<Measurement[]> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nova-bench-'));
+  let server: ServerProcess | undefined;
+  try {
+    const started = await startNova(target, dataDir);
+    server = started.server;
+    const { apiKey } = started;
+    const base = `${server.url}/api/v1`;
+    const auth = { authorization: `Bearer ${apiKey}` };
+    const stock = createStock();
+    const results: Measurement[] = [];
+
+    // Poll: one activation, read over and over as a client waiting for its code would.
+    const first = stock.next()!;
+    const bought = await api(`${base}/activations`, apiKey, 'POST', { service_code: first.serviceCode, country_id: first.countryId });
+    if (bought.status !== 201) throw new Error(`Buying the poll activation failed: ${bought.status} ${JSON.stringify(bought.json)}`);
+    const activationId = (bought.json as { data: { activation: { id: number } } }).data.activation.id;
+    results.push(
+      await measure('poll GET /activations/{id}', target.name, server, (duration) => ({
+        url: `${base}/activations/${activationId}`,
+        connections,
+        duration,
+        headers: auth,
+      })),
+    );
+
+    // Buy: each connection buys a number and cancels it at once (the refund returns the money).
+    let lastStep = '';
+    let soldOut = false;
+    let stoppedEarly = false;
+    const buyRequests: LoadRequest[] = [
+      {
+        method: 'POST',
+        path: '/api/v1/activations',
+        setupRequest: (request) => {
+          const pair = stock.next();
+          if (!pair) soldOut = true;
+          // Sold out (only if the early stop below came too late): the buy answers 409 and counts as non-2xx.
+          const { serviceCode, countryId } = pair ?? { serviceCode: 'tg', countryId: 6 };
+          return {
+            ...request,
+            headers: { ...auth, 'content-type': 'application/json' },
+            body: JSON.stringify({ service_code: serviceCode, country_id: countryId }),
+          };
+        },
+        onResponse: (status, body, context) => {
+          lastStep = 'buy';
+          if (status === 201) context.id = (JSON.parse(body) as { data: { activation: { id: number } } }).data.activation.id;
+        },
+      },
+      {
+        method: 'POST',
+        // No id (the buy failed): start the sequence over with a new buy.
+        setupRequest: (request, context) =>
+          context.id === undefined ? null : { ...request, path: `/api/v1/activations/${context.id}/cancel`, headers: auth },
+        onResponse: () => {
+          lastStep = 'cancel';
+        },
+      },
+    ];
+    const buyMeasurement = await measure(
+      'buy POST /activations + cancel',
+      target.name,
+      server,
+      (duration) => ({ url: server!.url, connections, duration, requests: buyRequests }),
+      {
+        kindOf: () => lastStep,
+        // autocannon stops at its next one-second tick: stop while at least ~2 s of buys are left.
+        whileRunning: (run) => {
+          let issuedAtLastCheck = stock.issued;
+          const timer = setInterval(() => {
+            const perSecond = (stock.issued - issuedAtLastCheck) * 4;
+            issuedAtLastCheck = stock.issued;
+            if (stock.left < perSecond * 2 + connections * 2) {
+              stoppedEarly = true;
+              run.stop();
+            }
+          }, 250);
+          return () => clearInterval(timer);
+        },
+      },
+    );
+    const pairs = buyMeasurement.steps?.cancel?.count ?? 0;
+    buyMeasurement.pairsPerSecond = round(pairs / buyMeasurement.durationSeconds, 0);
+    if (stoppedEarly) buyMeasurement.notes.push(`stopped early after ${buyMeasurement.durationSeconds} s: demo stock nearly sold out`);
+    if (soldOut) buyMeasurement.notes.push('demo stock ran out: some buys answered 409 out_of_stock');
+    results.push(buyMeasurement);
+
+    for (const result of results) {
+      result.ratios = {
+        requestsPerSecond: round(result.requestsPerSecond / baseline.requestsPerSecond, 3),
+        p99: round(result.p99Ms / baseline.p99Ms, 2),
+      };
+    }
+    return results;
+  } finally {
+    if (server) await stopProcess(server.child);
+    rmSync(dataDir, { recursive: true, force: true });
+    await target.cleanup?.();
+  }
+}
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: adminPgUrl, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function printTable(measurements: Measurement[]): void {
+  const rows = [
+    ['target', 'scenario', 'req/s', 'p99 ms', 'non-2xx', 'req/s ratio', 'p99 ratio'],
+    ...measurements.map((m) => [
+      m.target,
+      m.scenario,
+      String(m.requestsPerSecond),
+      m.p99Ms.toFixed(2),
+      String(m.non2xx),
+      m.ratios ? m.ratios.requestsPerSecond.toFixed(3) : '1 (baseline)',
+      m.ratios ? `${m.ratios.p99.toFixed(2)}x` : '1 (baseline)',
+    ]),
+  ];
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  const line = (row: string[]) => row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
+  console.log(`\n${line(rows[0])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const row of rows.slice(1)) console.log(line(row));
+  for (const m of measurements) {
+    const details: string[] = [];
+    if (m.steps) details.push(Object.entries(m.steps).map(([step, s]) => `${step} p99 ${s.p99Ms.toFixed(2)} ms (mean ${s.meanMs.toFixed(2)})`).join(', '));
+    if (m.pairsPerSecond !== undefined) details.push(`${m.pairsPerSecond} buy+cancel pairs/s`);
+    const codes = Object.entries(m.statusCodes).filter(([code]) => !code.startsWith('2'));
+    if (codes.length > 0) details.push(`status codes: ${codes.map(([code, n]) => `${code}×${n}`).join(', ')}`);
+    if (m.errors > 0 || m.timeouts > 0) details.push(`${m.errors} connection errors, ${m.timeouts} timeouts`);
+    if (m.serverProblems.length > 0) details.push(`server logged ${m.serverProblems.length} warn/error lines, first: ${m.serverProblems[0].slice(0, 400)}`);
+    details.push(...m.notes);
+    if (details.length > 0) console.log(`  ${m.target} / ${m.scenario}: ${details.join('; ')}`);
+  }
+}
+
+async function main(): Promise<number> {
+  console.log(
+    `Nova SMS benchmark: ${connections} connections, ${warmupSeconds} s warm-up + ${durationSeconds} s per scenario, loopback, ` +
+      `node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? 'unknown'})`,
+  );
+  const baseline = await measureBaseline();
+  const measurements: Measurement[] = [baseline];
+  const skipped: { target: string; reason: string }[] = [];
+
+  measurements.push(...(await runNovaTarget({ name: 'pglite', env: {} }, baseline)));
+
+  if (await postgresReachable()) {
+    const database = await createScratchDatabase();
+    const env: Record<string, string> = { DATABASE_URL: database.url };
+    if (redisUrl) env.REDIS_URL = redisUrl;
+    const name = redisUrl ? 'postgres+redis' : 'postgres';
+    measurements.push(...(await runNovaTarget({ name, env, cleanup: () => database.drop() }, baseline)));
+  } else {
+    const reason = `PostgreSQL not reachable at ${adminPgUrl}`;
+    skipped.push({ target: 'postgres', reason });
+    console.log(`  postgres: skipped (${reason})`);
+  }
+
+  printTable(measurements);
+  for (const s of skipped) console.log(`  ${s.target}: skipped (${s.reason})`);
+
+  const report = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model.trim() ?? null,
+    connections,
+    warmupSeconds,
+    durationSeconds,
+    baseline,
+    nova: measurements.slice(1),
+    skipped,
+  };
+  const resultsDir = path.join(root, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nWritten to bench/results/latest.json`);
+  return 0;
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
+} finally {
+  killAllChildren();
+}
