@@ -508,26 +508,45 @@ async function main(): Promise<number> {
     `Nova SMS benchmark: ${connections} connections, ${warmupSeconds} s warm-up + ${durationSeconds} s per scenario, loopback, ` +
       `node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? 'unknown'})`,
   );
+  const loadBefore = os.loadavg();
+  warnIfBusy(loadBefore);
   const baseline = await measureBaseline();
   const measurements: Measurement[] = [baseline];
   const skipped: { target: string; reason: string }[] = [];
+  const failed: { target: string; error: string }[] = [];
 
-  measurements.push(...(await runNovaTarget({ name: 'pglite', env: {} }, baseline)));
+  // One target failing (a server that dies, a database that refuses) still reports the others.
+  const runTarget = async (name: string, makeTarget: () => Promise<NovaTarget>) => {
+    try {
+      measurements.push(...(await runNovaTarget(await makeTarget(), baseline)));
+    } catch (error) {
+      console.error(`\n  ${name}: FAILED: ${(error as Error).stack ?? String(error)}`);
+      failed.push({ target: name, error: (error as Error).message });
+    }
+  };
+
+  await runTarget('pglite', async () => ({ name: 'pglite', env: {} }));
 
   if (await postgresReachable()) {
-    const database = await createScratchDatabase();
-    const env: Record<string, string> = { DATABASE_URL: database.url };
-    if (redisUrl) env.REDIS_URL = redisUrl;
     const name = redisUrl ? 'postgres+redis' : 'postgres';
-    measurements.push(...(await runNovaTarget({ name, env, cleanup: () => database.drop() }, baseline)));
+    await runTarget(name, async () => {
+      const database = await createScratchDatabase();
+      const env: Record<string, string> = { DATABASE_URL: database.url };
+      if (redisUrl) env.REDIS_URL = redisUrl;
+      return { name, env, cleanup: () => database.drop() };
+    });
   } else {
     const reason = `PostgreSQL not reachable at ${adminPgUrl}`;
     skipped.push({ target: 'postgres', reason });
     console.log(`  postgres: skipped (${reason})`);
   }
+  const loadAfter = os.loadavg();
 
   printTable(measurements);
   for (const s of skipped) console.log(`  ${s.target}: skipped (${s.reason})`);
+  for (const f of failed) console.log(`  ${f.target}: FAILED (${f.error.split('\n')[0]})`);
+  console.log(`  load average (1 min) before ${loadBefore[0].toFixed(2)}, after ${loadAfter[0].toFixed(2)} on ${os.cpus().length} CPUs`);
+  warnIfBusy(loadAfter);
 
   const report = {
     date: new Date().toISOString(),
@@ -539,13 +558,22 @@ async function main(): Promise<number> {
     durationSeconds,
     baseline,
     nova: measurements.slice(1),
+    loadAverage1m: { before: round(loadBefore[0], 2), after: round(loadAfter[0], 2) },
     skipped,
+    failed,
   };
   const resultsDir = path.join(root, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nWritten to bench/results/latest.json`);
-  return 0;
+  return failed.length > 0 ? 1 : 0;
+}
+
+/** Figures taken while other work keeps the CPUs busy say little: say so next to them. */
+function warnIfBusy(load: number[]): void {
+  if (load[0] > os.cpus().length * 0.5) {
+    console.log(`  note: load average ${load[0].toFixed(2)} on ${os.cpus().length} CPUs: other processes compete for the CPUs, figures will be low and noisy`);
+  }
 }
 
 try {

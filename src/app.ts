@@ -84,7 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     parseJson(request, text, done);
   });
 
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false }) : undefined;
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
   const limiter = createKeyRateLimiter(config.rateLimit, { redis, keyPrefix: `${deps.redisKeyPrefix ?? 'nova'}:ratelimit` });
   app.addHook('onClose', async () => {
     await limiter.close();

@@ -2,9 +2,10 @@ import type { OperatorCommand } from './command.ts';
 import { catalogList } from './commands/catalog-list.ts';
 import { companyCreate } from './commands/company-create.ts';
 import { credit } from './commands/credit.ts';
+import { keyRotate } from './commands/key-rotate.ts';
 import { ledgerVerify } from './commands/ledger-verify.ts';
 import { memberAdd } from './commands/member-add.ts';
 import { numbersAdd } from './commands/numbers-add.ts';
 import { providerCreate } from './commands/provider-create.ts';
 
-export const operatorCommands: OperatorCommand[] = [companyCreate, memberAdd, credit, ledgerVerify, catalogList, providerCreate, numbersAdd];
+export const operatorCommands: OperatorCommand[] = [companyCreate, memberAdd, credit, ledgerVerify, catalogList, providerCreate, numbersAdd, keyRotate];

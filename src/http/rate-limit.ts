@@ -37,10 +37,12 @@ export function createKeyRateLimiter(
 ): KeyRateLimiter {
   const prefix = options.keyPrefix ?? 'nova:ratelimit';
   const extra = Math.max(1, settings.burst - settings.requestsPerSecond);
-  const make = (points: number, duration: number, name: string): RateLimiterAbstract =>
-    options.redis
-      ? new RateLimiterRedis({ storeClient: options.redis, points, duration, keyPrefix: `${prefix}:${name}` })
-      : new RateLimiterMemory({ points, duration, keyPrefix: `${prefix}:${name}` });
+  const make = (points: number, duration: number, name: string): RateLimiterAbstract => {
+    const memory = new RateLimiterMemory({ points, duration, keyPrefix: `${prefix}:${name}` });
+    if (!options.redis) return memory;
+    // If Redis is unreachable, each instance keeps limiting on its own rather than failing requests.
+    return new RateLimiterRedis({ storeClient: options.redis, points, duration, keyPrefix: `${prefix}:${name}`, insuranceLimiter: memory });
+  };
   const limiter = new BurstyRateLimiter(
     make(settings.requestsPerSecond, 1, 'steady'),
     make(extra, burstWindowSeconds, 'burst'),

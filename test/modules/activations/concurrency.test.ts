@@ -179,12 +179,14 @@ describe('refunds under races', () => {
     );
     for (const [id, cancelStatus] of outcomes) {
       const status = await statusOf(api, id);
-      // Whoever won decided the final state; the loser was told it was too late.
+      // Whoever won decided the final state and wrote the refund; the loser was told it was too late.
       if (cancelStatus === 200) assert.equal(status, 'cancelled', `activation ${id}`);
       else {
         assert.equal(cancelStatus, 409, `activation ${id}`);
         assert.equal(status, 'expired', `activation ${id}`);
       }
+      const refund = refunds.find((r) => r.activationId === id)!;
+      assert.match(refund.reason, new RegExp(status), `activation ${id} was refunded by the one that ${status} it`);
     }
     await assertLedgerVerifies();
   });
