@@ -14,6 +14,8 @@ export function parseUsd(text: string): Money | null {
   if (!match) return null;
   const [, minus, whole, fraction = ''] = match;
   const units = Number(whole) * unitsPerUsd + Number(fraction.padEnd(4, '0'));
+  // Past 2^53 units a double no longer holds every integer: refuse rather than round the amount.
+  if (!Number.isSafeInteger(units)) return null;
   return minus ? -units : units;
 }
 
@@ -21,6 +23,7 @@ export function parseUsd(text: string): Money | null {
 export function usdNumberToUnits(value: number): Money | null {
   if (!Number.isFinite(value)) return null;
   const units = Math.round(value * unitsPerUsd);
+  if (!Number.isSafeInteger(units)) return null;
   // Reject 0.00005-style values rather than silently rounding a customer's limit.
   if (Math.abs(units / unitsPerUsd - value) > 1e-9) return null;
   return units;

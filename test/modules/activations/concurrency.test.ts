@@ -313,6 +313,9 @@ describe('several server instances', () => {
       env: { NOVA_ACTIVATION_LIFETIME_S: String(lifetimeSeconds), NOVA_CANCEL_AFTER_S: String(cancelAfterSeconds) },
     });
     try {
+      // Expire whatever earlier tests left open, so the passes below see only this test's 20.
+      server.clock.advance(lifetimeSeconds + 1);
+      await server.jobs.sweeper.runOnce();
       const market = await openMarket();
       await server.createProvider({ countryId: market, count: 20 });
       const company = await server.createCompany('10');
@@ -322,12 +325,13 @@ describe('several server instances', () => {
       assert.equal(await balanceOf(api), 0);
       server.clock.advance(lifetimeSeconds + 1);
 
-      await Promise.all([
+      const swept = await Promise.all([
         server.jobs.sweeper.runOnce(),
         second.jobs.sweeper.runOnce(),
         server.jobs.sweeper.runOnce(),
         second.jobs.sweeper.runOnce(),
       ]);
+      assert.equal(swept.reduce((a, b) => a + b, 0), 20, `each activation finished by one pass only (passes: ${swept.join(', ')})`);
 
       const ids = bought.map((r) => r.body.data.activation.id as number);
       for (const id of ids) assert.equal(await statusOf(api, id), 'expired', `activation ${id}`);
