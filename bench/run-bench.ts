@@ -138,14 +138,20 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   children.delete(child);
 }
 
+/** Temp folders and scratch databases to remove even when the run is interrupted. */
+const cleanups = new Set<() => Promise<void>>();
+
 function killAllChildren(): void {
   for (const child of children) child.kill('SIGKILL');
 }
 process.on('exit', killAllChildren);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the servers and cleaning up`);
     killAllChildren();
-    process.exit(130);
+    // The servers are gone, so their databases can be dropped; give up after 10 s.
+    const timeout = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+    void Promise.race([Promise.allSettled([...cleanups].map((cleanup) => cleanup())), timeout]).then(() => process.exit(130));
   });
 }
 
@@ -168,6 +174,8 @@ interface Measurement {
   /** Warn/error lines the server logged during the measurement (not the warm-up). */
   serverProblems: string[];
   notes: string[];
+  /** Non-2xx answers by "step status error-code" (Nova scenarios). */
+  errorCodes?: Record<string, number>;
   /** Buy scenario only: latency of each step and completed buy+cancel pairs per second. */
   steps?: Record<string, { p99Ms: number; meanMs: number; count: number }>;
   pairsPerSecond?: number;
@@ -318,45 +326,62 @@ async function api(url: string, apiKey: string, method: string, body?: unknown):
 
 /**
  * Demo stock: every demo number can be sold once per service, so each (service, country) pair
- * holds as many sales as the country has demo numbers. Buys are spread over all pairs, counted
- * as they are sent, so the run never asks for a pair that is sold out.
+ * holds as many sales as the country has demo numbers. Buys go to the pair with the most left,
+ * counted as they are sent, so all pairs run down evenly and none is asked for once sold out.
  */
 function createStock() {
   const pairs = demoCountries.flatMap((country) => {
     const numbers = demoNumbers([country.id]).length;
     return demoServices.map((service) => ({ serviceCode: service.code, countryId: country.id, left: numbers }));
   });
-  let cursor = 0;
   let issued = 0;
   return {
+    pairCount: pairs.length,
     get left() {
       return pairs.reduce((sum, pair) => sum + pair.left, 0);
     },
     get issued() {
       return issued;
     },
-    take(serviceCode: string, countryId: number) {
-      const pair = pairs.find((p) => p.serviceCode === serviceCode && p.countryId === countryId);
-      if (pair && pair.left > 0) pair.left -= 1;
-    },
-    /** The next pair with stock left; null when everything is sold. */
+    /** The pair with the most stock left (taking one); null when everything is sold. */
     next(): { serviceCode: string; countryId: number } | null {
-      for (let i = 0; i < pairs.length; i++) {
-        const pair = pairs[(cursor + i) % pairs.length];
-        if (pair.left > 0) {
-          cursor = (cursor + i + 1) % pairs.length;
-          pair.left -= 1;
-          issued += 1;
-          return pair;
-        }
+      let best = pairs[0];
+      for (const pair of pairs) if (pair.left > best.left) best = pair;
+      if (best.left === 0) return null;
+      best.left -= 1;
+      issued += 1;
+      return best;
+    },
+  };
+}
+
+/** Counts non-2xx answers by step, status and error code, read from the response envelope. */
+function createErrorTally() {
+  const counts: Record<string, number> = {};
+  return {
+    counts,
+    record(step: string, status: number, body: string) {
+      if (status >= 200 && status < 300) return;
+      let code = 'no envelope';
+      try {
+        code = (JSON.parse(body) as { error?: { code?: string } }).error?.code ?? code;
+      } catch {
+        // Not JSON: keep "no envelope".
       }
-      return null;
+      const key = `${step} ${status} ${code}`;
+      counts[key] = (counts[key] ?? 0) + 1;
     },
   };
 }
 
 async function runNovaTarget(target: NovaTarget, baseline: Measurement): Promise<Measurement[]> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nova-bench-'));
+  const cleanup = async () => {
+    cleanups.delete(cleanup);
+    rmSync(dataDir, { recursive: true, force: true });
+    await target.cleanup?.();
+  };
+  cleanups.add(cleanup);
   let server: ServerProcess | undefined;
   try {
     const started = await startNova(target, dataDir);
@@ -372,19 +397,31 @@ async function runNovaTarget(target: NovaTarget, baseline: Measurement): Promise
     const bought = await api(`${base}/activations`, apiKey, 'POST', { service_code: first.serviceCode, country_id: first.countryId });
     if (bought.status !== 201) throw new Error(`Buying the poll activation failed: ${bought.status} ${JSON.stringify(bought.json)}`);
     const activationId = (bought.json as { data: { activation: { id: number } } }).data.activation.id;
-    results.push(
-      await measure('poll GET /activations/{id}', target.name, server, (duration) => ({
-        url: `${base}/activations/${activationId}`,
-        connections,
-        duration,
-        headers: auth,
-      })),
-    );
+    const pollErrors = createErrorTally();
+    const pollMeasurement = await measure('poll GET /activations/{id}', target.name, server, (duration) => ({
+      url: server!.url,
+      connections,
+      duration,
+      requests: [
+        {
+          method: 'GET',
+          path: `/api/v1/activations/${activationId}`,
+          headers: auth,
+          onResponse: (status, body) => pollErrors.record('poll', status, body),
+        },
+      ],
+    }));
+    pollMeasurement.errorCodes = pollErrors.counts;
+    results.push(pollMeasurement);
+    // A waiting activation keeps its number busy for every service: free it for the buy scenario.
+    const cancelled = await api(`${base}/activations/${activationId}/cancel`, apiKey, 'POST');
+    if (cancelled.status !== 200) throw new Error(`Cancelling the poll activation failed: ${cancelled.status} ${JSON.stringify(cancelled.json)}`);
 
     // Buy: each connection buys a number and cancels it at once (the refund returns the money).
     let lastStep = '';
     let soldOut = false;
     let stoppedEarly = false;
+    const buyErrors = createErrorTally();
     const buyRequests: LoadRequest[] = [
       {
         method: 'POST',
@@ -402,6 +439,7 @@ async function runNovaTarget(target: NovaTarget, baseline: Measurement): Promise
         },
         onResponse: (status, body, context) => {
           lastStep = 'buy';
+          buyErrors.record('buy', status, body);
           if (status === 201) context.id = (JSON.parse(body) as { data: { activation: { id: number } } }).data.activation.id;
         },
       },
@@ -410,8 +448,9 @@ async function runNovaTarget(target: NovaTarget, baseline: Measurement): Promise
         // No id (the buy failed): start the sequence over with a new buy.
         setupRequest: (request, context) =>
           context.id === undefined ? null : { ...request, path: `/api/v1/activations/${context.id}/cancel`, headers: auth },
-        onResponse: () => {
+        onResponse: (status, body) => {
           lastStep = 'cancel';
+          buyErrors.record('cancel', status, body);
         },
       },
     ];
@@ -422,13 +461,15 @@ async function runNovaTarget(target: NovaTarget, baseline: Measurement): Promise
       (duration) => ({ url: server!.url, connections, duration, requests: buyRequests }),
       {
         kindOf: () => lastStep,
-        // autocannon stops at its next one-second tick: stop while at least ~2 s of buys are left.
+        // autocannon stops only at its next one-second tick, and near the end a pair's last numbers
+        // can all be busy with other services' open buys: stop while ~2 s of buys plus one
+        // connection's worth per pair are left.
         whileRunning: (run) => {
           let issuedAtLastCheck = stock.issued;
           const timer = setInterval(() => {
             const perSecond = (stock.issued - issuedAtLastCheck) * 4;
             issuedAtLastCheck = stock.issued;
-            if (stock.left < perSecond * 2 + connections * 2) {
+            if (stock.left < perSecond * 2 + stock.pairCount * connections) {
               stoppedEarly = true;
               run.stop();
             }
@@ -437,6 +478,7 @@ async function runNovaTarget(target: NovaTarget, baseline: Measurement): Promise
         },
       },
     );
+    buyMeasurement.errorCodes = buyErrors.counts;
     const pairs = buyMeasurement.steps?.cancel?.count ?? 0;
     buyMeasurement.pairsPerSecond = round(pairs / buyMeasurement.durationSeconds, 0);
     if (stoppedEarly) buyMeasurement.notes.push(`stopped early after ${buyMeasurement.durationSeconds} s: demo stock nearly sold out`);
@@ -452,8 +494,7 @@ async function runNovaTarget(target: NovaTarget, baseline: Measurement): Promise
     return results;
   } finally {
     if (server) await stopProcess(server.child);
-    rmSync(dataDir, { recursive: true, force: true });
-    await target.cleanup?.();
+    await cleanup();
   }
 }
 
@@ -496,6 +537,8 @@ function printTable(measurements: Measurement[]): void {
     if (m.pairsPerSecond !== undefined) details.push(`${m.pairsPerSecond} buy+cancel pairs/s`);
     const codes = Object.entries(m.statusCodes).filter(([code]) => !code.startsWith('2'));
     if (codes.length > 0) details.push(`status codes: ${codes.map(([code, n]) => `${code}×${n}`).join(', ')}`);
+    const errorCodes = Object.entries(m.errorCodes ?? {});
+    if (errorCodes.length > 0) details.push(`errors: ${errorCodes.map(([what, n]) => `${what} ×${n}`).join(', ')}`);
     if (m.errors > 0 || m.timeouts > 0) details.push(`${m.errors} connection errors, ${m.timeouts} timeouts`);
     if (m.serverProblems.length > 0) details.push(`server logged ${m.serverProblems.length} warn/error lines, first: ${m.serverProblems[0].slice(0, 400)}`);
     details.push(...m.notes);
@@ -545,8 +588,9 @@ async function main(): Promise<number> {
   printTable(measurements);
   for (const s of skipped) console.log(`  ${s.target}: skipped (${s.reason})`);
   for (const f of failed) console.log(`  ${f.target}: FAILED (${f.error.split('\n')[0]})`);
-  console.log(`  load average (1 min) before ${loadBefore[0].toFixed(2)}, after ${loadAfter[0].toFixed(2)} on ${os.cpus().length} CPUs`);
-  warnIfBusy(loadAfter);
+  // The run's own load raises the figure after it, so only the one before says whether others competed.
+  console.log(`  load average (1 min) before ${loadBefore[0].toFixed(2)} (after, with this run's own load: ${loadAfter[0].toFixed(2)}) on ${os.cpus().length} CPUs`);
+  warnIfBusy(loadBefore);
 
   const report = {
     date: new Date().toISOString(),

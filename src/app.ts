@@ -4,6 +4,8 @@ import { Redis } from 'ioredis';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
+import { createDomainEvents } from './events/domain-events.ts';
+import { activationChannel, createInProcessPubSub, createRedisPubSub, type PubSub } from './events/pubsub.ts';
 import { apiKeyAuthentication } from './http/auth.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
 import { createKeyRateLimiter } from './http/rate-limit.ts';
@@ -20,11 +22,19 @@ import { createSupplyService } from './modules/supply/supply.service.ts';
 
 export type Services = ReturnType<typeof createServices>;
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Cross-instance messages (see src/events/pubsub.ts). */
+    pubsub: PubSub;
+  }
+}
+
 /** Builds every domain service on one database; shared by the server and the operator CLI. */
 export function createServices(deps: { config: Config; database: Database; clock: Clock }) {
   const { config, database, clock } = deps;
+  const events = createDomainEvents();
   const accounts = createAccountsService({ database, clock });
-  const billing = createBillingService({ database, clock });
+  const billing = createBillingService({ database, clock, events });
   // Supply and activations need each other (buying reserves a number; an SMS finds its
   // activation), so supply gets its SMS sink as a late-bound call.
   let activations: ActivationsService | undefined;
@@ -43,9 +53,10 @@ export function createServices(deps: { config: Config; database: Database; clock
     billing,
     catalog,
     supply,
+    events,
     timing: { lifetimeSeconds: config.activationLifetimeSeconds, cancelAfterSeconds: config.cancelAfterSeconds },
   });
-  return { accounts, billing, supply, catalog, activations };
+  return { events, accounts, billing, supply, catalog, activations };
 }
 
 export interface AppDeps {
@@ -86,8 +97,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
   const limiter = createKeyRateLimiter(config.rateLimit, { redis, keyPrefix: `${deps.redisKeyPrefix ?? 'nova'}:ratelimit` });
+  const pubsub = config.redisUrl
+    ? createRedisPubSub(config.redisUrl, `${deps.redisKeyPrefix ?? 'nova'}:events`)
+    : createInProcessPubSub();
+  // Committed activation changes go to every instance: long-poll and live pages wait on them.
+  services.events.onCommitted((event) => {
+    if (event.type.startsWith('activation.')) void pubsub.publish(activationChannel, JSON.stringify(event)).catch(() => {});
+  });
+  app.decorate('pubsub', pubsub);
   app.addHook('onClose', async () => {
     await limiter.close();
+    await pubsub.close();
     await redis?.quit();
   });
 

@@ -30,11 +30,36 @@ const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)),
 // PostgreSQL reports a failed serialization or a deadlock with these codes; the work is safe to retry.
 const retryableSqlStates = new Set(['40001', '40P01']);
 
+// Callbacks to run once the transaction a handle belongs to has committed.
+const commitCallbacks = new WeakMap<object, (() => void)[]>();
+
+/**
+ * Runs `callback` after the transaction of `tx` commits, and never if it rolls back: live
+ * notifications must not announce a change that did not happen.
+ */
+export function afterCommit(tx: Db, callback: () => void): void {
+  const callbacks = commitCallbacks.get(tx);
+  if (!callbacks) throw new Error('afterCommit() needs a handle from Database.transaction()');
+  callbacks.push(callback);
+}
+
 function withRetry(db: Db) {
   return async function transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      const callbacks: (() => void)[] = [];
       try {
-        return await db.transaction(async (tx) => work(tx as unknown as Db));
+        const result = await db.transaction(async (tx) => {
+          commitCallbacks.set(tx, callbacks);
+          return work(tx as unknown as Db);
+        });
+        for (const callback of callbacks) {
+          try {
+            callback();
+          } catch {
+            // The change is committed; a failing listener must not turn it into an error answer.
+          }
+        }
+        return result;
       } catch (error) {
         if (attempt < 5 && retryableSqlStates.has(sqlStateOf(error) ?? '')) continue;
         throw error;

@@ -1,6 +1,7 @@
 import type { Clock } from '../../clock.ts';
 import { type Database, type Db, isUniqueViolation } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
+import type { ActivationEvent, DomainEvents } from '../../events/domain-events.ts';
 import { formatApiTime } from '../../time-format.ts';
 import type { Principal } from '../accounts/accounts.service.ts';
 import type { BillingService } from '../billing/billing.service.ts';
@@ -59,9 +60,21 @@ export function createActivationsService(deps: {
   billing: BillingService;
   catalog: CatalogService;
   supply: SupplyService;
+  events: DomainEvents;
   timing: ActivationTiming;
 }): ActivationsService {
-  const { database, clock, billing, catalog, supply, timing } = deps;
+  const { database, clock, billing, catalog, supply, events, timing } = deps;
+
+  function announce(tx: Db, activation: Activation, type: ActivationEvent['type'], status: Activation['status']) {
+    return events.record(tx, {
+      type,
+      activationId: activation.id,
+      companyId: activation.companyId,
+      accountId: activation.accountId,
+      status,
+      at: clock.now(),
+    });
+  }
 
   const cancelAvailableAt = (activation: Activation) =>
     new Date(activation.createdAt.getTime() + timing.cancelAfterSeconds * 1000);
@@ -98,6 +111,7 @@ export function createActivationsService(deps: {
       });
     }
     await supply.releaseNumber(tx, activation.numberId, activation.id);
+    await announce(tx, updated, `activation.${status}`, status);
     return updated;
   }
 
@@ -151,6 +165,7 @@ export function createActivationsService(deps: {
           activationId: activation.id,
           reason: `Activation ${activation.id}: ${request.serviceCode} in country ${request.countryId}`,
         });
+        await announce(tx, activation, 'activation.created', 'waiting');
         return activation;
       });
     } catch (error) {
@@ -228,6 +243,7 @@ export function createActivationsService(deps: {
         text: sms.text,
         smsReceivedAt: activation.smsReceivedAt ?? sms.receivedAt,
       });
+      await announce(tx, activation, 'activation.sms_received', 'sms_received');
       return activation.id;
     },
   };

@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.ts';
 import type { Database, Db } from '../../db/database.ts';
+import type { DomainEvents } from '../../events/domain-events.ts';
 import { AppError } from '../../http/errors.ts';
 import type { LedgerEntryKind } from './billing.tables.ts';
 import * as repo from './billing.repo.ts';
@@ -23,8 +24,8 @@ export interface BillingService {
   verify(): Promise<repo.LedgerMismatch[]>;
 }
 
-export function createBillingService(deps: { database: Database; clock: Clock }): BillingService {
-  const { database, clock } = deps;
+export function createBillingService(deps: { database: Database; clock: Clock; events: DomainEvents }): BillingService {
+  const { database, clock, events } = deps;
 
   async function lockBalance(tx: Db, companyId: number): Promise<Money> {
     const balance = await repo.lockCompanyBalance(tx, companyId);
@@ -47,6 +48,7 @@ export function createBillingService(deps: { database: Database; clock: Clock })
     }
     await repo.insertLedgerEntry(tx, { ...entry, balanceAfter, createdAt: clock.now() });
     await repo.setCompanyBalance(tx, entry.companyId, balanceAfter);
+    await events.record(tx, { type: 'balance.changed', companyId: entry.companyId, balance: balanceAfter, at: clock.now() });
     return balanceAfter;
   }
 

@@ -1,0 +1,59 @@
+import { afterCommit, type Db } from '../db/database.ts';
+
+/** What happened to an activation; the payload every listener (webhooks, live pushes, long-poll) gets. */
+export interface ActivationEvent {
+  type: 'activation.created' | 'activation.sms_received' | 'activation.completed' | 'activation.cancelled' | 'activation.expired';
+  activationId: number;
+  companyId: number;
+  accountId: number;
+  status: string;
+  at: Date;
+}
+
+/** A company's balance after a change (webhooks use it for `balance.low`). */
+export interface BalanceEvent {
+  type: 'balance.changed';
+  companyId: number;
+  balance: number;
+  at: Date;
+}
+
+export type DomainEvent = ActivationEvent | BalanceEvent;
+
+type TransactionListener = (tx: Db, event: DomainEvent) => Promise<void>;
+type CommitListener = (event: DomainEvent) => void;
+
+/**
+ * The seam between the modules that change state and those that react to it. A service records
+ * an event inside the transaction that made the change. `onTransaction` listeners run right
+ * there (a durable outbox writes its row in that transaction, so an event is never lost nor
+ * sent for a change that rolled back); `onCommitted` listeners run once it has committed (live
+ * pushes, which must not show what may still roll back).
+ */
+export interface DomainEvents {
+  onTransaction(listener: TransactionListener): void;
+  onCommitted(listener: CommitListener): void;
+  record(tx: Db, event: DomainEvent): Promise<void>;
+}
+
+export function createDomainEvents(): DomainEvents {
+  const transactionListeners: TransactionListener[] = [];
+  const commitListeners: CommitListener[] = [];
+  return {
+    onTransaction: (listener) => void transactionListeners.push(listener),
+    onCommitted: (listener) => void commitListeners.push(listener),
+    async record(tx, event) {
+      for (const listener of transactionListeners) await listener(tx, event);
+      if (commitListeners.length === 0) return;
+      afterCommit(tx, () => {
+        for (const listener of commitListeners) {
+          try {
+            listener(event);
+          } catch {
+            // One broken live listener must not keep the event from the others.
+          }
+        }
+      });
+    },
+  };
+}

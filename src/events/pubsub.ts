@@ -1,0 +1,72 @@
+import { EventEmitter } from 'node:events';
+import { Redis } from 'ioredis';
+
+/**
+ * Messages between app instances: what one instance commits, every instance's waiting clients
+ * (long-poll, server-sent events) hear. Redis pub/sub when REDIS_URL is set; in-process otherwise.
+ */
+/** Channel of committed activation changes; each message is a JSON ActivationEvent. */
+export const activationChannel = 'activations';
+
+export interface PubSub {
+  publish(channel: string, message: string): Promise<void>;
+  /** Calls `handler` for each message on `channel` until the returned function is called. */
+  subscribe(channel: string, handler: (message: string) => void): () => void;
+  close(): Promise<void>;
+}
+
+export function createInProcessPubSub(): PubSub {
+  const emitter = new EventEmitter();
+  // Every waiting request is a listener; thousands are normal, not a leak.
+  emitter.setMaxListeners(0);
+  return {
+    async publish(channel, message) {
+      emitter.emit(channel, message);
+    },
+    subscribe(channel, handler) {
+      emitter.on(channel, handler);
+      return () => emitter.off(channel, handler);
+    },
+    async close() {
+      emitter.removeAllListeners();
+    },
+  };
+}
+
+export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
+  const publisher = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  const subscriber = new Redis(redisUrl);
+  const local = new EventEmitter();
+  local.setMaxListeners(0);
+  const counts = new Map<string, number>();
+  subscriber.on('message', (channel: string, message: string) => local.emit(channel.slice(prefix.length + 1), message));
+  // Errors are retried by ioredis; without a listener they would crash the process.
+  publisher.on('error', () => {});
+  subscriber.on('error', () => {});
+
+  return {
+    async publish(channel, message) {
+      await publisher.publish(`${prefix}:${channel}`, message);
+    },
+    subscribe(channel, handler) {
+      local.on(channel, handler);
+      const count = (counts.get(channel) ?? 0) + 1;
+      counts.set(channel, count);
+      if (count === 1) void subscriber.subscribe(`${prefix}:${channel}`).catch(() => {});
+      return () => {
+        local.off(channel, handler);
+        const left = (counts.get(channel) ?? 1) - 1;
+        if (left > 0) counts.set(channel, left);
+        else {
+          counts.delete(channel);
+          void subscriber.unsubscribe(`${prefix}:${channel}`).catch(() => {});
+        }
+      };
+    },
+    async close() {
+      local.removeAllListeners();
+      publisher.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
