@@ -5,19 +5,32 @@ import { requireIdOption } from '../options.ts';
 
 export const numbersAdd: OperatorCommand = {
   name: 'numbers:add',
-  usage: 'numbers:add --provider ID --country ID [--operator NAME] NUMBER...',
-  summary: "Add phone numbers (E.164) to a provider's stock",
+  usage: 'numbers:add --provider ID --country ID [--operator NAME] [--device DEVICE_ID --sim SLOT] NUMBER...',
+  summary: "Add phone numbers (E.164) to a provider's stock; --device/--sim place one number in an SMS Gateway for Android phone's SIM slot",
   async run(services, args) {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { provider: { type: 'string' }, country: { type: 'string' }, operator: { type: 'string' } },
+      options: {
+        provider: { type: 'string' },
+        country: { type: 'string' },
+        operator: { type: 'string' },
+        device: { type: 'string' },
+        sim: { type: 'string' },
+      },
     });
     const countryId = requireIdOption(values, 'country');
     if (positionals.length === 0) throw new AppError('invalid_request', 'Name at least one number, e.g. +447700900123');
+    const simSlot = values.sim === undefined ? undefined : Number(values.sim);
+    if (simSlot !== undefined && (!Number.isInteger(simSlot) || simSlot < 0 || simSlot > 16)) {
+      throw new AppError('invalid_request', `--sim must be the SIM slot number the app reports (1, 2 …), not "${values.sim}"`);
+    }
+    if ((values.device !== undefined || simSlot !== undefined) && positionals.length !== 1) {
+      throw new AppError('invalid_request', '--device/--sim place exactly one number: name one NUMBER');
+    }
     const added = await services.supply.addNumbers(
       requireIdOption(values, 'provider'),
-      positionals.map((e164) => ({ e164, countryId, operator: values.operator })),
+      positionals.map((e164) => ({ e164, countryId, operator: values.operator, deviceId: values.device, simSlot })),
     );
     return { json: { added }, text: `${added} number(s) added` };
   },

@@ -1,9 +1,12 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
 import { rowsOf } from '../../db/database.ts';
-import { numberServiceUses, phoneNumbers, providers, smsMessages } from './supply.tables.ts';
+import { numberRentals, numberServiceUses, phoneNumbers, providers, smsMessages, webhookReceipts } from './supply.tables.ts';
 
-export async function insertProvider(db: Db, input: { name: string; kind: string; secretHash: string | null }) {
+export async function insertProvider(
+  db: Db,
+  input: { name: string; kind: string; secretHash: string | null; settings?: Record<string, unknown> },
+) {
   const rows = await db.insert(providers).values(input).returning();
   return rows[0];
 }
@@ -27,7 +30,7 @@ export async function touchProvider(db: Db, providerId: number, at: Date) {
 
 export async function insertNumbers(
   db: Db,
-  numbers: { e164: string; countryId: number; operator: string; providerId: number }[],
+  numbers: { e164: string; countryId: number; operator: string; providerId: number; deviceId?: string | null; simSlot?: number | null }[],
 ) {
   if (numbers.length === 0) return 0;
   const rows = await db.insert(phoneNumbers).values(numbers).onConflictDoNothing().returning({ id: phoneNumbers.id });
@@ -43,11 +46,12 @@ export async function findNumberByE164(db: Db, e164: string) {
  * Locks one free number for the service. SKIP LOCKED lets concurrent buyers take different
  * numbers instead of queueing on (or double-selling) the same one.
  */
-export async function lockFreeNumber(tx: Db, input: { countryId: number; serviceCode: string; operator?: string }) {
+export async function lockFreeNumber(tx: Db, input: { countryId: number; serviceCode: string; operator?: string; now: Date }) {
   const conditions = [
     eq(phoneNumbers.countryId, input.countryId),
     eq(phoneNumbers.enabled, true),
     isNull(phoneNumbers.busyActivationId),
+    or(isNull(phoneNumbers.cooldownUntil), sql`${phoneNumbers.cooldownUntil} <= ${input.now.toISOString()}`),
     sql`not exists (select 1 from ${numberServiceUses} u where u.number_id = ${phoneNumbers.id} and u.service_code = ${input.serviceCode})`,
   ];
   if (input.operator !== undefined) conditions.push(eq(phoneNumbers.operator, input.operator));
@@ -78,7 +82,7 @@ export async function markNumberFree(tx: Db, numberId: number, activationId: num
 }
 
 /** Free numbers per (service, country) pair, in one query. */
-export async function countFreeNumbers(db: Db, pairs: { serviceCode: string; countryId: number }[]) {
+export async function countFreeNumbers(db: Db, pairs: { serviceCode: string; countryId: number }[], now: Date) {
   if (pairs.length === 0) return [];
   const serviceCodes = pairs.map((p) => p.serviceCode);
   const countryIds = pairs.map((p) => p.countryId);
@@ -87,6 +91,7 @@ export async function countFreeNumbers(db: Db, pairs: { serviceCode: string; cou
     from unnest(${sql.param(serviceCodes)}::text[], ${sql.param(countryIds)}::int[]) as pair(service_code, country_id)
     left join phone_numbers n
       on n.country_id = pair.country_id and n.enabled and n.busy_activation_id is null
+      and (n.cooldown_until is null or n.cooldown_until <= ${now.toISOString()})
       and exists (select 1 from providers p where p.id = n.provider_id and p.enabled)
       and not exists (select 1 from number_service_uses u where u.number_id = n.id and u.service_code = pair.service_code)
     group by pair.service_code, pair.country_id`);
@@ -123,4 +128,165 @@ export async function listBusyNumbersWithoutSms(db: Db, providerId: number, take
       ),
     )
     .limit(limit);
+}
+
+export async function findProvider(db: Db, providerId: number) {
+  const rows = await db.select().from(providers).where(eq(providers.id, providerId));
+  return rows[0] ?? null;
+}
+
+/** The number living in a gateway phone's SIM slot; with no slot given, the phone's only number. */
+export async function findNumberOnDevice(db: Db, providerId: number, deviceId: string, simSlot: number | null) {
+  const onDevice = and(eq(phoneNumbers.providerId, providerId), eq(phoneNumbers.deviceId, deviceId));
+  if (simSlot !== null) {
+    const rows = await db.select().from(phoneNumbers).where(and(onDevice, eq(phoneNumbers.simSlot, simSlot)));
+    return rows[0] ?? null;
+  }
+  const rows = await db.select().from(phoneNumbers).where(onDevice).limit(2);
+  return rows.length === 1 ? rows[0] : null;
+}
+
+/** Serialises ingestion per recipient, so two copies of one SMS arriving together are stored once. */
+export async function lockRecipient(tx: Db, providerId: number, toNumber: string) {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`sms:${providerId}:${toNumber}`}))`);
+}
+
+/** An SMS with the same text to the same number from the same provider, received within the window. */
+export async function findDuplicateSms(
+  tx: Db,
+  input: { providerId: number; toNumber: string; text: string; receivedAt: Date; windowSeconds: number },
+) {
+  const from = new Date(input.receivedAt.getTime() - input.windowSeconds * 1000).toISOString();
+  const to = new Date(input.receivedAt.getTime() + input.windowSeconds * 1000).toISOString();
+  const rows = await tx
+    .select()
+    .from(smsMessages)
+    .where(
+      and(
+        eq(smsMessages.providerId, input.providerId),
+        eq(smsMessages.toNumber, input.toNumber),
+        eq(smsMessages.text, input.text),
+        sql`${smsMessages.receivedAt} between ${from} and ${to}`,
+      ),
+    )
+    .orderBy(asc(smsMessages.id))
+    .limit(1);
+  return rows[0] ?? null;
+}
+
+/** Records a webhook receipt key; false when it was already there (a replay or a retry). */
+export async function insertWebhookReceipt(tx: Db, input: { providerId: number; receiptKey: string; receivedAt: Date }) {
+  const rows = await tx.insert(webhookReceipts).values(input).onConflictDoNothing().returning({ key: webhookReceipts.receiptKey });
+  return rows.length === 1;
+}
+
+export async function insertRental(tx: Db, input: { activationId: number; numberId: number; rentedAt: Date }) {
+  await tx.execute(sql`
+    insert into ${numberRentals} (activation_id, number_id, provider_id, rented_at)
+    select ${input.activationId}, n.id, n.provider_id, ${input.rentedAt.toISOString()}::timestamptz from ${phoneNumbers} n where n.id = ${input.numberId}`);
+}
+
+export async function markRentalSms(tx: Db, activationId: number, at: Date, hasCode: boolean) {
+  await tx
+    .update(numberRentals)
+    .set({
+      firstSmsAt: sql`coalesce(${numberRentals.firstSmsAt}, ${at.toISOString()}::timestamptz)`,
+      ...(hasCode ? { firstCodeAt: sql`coalesce(${numberRentals.firstCodeAt}, ${at.toISOString()}::timestamptz)` } : {}),
+    })
+    .where(eq(numberRentals.activationId, activationId));
+}
+
+/** Ends a rental; returns whether it had any SMS (null when the rental is unknown, e.g. sold before rentals were recorded). */
+export async function endRental(tx: Db, activationId: number, outcome: string, at: Date) {
+  const rows = await tx
+    .update(numberRentals)
+    .set({ outcome, endedAt: at })
+    .where(eq(numberRentals.activationId, activationId))
+    .returning({ firstSmsAt: numberRentals.firstSmsAt });
+  return rows.length === 0 ? null : rows[0].firstSmsAt !== null;
+}
+
+export async function hasSmsForActivation(tx: Db, activationId: number) {
+  const rows = await tx.select({ id: smsMessages.id }).from(smsMessages).where(eq(smsMessages.activationId, activationId)).limit(1);
+  return rows.length > 0;
+}
+
+/** Counts a rental without SMS against the number, disabling it at `maxFailures`; returns whether it was disabled. */
+export async function recordNumberFailure(tx: Db, numberId: number, maxFailures: number) {
+  const rows = await tx
+    .update(phoneNumbers)
+    .set({
+      consecutiveFailures: sql`${phoneNumbers.consecutiveFailures} + 1`,
+      enabled: sql`${phoneNumbers.enabled} and ${phoneNumbers.consecutiveFailures} + 1 < ${maxFailures}`,
+    })
+    .where(eq(phoneNumbers.id, numberId))
+    .returning({ enabled: phoneNumbers.enabled });
+  return rows[0] ? !rows[0].enabled : false;
+}
+
+export async function resetNumberFailures(tx: Db, numberId: number) {
+  await tx.update(phoneNumbers).set({ consecutiveFailures: 0 }).where(eq(phoneNumbers.id, numberId));
+}
+
+export async function setNumberCooldown(tx: Db, numberId: number, until: Date) {
+  await tx.update(phoneNumbers).set({ cooldownUntil: until }).where(eq(phoneNumbers.id, numberId));
+}
+
+export async function enableNumber(db: Db, e164: string) {
+  const rows = await db
+    .update(phoneNumbers)
+    .set({ enabled: true, consecutiveFailures: 0 })
+    .where(eq(phoneNumbers.e164, e164))
+    .returning({ id: phoneNumbers.id, e164: phoneNumbers.e164 });
+  return rows[0] ?? null;
+}
+
+export function listUnmatchedSms(db: Db, limit: number) {
+  return db
+    .select({
+      id: smsMessages.id,
+      providerId: smsMessages.providerId,
+      toNumber: smsMessages.toNumber,
+      sender: smsMessages.sender,
+      text: smsMessages.text,
+      code: smsMessages.code,
+      receivedAt: smsMessages.receivedAt,
+    })
+    .from(smsMessages)
+    .where(isNull(smsMessages.activationId))
+    .orderBy(desc(smsMessages.id))
+    .limit(limit);
+}
+
+/** Per provider: SMS received, rentals sold and answered, median seconds from purchase to first code. */
+export async function providerHealthRows(db: Db) {
+  const result = await db.execute(sql`
+    select p.id, p.name, p.kind, p.enabled, p.last_seen_at as "lastSeenAt",
+      (select count(*)::int from sms_messages s where s.provider_id = p.id) as "smsReceived",
+      (select count(*)::int from number_rentals r where r.provider_id = p.id) as "rentals",
+      (select count(*)::int from number_rentals r where r.provider_id = p.id and r.first_sms_at is not null) as "rentalsWithSms",
+      (select percentile_cont(0.5) within group (order by extract(epoch from r.first_code_at - r.rented_at))
+         from number_rentals r where r.provider_id = p.id and r.first_code_at is not null) as "medianSecondsToCode",
+      (select count(*)::int from phone_numbers n where n.provider_id = p.id) as "numbers",
+      (select count(*)::int from phone_numbers n where n.provider_id = p.id and not n.enabled) as "numbersDisabled"
+    from providers p
+    order by p.id`);
+  return rowsOf<{
+    id: number;
+    name: string;
+    kind: string;
+    enabled: boolean;
+    lastSeenAt: string | Date | null;
+    smsReceived: number;
+    rentals: number;
+    rentalsWithSms: number;
+    medianSecondsToCode: number | string | null;
+    numbers: number;
+    numbersDisabled: number;
+  }>(result);
+}
+
+export async function findNumberById(db: Db, numberId: number) {
+  const rows = await db.select().from(phoneNumbers).where(eq(phoneNumbers.id, numberId));
+  return rows[0] ?? null;
 }

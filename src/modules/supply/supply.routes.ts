@@ -29,6 +29,7 @@ export const supplyRoutes: FastifyPluginAsyncTypebox<{ supply: SupplyService; cl
         tags: ['supply'],
         body: IncomingSmsBody,
         response: { 200: IncomingSmsResponse },
+        errors: ['conflict'],
       },
     },
     async (request) => {
@@ -37,7 +38,7 @@ export const supplyRoutes: FastifyPluginAsyncTypebox<{ supply: SupplyService; cl
       const body = request.body;
       const receivedAt = body.received_at ? new Date(body.received_at) : clock.now();
       const result = await supply.ingestSms(provider, { to: body.to, from: body.from, text: body.text, receivedAt });
-      return ok({ sms_id: result.smsId, activation_id: result.activationId, code: result.code });
+      return ok({ sms_id: result.smsId, activation_id: result.activationId, code: result.code, duplicate: result.duplicate });
     },
   );
 };

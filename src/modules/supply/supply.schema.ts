@@ -13,8 +13,9 @@ export const IncomingSmsBody = Type.Object(
 
 export const IncomingSmsResponse = okSchema(
   Type.Object({
-    sms_id: Type.Integer(),
-    activation_id: Type.Union([Type.Integer(), Type.Null()]),
-    code: Type.Union([Type.String(), Type.Null()]),
+    sms_id: Type.Integer({ examples: [789] }),
+    activation_id: Type.Union([Type.Integer(), Type.Null()], { description: 'null when no waiting activation has that number', examples: [123] }),
+    code: Type.Union([Type.String(), Type.Null()], { examples: ['12345'] }),
+    duplicate: Type.Boolean({ description: 'true when the same text reached this number within 2 minutes: stored and delivered once', examples: [false] }),
   }),
 );

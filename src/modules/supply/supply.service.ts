@@ -7,7 +7,10 @@ import { stockKey } from '../catalog/catalog.service.ts';
 import { extractCode } from './code-extraction.ts';
 import { demoMessage, demoNumbers, demoProviderName } from './demo-provider.ts';
 import { toE164 } from './phone-number.ts';
+import { createRemoteSupply, type RemoteLease, type SmsActivateSettings, type SmshubSettings } from './remote-supply.ts';
 import * as repo from './supply.repo.ts';
+
+export type { RemoteLease } from './remote-supply.ts';
 
 export interface ReservedNumber {
   numberId: number;
@@ -39,6 +42,60 @@ export interface IngestedSms {
   smsId: number;
   activationId: number | null;
   code: string | null;
+  /** The same text reached the same number within the duplicate window: stored and delivered once. */
+  duplicate: boolean;
+}
+
+/** How an activation holding a number ended (the supply side counts failures and cooldowns from it). */
+export type RentalOutcome = 'completed' | 'cancelled' | 'expired';
+
+/** An SMS from an SMS Gateway for Android phone, located by device and SIM slot rather than by number. */
+export interface GatewaySms {
+  deviceId: string;
+  simSlot: number | null;
+  from: string;
+  text: string;
+  receivedAt: Date;
+  /** Keys that make this delivery unique (event id, signature); a repeated key is a replay. */
+  receiptKeys: { eventId: string; signature: string };
+}
+
+export interface SupplyOperations {
+  /** Rentals in a row without any SMS after which a number is disabled. */
+  maxNumberFailures: number;
+  /** How long a number rests after a cancel before it is sold again. */
+  cancelCooldownSeconds: number;
+  /** How long we wait for a SIM-bank agent's answer (the protocol asks for a number within 3 s). */
+  remoteTimeoutMs: number;
+}
+
+/** Same provider, same number, same text within this many seconds: one SMS, stored once. */
+export const duplicateWindowSeconds = 120;
+
+export interface ProviderHealth {
+  providerId: number;
+  name: string;
+  kind: string;
+  enabled: boolean;
+  lastSeenAt: Date | null;
+  smsReceived: number;
+  activationsSold: number;
+  activationsWithSms: number;
+  /** activationsWithSms / activationsSold, null before the first sale. */
+  deliveryRate: number | null;
+  medianSecondsToCode: number | null;
+  numbers: number;
+  numbersDisabled: number;
+}
+
+export interface UnmatchedSms {
+  id: number;
+  providerId: number;
+  to: string;
+  sender: string;
+  text: string;
+  code: string | null;
+  receivedAt: Date;
 }
 
 export interface SupplyService {
@@ -46,13 +103,61 @@ export interface SupplyService {
   reserveNumber(tx: Db, input: { countryId: number; serviceCode: string; operator?: string }): Promise<ReservedNumber | null>;
   assignNumber(tx: Db, input: { numberId: number; activationId: number; serviceCode: string }): Promise<void>;
   /** Returns the number to stock once its activation has finished. */
-  releaseNumber(tx: Db, numberId: number, activationId: number): Promise<void>;
+  releaseNumber(tx: Db, numberId: number, activationId: number, outcome?: RentalOutcome): Promise<void>;
   countStock(pairs: { serviceCode: string; countryId: number }[]): Promise<Map<string, number>>;
-  createProvider(input: { name: string; kind: 'http' | 'demo' }): Promise<{ provider: Provider; secret: string }>;
+  /**
+   * 'http' providers get a bearer secret; 'android-gateway' providers get the webhook signing
+   * key (returned as `secret`; pass `signingKey` to use the one already set in the app).
+   */
+  createProvider(input: {
+    name: string;
+    kind: 'http' | 'demo' | 'android-gateway' | 'smshub' | 'sms-activate';
+    signingKey?: string;
+    /** For 'smshub': the agent's URL, the protocol key (also returned as `secret`), country names, payout share. */
+    smshub?: Omit<SmshubSettings, 'key'> & { key?: string };
+    /** For 'sms-activate': the upstream's handler_api.php URL, our API key there, country ids, markup. */
+    upstream?: SmsActivateSettings;
+  }): Promise<{ provider: Provider; secret: string }>;
+  /** The SIM-bank agent whose protocol key this is (PUSH_SMS carries it in the body). */
+  authenticateAgentKey(key: string): Promise<Provider | null>;
+  /** An SMS an agent pushed (PUSH_SMS); a repeated smsId is acknowledged, not stored again. */
+  ingestAgentSms(provider: Provider, sms: { smsId: string; phone: string; from: string; text: string }): Promise<IngestedSms>;
+  /**
+   * Leases a number from a SIM-bank agent with stock, for a purchase that found no local number.
+   * Call it outside any transaction (it waits on the network); null when no agent has one.
+   */
+  leaseRemoteNumber(input: { serviceCode: string; countryId: number; operator?: string; price: number }): Promise<RemoteLease | null>;
+  /** Locks the leased number inside the buyer's transaction; null when it cannot be sold for this service. */
+  reserveLeasedNumber(tx: Db, lease: RemoteLease, serviceCode: string): Promise<ReservedNumber | null>;
+  /** Gives a leased number back to its agent when the purchase did not go through. */
+  releaseLease(lease: RemoteLease, reason: 'released' | 'refused'): Promise<void>;
+  /** Polls every agent's stock (GET_SERVICES). */
+  refreshRemoteStock(): Promise<number>;
+  /** Tells agents and upstreams about finished activations (FINISH_ACTIVATION / setStatus), all pending ones or one activation's. */
+  notifyRemoteFinishes(activationId?: number): Promise<number>;
+  /** Polls upstreams (getStatus) for codes of numbers we resold; returns how many came. */
+  pollUpstreamCodes(): Promise<number>;
   authenticateProvider(secret: string): Promise<Provider | null>;
-  addNumbers(providerId: number, numbers: { e164: string; countryId: number; operator?: string }[]): Promise<number>;
+  /** An enabled SMS Gateway for Android provider and its webhook signing key; null when there is none with that id. */
+  findGatewayProvider(providerId: number): Promise<{ provider: Provider; signingKey: string } | null>;
+  addNumbers(
+    providerId: number,
+    numbers: { e164: string; countryId: number; operator?: string; deviceId?: string; simSlot?: number }[],
+  ): Promise<number>;
   /** Stores an SMS a provider pushed (never dropped, matched or not) and delivers it to its activation. */
   ingestSms(provider: Provider, sms: { to: string; from: string; text: string; receivedAt: Date }): Promise<IngestedSms>;
+  /**
+   * Same for a gateway phone's SMS, mapped to our number by device and SIM slot (kept unmatched
+   * when no number lives there). Throws `conflict` for a replayed signature; a repeated event id
+   * (the app retrying) answers the first result with `duplicate: true`.
+   */
+  ingestGatewaySms(provider: Provider, sms: GatewaySms): Promise<IngestedSms>;
+  /** Notes a sign of life from a provider (a gateway's system:ping) for provider health. */
+  recordProviderSeen(providerId: number): Promise<void>;
+  /** Puts a disabled number back on sale (and forgets its failures). */
+  enableNumber(e164: string): Promise<{ id: number; e164: string }>;
+  listUnmatchedSms(limit?: number): Promise<UnmatchedSms[]>;
+  providerHealth(): Promise<ProviderHealth[]>;
   messagesOf(activationId: number): Promise<{ id: number; sender: string; text: string; code: string | null; receivedAt: Date }[]>;
   /** Creates the demo provider and its fictional numbers (idempotent). */
   seedDemoSupply(countryIds: number[]): Promise<void>;
@@ -60,56 +165,159 @@ export interface SupplyService {
   deliverDemoSms(delaySeconds: number): Promise<number>;
 }
 
-export function createSupplyService(deps: { database: Database; clock: Clock; deliverSms: SmsSink }): SupplyService {
+export const defaultSupplyOperations: SupplyOperations = { maxNumberFailures: 3, cancelCooldownSeconds: 600, remoteTimeoutMs: 3000 };
+
+export function createSupplyService(deps: {
+  database: Database;
+  clock: Clock;
+  deliverSms: SmsSink;
+  operations?: SupplyOperations;
+}): SupplyService {
   const { database, clock, deliverSms } = deps;
+  const operations = deps.operations ?? defaultSupplyOperations;
   const db = database.db;
+  const remote = createRemoteSupply({
+    database,
+    clock,
+    timeoutMs: operations.remoteTimeoutMs,
+    // An upstream's code arrives by polling (getStatus), without the SMS text: it enters as an SMS
+    // whose text is the code, once per lease and code.
+    deliverCode: ({ providerId, numberId, leaseId, code }) =>
+      database.transaction(async (tx) => {
+        if (!(await repo.insertWebhookReceipt(tx, { providerId, receiptKey: `upstream-code:${leaseId}:${code}`, receivedAt: clock.now() }))) return;
+        const [provider, number] = await Promise.all([repo.findProvider(tx, providerId), repo.findNumberById(tx, numberId)]);
+        if (!provider || !number) return;
+        await storeSms(tx, { id: provider.id, name: provider.name, kind: provider.kind }, { toNumber: number.e164, numberId, from: provider.name, text: code, receivedAt: clock.now() });
+      }),
+  });
+
+  /**
+   * The one way an SMS enters: inside one transaction, drop exact duplicates (same provider,
+   * recipient and text within the window — gateways retry and modems report twice), store it,
+   * hand it to its activation, note the rental's first SMS/code and the provider's last sign of life.
+   * `toNumber` is our E.164 number, or a label ("device/sim") when the recipient is unknown.
+   */
+  async function storeSms(
+    tx: Db,
+    provider: Provider,
+    sms: { toNumber: string; numberId: number | null; from: string; text: string; receivedAt: Date },
+  ): Promise<IngestedSms> {
+    await repo.lockRecipient(tx, provider.id, sms.toNumber);
+    await repo.touchProvider(tx, provider.id, clock.now());
+    const earlier = await repo.findDuplicateSms(tx, {
+      providerId: provider.id,
+      toNumber: sms.toNumber,
+      text: sms.text,
+      receivedAt: sms.receivedAt,
+      windowSeconds: duplicateWindowSeconds,
+    });
+    if (earlier) return { smsId: earlier.id, activationId: earlier.activationId, code: earlier.code, duplicate: true };
+    const code = extractCode(sms.text);
+    const stored = await repo.insertSms(tx, {
+      providerId: provider.id,
+      numberId: sms.numberId,
+      toNumber: sms.toNumber,
+      sender: sms.from,
+      text: sms.text,
+      code,
+      receivedAt: sms.receivedAt,
+    });
+    let activationId: number | null = null;
+    if (sms.numberId !== null) {
+      activationId = await deliverSms(tx, { smsId: stored.id, numberId: sms.numberId, sender: sms.from, text: sms.text, code, receivedAt: sms.receivedAt });
+      if (activationId !== null) {
+        await repo.setSmsActivation(tx, stored.id, activationId);
+        await repo.markRentalSms(tx, activationId, clock.now(), code !== null);
+      }
+    }
+    return { smsId: stored.id, activationId, code, duplicate: false };
+  }
 
   async function ingestSms(provider: Provider, sms: { to: string; from: string; text: string; receivedAt: Date }) {
     const e164 = toE164(sms.to);
     if (!e164) throw new AppError('invalid_request', `body.to "${sms.to}" is not a phone number in international format`);
-    const code = extractCode(sms.text);
     return database.transaction(async (tx) => {
       const number = await repo.findNumberByE164(tx, e164);
       const numberId = number && number.providerId === provider.id ? number.id : null;
-      const stored = await repo.insertSms(tx, {
-        providerId: provider.id,
-        numberId,
-        toNumber: e164,
-        sender: sms.from,
-        text: sms.text,
-        code,
-        receivedAt: sms.receivedAt,
-      });
-      let activationId: number | null = null;
-      if (numberId !== null) {
-        activationId = await deliverSms(tx, { smsId: stored.id, numberId, sender: sms.from, text: sms.text, code, receivedAt: sms.receivedAt });
-        if (activationId !== null) await repo.setSmsActivation(tx, stored.id, activationId);
-      }
-      await repo.touchProvider(tx, provider.id, clock.now());
-      return { smsId: stored.id, activationId, code };
+      return storeSms(tx, provider, { toNumber: e164, numberId, from: sms.from, text: sms.text, receivedAt: sms.receivedAt });
+    });
+  }
+
+  async function ingestGatewaySms(provider: Provider, sms: GatewaySms): Promise<IngestedSms> {
+    return database.transaction(async (tx) => {
+      const now = clock.now();
+      // Receipts are written in the ingestion transaction: if storing fails, the app's retry is
+      // processed, not refused.
+      const freshSignature = await repo.insertWebhookReceipt(tx, { providerId: provider.id, receiptKey: `sig:${sms.receiptKeys.signature}`, receivedAt: now });
+      if (!freshSignature) throw new AppError('conflict', 'This signed webhook was already received: a replay is not processed twice');
+      const number = await repo.findNumberOnDevice(tx, provider.id, sms.deviceId, sms.simSlot);
+      const toNumber = number?.e164 ?? `device:${sms.deviceId}/sim:${sms.simSlot ?? '?'}`;
+      const freshEvent = await repo.insertWebhookReceipt(tx, { providerId: provider.id, receiptKey: `event:${sms.receiptKeys.eventId}`, receivedAt: now });
+      const result = await storeSms(tx, provider, { toNumber, numberId: number?.id ?? null, from: sms.from, text: sms.text, receivedAt: sms.receivedAt });
+      return freshEvent ? result : { ...result, duplicate: true };
     });
   }
 
   return {
     async reserveNumber(tx, input) {
-      const number = await repo.lockFreeNumber(tx, input);
+      const number = await repo.lockFreeNumber(tx, { ...input, now: clock.now() });
       if (!number) return null;
       return { numberId: number.id, e164: number.e164, operator: number.operator, providerId: number.providerId };
     },
-    assignNumber(tx, input) {
-      return repo.markNumberBusy(tx, { ...input, at: clock.now() });
+    async assignNumber(tx, input) {
+      await repo.markNumberBusy(tx, { ...input, at: clock.now() });
+      await repo.insertRental(tx, { activationId: input.activationId, numberId: input.numberId, rentedAt: clock.now() });
+      await remote.attach(tx, input.numberId, input.activationId);
     },
-    releaseNumber(tx, numberId, activationId) {
-      return repo.markNumberFree(tx, numberId, activationId);
+    async releaseNumber(tx, numberId, activationId, outcome) {
+      if (outcome) {
+        const now = clock.now();
+        const hadSms = (await repo.endRental(tx, activationId, outcome, now)) ?? (await repo.hasSmsForActivation(tx, activationId));
+        // A number that keeps getting no SMS is dead or blocked: stop selling it after N in a row.
+        if (hadSms) await repo.resetNumberFailures(tx, numberId);
+        else await repo.recordNumberFailure(tx, numberId, operations.maxNumberFailures);
+        // Recorded with the finish itself; the agent is told after commit (and retried by a job).
+        await remote.finishInTransaction(tx, activationId, outcome);
+        if (outcome === 'cancelled' && operations.cancelCooldownSeconds > 0) {
+          await repo.setNumberCooldown(tx, numberId, new Date(now.getTime() + operations.cancelCooldownSeconds * 1000));
+        }
+      }
+      await repo.markNumberFree(tx, numberId, activationId);
     },
     async countStock(pairs) {
-      const rows = await repo.countFreeNumbers(db, pairs);
-      return new Map(rows.map((row) => [stockKey(row.serviceCode, Number(row.countryId)), Number(row.available)]));
+      const [rows, remoteCounts] = await Promise.all([repo.countFreeNumbers(db, pairs, clock.now()), remote.countStock(pairs)]);
+      return new Map(
+        rows.map((row) => [
+          stockKey(row.serviceCode, Number(row.countryId)),
+          Number(row.available) + (remoteCounts.get(`${row.serviceCode}:${Number(row.countryId)}`) ?? 0),
+        ]),
+      );
     },
     async createProvider(input) {
-      const secret = `nps_${randomBytes(24).toString('base64url')}`;
+      const gateway = input.kind === 'android-gateway';
+      // A gateway phone signs its webhooks with a key we must be able to recompute with, so it is
+      // kept as is in the settings; a push provider's bearer secret is kept only as a hash. An
+      // SMSHub agent's protocol key goes both ways (we send it, it pushes with it): kept and hashed.
+      let secret = gateway ? (input.signingKey ?? randomBytes(18).toString('base64url')) : `nps_${randomBytes(24).toString('base64url')}`;
+      let settings: Record<string, unknown> = gateway ? { signingKey: secret } : {};
+      if (input.kind === 'smshub') {
+        if (!input.smshub) throw new AppError('invalid_request', 'An smshub provider needs the agent URL and its country names');
+        secret = input.smshub.key ?? randomBytes(18).toString('hex');
+        settings = { ...input.smshub, key: secret };
+      }
+      if (input.kind === 'sms-activate') {
+        if (!input.upstream) throw new AppError('invalid_request', 'An sms-activate upstream needs its URL, API key and country ids');
+        // Our key at the upstream authenticates us there, never anyone here.
+        secret = '';
+        settings = { ...input.upstream };
+      }
       try {
-        const row = await repo.insertProvider(db, { name: input.name, kind: input.kind, secretHash: hashApiKey(secret) });
+        const row = await repo.insertProvider(db, {
+          name: input.name,
+          kind: input.kind,
+          secretHash: gateway || input.kind === 'sms-activate' ? null : hashApiKey(secret),
+          settings,
+        });
         return { provider: { id: row.id, name: row.name, kind: row.kind }, secret };
       } catch (error) {
         if (isUniqueViolation(error)) {
@@ -123,15 +331,83 @@ export function createSupplyService(deps: { database: Database; clock: Clock; de
       const row = await repo.findProviderBySecretHash(db, hashApiKey(secret));
       return row ? { id: row.id, name: row.name, kind: row.kind } : null;
     },
+    async findGatewayProvider(providerId) {
+      const row = await repo.findProvider(db, providerId);
+      const signingKey = (row?.settings as { signingKey?: unknown } | undefined)?.signingKey;
+      if (!row || !row.enabled || row.kind !== 'android-gateway' || typeof signingKey !== 'string') return null;
+      return { provider: { id: row.id, name: row.name, kind: row.kind }, signingKey };
+    },
     async addNumbers(providerId, numbers) {
       const normalized = numbers.map((n) => {
         const e164 = toE164(n.e164);
         if (!e164) throw new AppError('invalid_request', `"${n.e164}" is not a phone number in international format`);
-        return { e164, countryId: n.countryId, operator: n.operator ?? 'any', providerId };
+        return { e164, countryId: n.countryId, operator: n.operator ?? 'any', providerId, deviceId: n.deviceId ?? null, simSlot: n.simSlot ?? null };
       });
-      return repo.insertNumbers(db, normalized);
+      try {
+        return await repo.insertNumbers(db, normalized);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new AppError('conflict', 'Another number of this provider already lives in that device and SIM slot');
+        throw error;
+      }
     },
     ingestSms,
+    ingestGatewaySms,
+    async authenticateAgentKey(key) {
+      const row = key ? await repo.findProviderBySecretHash(db, hashApiKey(key)) : null;
+      return row && row.kind === 'smshub' ? { id: row.id, name: row.name, kind: row.kind } : null;
+    },
+    async ingestAgentSms(provider, sms) {
+      const e164 = toE164(`+${sms.phone}`);
+      if (!e164) throw new AppError('invalid_request', `phone ${sms.phone} is not a number with its country code`);
+      return database.transaction(async (tx) => {
+        // The agent resends until it gets SUCCESS: a known smsId is acknowledged, not stored twice.
+        const fresh = await repo.insertWebhookReceipt(tx, { providerId: provider.id, receiptKey: `smshub-sms:${sms.smsId}`, receivedAt: clock.now() });
+        const number = await repo.findNumberByE164(tx, e164);
+        const numberId = number && number.providerId === provider.id ? number.id : null;
+        if (!fresh) {
+          const earlier = await repo.findDuplicateSms(tx, { providerId: provider.id, toNumber: e164, text: sms.text, receivedAt: clock.now(), windowSeconds: 86_400 });
+          return { smsId: earlier?.id ?? 0, activationId: earlier?.activationId ?? null, code: earlier?.code ?? null, duplicate: true };
+        }
+        return storeSms(tx, provider, { toNumber: e164, numberId, from: sms.from, text: sms.text, receivedAt: clock.now() });
+      });
+    },
+    leaseRemoteNumber: (input) => remote.lease(input),
+    async reserveLeasedNumber(tx, lease, serviceCode) {
+      const number = await remote.lockLeased(tx, lease, serviceCode);
+      return number ? { numberId: number.id, e164: number.e164, operator: number.operator, providerId: number.providerId } : null;
+    },
+    releaseLease: (lease, reason) => remote.release(lease, reason),
+    refreshRemoteStock: () => remote.refreshStock(),
+    notifyRemoteFinishes: (activationId) => remote.notifyFinishes(activationId),
+    pollUpstreamCodes: () => remote.pollCodes(),
+    recordProviderSeen: (providerId) => repo.touchProvider(db, providerId, clock.now()),
+    async enableNumber(e164) {
+      const normalized = toE164(e164);
+      const row = normalized ? await repo.enableNumber(db, normalized) : null;
+      if (!row) throw new AppError('not_found', `No number ${e164} in stock`);
+      return row;
+    },
+    async listUnmatchedSms(limit = 50) {
+      const rows = await repo.listUnmatchedSms(db, limit);
+      return rows.map(({ toNumber, ...row }) => ({ ...row, to: toNumber }));
+    },
+    async providerHealth() {
+      const rows = await repo.providerHealthRows(db);
+      return rows.map((row) => ({
+        providerId: row.id,
+        name: row.name,
+        kind: row.kind,
+        enabled: row.enabled,
+        lastSeenAt: row.lastSeenAt === null ? null : new Date(row.lastSeenAt),
+        smsReceived: row.smsReceived,
+        activationsSold: row.rentals,
+        activationsWithSms: row.rentalsWithSms,
+        deliveryRate: row.rentals === 0 ? null : row.rentalsWithSms / row.rentals,
+        medianSecondsToCode: row.medianSecondsToCode === null ? null : Number(row.medianSecondsToCode),
+        numbers: row.numbers,
+        numbersDisabled: row.numbersDisabled,
+      }));
+    },
     async messagesOf(activationId) {
       const rows = await repo.listSmsOfActivation(db, activationId);
       return rows.map(({ id, sender, text, code, receivedAt }) => ({ id, sender, text, code, receivedAt }));

@@ -11,6 +11,7 @@ import {
   serial,
   text,
   timestamp,
+  uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { countries } from '../catalog/catalog.tables.ts';
 
@@ -44,11 +45,20 @@ export const phoneNumbers = pgTable(
     busyActivationId: bigint('busy_activation_id', { mode: 'number' }).unique(),
     busySince: timestamp('busy_since', { withTimezone: true }),
     busyServiceCode: text('busy_service_code'),
+    // SMS Gateway for Android: the phone (its deviceId) and SIM slot (simNumber) this number lives in.
+    deviceId: text('device_id'),
+    simSlot: integer('sim_slot'),
+    // After a cancel the number rests until then, so the next buyer does not get the cancelled
+    // customer's late SMS.
+    cooldownUntil: timestamp('cooldown_until', { withTimezone: true }),
+    // Rentals in a row that ended without any SMS; past NOVA_NUMBER_MAX_FAILURES the number is disabled.
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     index('phone_numbers_free_idx').on(t.countryId, t.operator).where(sql`${t.busyActivationId} is null and ${t.enabled}`),
     index('phone_numbers_provider_idx').on(t.providerId),
+    uniqueIndex('phone_numbers_device_sim_idx').on(t.providerId, t.deviceId, t.simSlot),
   ],
 );
 
@@ -85,5 +95,98 @@ export const smsMessages = pgTable(
   (t) => [
     index('sms_messages_activation_idx').on(t.activationId, t.id),
     index('sms_messages_number_idx').on(t.numberId, t.receivedAt),
+    // Duplicate detection: the same text to the same number from one provider within minutes.
+    index('sms_messages_duplicate_idx').on(t.providerId, t.toNumber, t.receivedAt),
   ],
+);
+
+/**
+ * One sale of a number (an activation holding it), from the supply side: when it was bought,
+ * when its first SMS and code came, how it ended. Provider health is computed from these rows.
+ */
+export const numberRentals = pgTable(
+  'number_rentals',
+  {
+    activationId: bigint('activation_id', { mode: 'number' }).primaryKey(),
+    numberId: integer('number_id')
+      .notNull()
+      .references(() => phoneNumbers.id),
+    providerId: integer('provider_id')
+      .notNull()
+      .references(() => providers.id),
+    rentedAt: timestamp('rented_at', { withTimezone: true }).notNull(),
+    firstSmsAt: timestamp('first_sms_at', { withTimezone: true }),
+    firstCodeAt: timestamp('first_code_at', { withTimezone: true }),
+    // completed | cancelled | expired; null while the activation is open.
+    outcome: text('outcome'),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+  },
+  (t) => [index('number_rentals_provider_idx').on(t.providerId, t.rentedAt)],
+);
+
+/**
+ * Signed webhook deliveries already processed (event ids and signatures), so a replayed or
+ * retried delivery is never ingested twice.
+ */
+export const webhookReceipts = pgTable(
+  'supply_webhook_receipts',
+  {
+    providerId: integer('provider_id')
+      .notNull()
+      .references(() => providers.id),
+    receiptKey: text('receipt_key').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.providerId, t.receiptKey] })],
+);
+
+/**
+ * A number leased from a remote source (a SIM-bank agent speaking the SMSHub protocol) for one
+ * purchase: requested outside any transaction, then sold (activation_id set) or given back.
+ * `finish_status` is written in the transaction that ends the activation and `notified_at` once
+ * the agent acknowledged it, so the agent hears about every finish even across restarts.
+ */
+export const remoteLeases = pgTable(
+  'remote_leases',
+  {
+    id: serial('id').primaryKey(),
+    providerId: integer('provider_id')
+      .notNull()
+      .references(() => providers.id),
+    numberId: integer('number_id')
+      .notNull()
+      .references(() => phoneNumbers.id),
+    // The agent's activationId.
+    remoteId: text('remote_id').notNull(),
+    activationId: bigint('activation_id', { mode: 'number' }).unique(),
+    // completed | cancelled | expired | released (never sold)
+    finishStatus: text('finish_status'),
+    notifiedAt: timestamp('notified_at', { withTimezone: true }),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index('remote_leases_pending_idx').on(t.id).where(sql`${t.finishStatus} is not null and ${t.notifiedAt} is null`),
+    index('remote_leases_number_idx').on(t.numberId),
+  ],
+);
+
+/** What each remote source last reported it can sell (SMSHub GET_SERVICES, sms-activate getPrices), per country, operator and service. */
+export const remoteStock = pgTable(
+  'remote_stock',
+  {
+    providerId: integer('provider_id')
+      .notNull()
+      .references(() => providers.id),
+    countryId: integer('country_id')
+      .notNull()
+      .references(() => countries.id),
+    operator: text('operator').notNull(),
+    serviceCode: text('service_code').notNull(),
+    available: integer('available').notNull(),
+    // What one number costs us there (1/10000 USD), when the source says (sms-activate getPrices).
+    cost: bigint('cost', { mode: 'number' }),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.providerId, t.countryId, t.operator, t.serviceCode] })],
 );

@@ -1,0 +1,142 @@
+import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../../db/database.ts';
+import { countries } from '../catalog/catalog.tables.ts';
+import { numberServiceUses, phoneNumbers, providers, remoteLeases, remoteStock } from './supply.tables.ts';
+
+export function listRemoteProviders(db: Db, kinds: string[]) {
+  return db
+    .select()
+    .from(providers)
+    .where(and(inArray(providers.kind, kinds), eq(providers.enabled, true)))
+    .orderBy(asc(providers.id));
+}
+
+/** Sold leases still waiting for their code, on sources we must poll (sms-activate getStatus). */
+export function leasesAwaitingCode(db: Db, kinds: string[], limit: number) {
+  return db
+    .select({ lease: remoteLeases, provider: providers })
+    .from(remoteLeases)
+    .innerJoin(providers, eq(providers.id, remoteLeases.providerId))
+    .where(and(inArray(providers.kind, kinds), sql`${remoteLeases.activationId} is not null`, isNull(remoteLeases.finishStatus)))
+    .orderBy(asc(remoteLeases.id))
+    .limit(limit);
+}
+
+export async function replaceRemoteStock(
+  db: Db,
+  providerId: number,
+  rows: { countryId: number; operator: string; serviceCode: string; available: number; cost: number | null }[],
+  at: Date,
+) {
+  await db.delete(remoteStock).where(eq(remoteStock.providerId, providerId));
+  if (rows.length > 0) await db.insert(remoteStock).values(rows.map((row) => ({ ...row, providerId, updatedAt: at }))).onConflictDoNothing();
+}
+
+/** Remote sources that reported stock for the pair recently, most stock first. */
+export function remoteCandidates(db: Db, input: { countryId: number; serviceCode: string; operator?: string; freshSince: Date }) {
+  const conditions = [
+    eq(remoteStock.countryId, input.countryId),
+    eq(remoteStock.serviceCode, input.serviceCode),
+    gt(remoteStock.available, 0),
+    sql`${remoteStock.updatedAt} >= ${input.freshSince.toISOString()}`,
+    eq(providers.enabled, true),
+  ];
+  if (input.operator !== undefined) conditions.push(eq(remoteStock.operator, input.operator));
+  return db
+    .select({ provider: providers, operator: remoteStock.operator, available: remoteStock.available, cost: remoteStock.cost, countryName: countries.name })
+    .from(remoteStock)
+    .innerJoin(providers, eq(providers.id, remoteStock.providerId))
+    .innerJoin(countries, eq(countries.id, remoteStock.countryId))
+    .where(and(...conditions))
+    // Cheapest first (upstreams report their cost); then the source with most stock.
+    .orderBy(sql`${remoteStock.cost} asc nulls last`, sql`${remoteStock.available} desc`, asc(providers.id));
+}
+
+/** Remote stock per (service, country), fresh rows only. */
+export async function countRemoteStock(db: Db, pairs: { serviceCode: string; countryId: number }[], freshSince: Date) {
+  if (pairs.length === 0) return [];
+  const rows = await db
+    .select({ serviceCode: remoteStock.serviceCode, countryId: remoteStock.countryId, available: sql<number>`sum(${remoteStock.available})::int` })
+    .from(remoteStock)
+    .innerJoin(providers, eq(providers.id, remoteStock.providerId))
+    .where(and(eq(providers.enabled, true), sql`${remoteStock.updatedAt} >= ${freshSince.toISOString()}`))
+    .groupBy(remoteStock.serviceCode, remoteStock.countryId);
+  const wanted = new Set(pairs.map((p) => `${p.serviceCode}:${p.countryId}`));
+  return rows.filter((row) => wanted.has(`${row.serviceCode}:${row.countryId}`));
+}
+
+/** The number row a remote source handed out; created off sale (enabled = false): it is sold only through its lease. */
+export async function findOrCreateRemoteNumber(db: Db, input: { e164: string; countryId: number; operator: string; providerId: number }) {
+  await db.insert(phoneNumbers).values({ ...input, enabled: false }).onConflictDoNothing();
+  const rows = await db.select().from(phoneNumbers).where(eq(phoneNumbers.e164, input.e164));
+  return rows[0] ?? null;
+}
+
+export async function insertLease(db: Db, input: { providerId: number; numberId: number; remoteId: string; createdAt: Date }) {
+  const rows = await db.insert(remoteLeases).values(input).returning();
+  return rows[0];
+}
+
+/** Locks a leased number for this purchase: free, and never sold for this service before. */
+export async function lockLeasedNumber(tx: Db, numberId: number, serviceCode: string) {
+  const rows = await tx
+    .select()
+    .from(phoneNumbers)
+    .where(
+      and(
+        eq(phoneNumbers.id, numberId),
+        isNull(phoneNumbers.busyActivationId),
+        sql`not exists (select 1 from ${numberServiceUses} u where u.number_id = ${phoneNumbers.id} and u.service_code = ${serviceCode})`,
+      ),
+    )
+    .for('update');
+  return rows[0] ?? null;
+}
+
+export async function attachLease(tx: Db, numberId: number, activationId: number) {
+  await tx
+    .update(remoteLeases)
+    .set({ activationId })
+    .where(and(eq(remoteLeases.numberId, numberId), isNull(remoteLeases.activationId), isNull(remoteLeases.finishStatus)));
+}
+
+export async function setLeaseFinishByActivation(tx: Db, activationId: number, finishStatus: string) {
+  await tx.update(remoteLeases).set({ finishStatus }).where(and(eq(remoteLeases.activationId, activationId), isNull(remoteLeases.finishStatus)));
+}
+
+export async function setLeaseFinishById(db: Db, leaseId: number, finishStatus: string) {
+  await db.update(remoteLeases).set({ finishStatus }).where(and(eq(remoteLeases.id, leaseId), isNull(remoteLeases.activationId), isNull(remoteLeases.finishStatus)));
+}
+
+/** Finished leases the agent has not acknowledged yet (optionally only one activation's). */
+export function pendingFinishes(db: Db, limit: number, activationId?: number) {
+  const conditions = [sql`${remoteLeases.finishStatus} is not null`, isNull(remoteLeases.notifiedAt)];
+  if (activationId !== undefined) conditions.push(eq(remoteLeases.activationId, activationId));
+  return db
+    .select({ lease: remoteLeases, provider: providers })
+    .from(remoteLeases)
+    .innerJoin(providers, eq(providers.id, remoteLeases.providerId))
+    .where(and(...conditions))
+    .orderBy(asc(remoteLeases.id))
+    .limit(limit);
+}
+
+export async function markLeaseNotified(db: Db, leaseId: number, at: Date) {
+  await db.update(remoteLeases).set({ notifiedAt: at }).where(eq(remoteLeases.id, leaseId));
+}
+
+export async function countLeaseAttempt(db: Db, leaseId: number) {
+  await db.update(remoteLeases).set({ attempts: sql`${remoteLeases.attempts} + 1` }).where(eq(remoteLeases.id, leaseId));
+}
+
+export function findLease(db: Db, leaseId: number) {
+  return db.select().from(remoteLeases).where(eq(remoteLeases.id, leaseId));
+}
+
+/** Leases never sold nor released (the process died between leasing and selling): give them back. */
+export async function releaseStrandedLeases(db: Db, leasedBefore: Date) {
+  await db
+    .update(remoteLeases)
+    .set({ finishStatus: 'released' })
+    .where(and(isNull(remoteLeases.activationId), isNull(remoteLeases.finishStatus), sql`${remoteLeases.createdAt} < ${leasedBefore.toISOString()}`));
+}
