@@ -10,9 +10,19 @@ export const activationChannel = 'activations';
 
 export interface PubSub {
   publish(channel: string, message: string): Promise<void>;
-  /** Calls `handler` for each message on `channel` until the returned function is called. */
-  subscribe(channel: string, handler: (message: string) => void): () => void;
+  /**
+   * Calls `handler` for each message on `channel` until the returned function is called. Its
+   * `ready` settles once messages published from now on are sure to arrive (Redis confirmed the
+   * SUBSCRIBE); long-poll waits for it before reading the state it waits to change.
+   */
+  subscribe(channel: string, handler: (message: string) => void): Subscription;
   close(): Promise<void>;
+}
+
+export type Subscription = (() => void) & { ready: Promise<void> };
+
+function subscription(unsubscribe: () => void, ready: Promise<void>): Subscription {
+  return Object.assign(unsubscribe, { ready });
 }
 
 export function createInProcessPubSub(): PubSub {
@@ -25,7 +35,7 @@ export function createInProcessPubSub(): PubSub {
     },
     subscribe(channel, handler) {
       emitter.on(channel, handler);
-      return () => emitter.off(channel, handler);
+      return subscription(() => emitter.off(channel, handler), Promise.resolve());
     },
     async close() {
       emitter.removeAllListeners();
@@ -39,6 +49,8 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
   const local = new EventEmitter();
   local.setMaxListeners(0);
   const counts = new Map<string, number>();
+  // The SUBSCRIBE in flight (or done) per channel, so a later subscriber waits for it too.
+  const subscribed = new Map<string, Promise<void>>();
   subscriber.on('message', (channel: string, message: string) => local.emit(channel.slice(prefix.length + 1), message));
   // Errors are retried by ioredis; without a listener they would crash the process.
   publisher.on('error', () => {});
@@ -52,16 +64,25 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
       local.on(channel, handler);
       const count = (counts.get(channel) ?? 0) + 1;
       counts.set(channel, count);
-      if (count === 1) void subscriber.subscribe(`${prefix}:${channel}`).catch(() => {});
-      return () => {
+      if (count === 1) {
+        subscribed.set(
+          channel,
+          subscriber.subscribe(`${prefix}:${channel}`).then(
+            () => {},
+            () => {},
+          ),
+        );
+      }
+      return subscription(() => {
         local.off(channel, handler);
         const left = (counts.get(channel) ?? 1) - 1;
         if (left > 0) counts.set(channel, left);
         else {
           counts.delete(channel);
+          subscribed.delete(channel);
           void subscriber.unsubscribe(`${prefix}:${channel}`).catch(() => {});
         }
-      };
+      }, subscribed.get(channel) ?? Promise.resolve());
     },
     async close() {
       local.removeAllListeners();

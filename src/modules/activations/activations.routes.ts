@@ -13,10 +13,12 @@ import {
   BuyHeaders,
   IdParams,
   ListQuery,
+  WaitQuery,
 } from './activations.schema.ts';
+import { createActivationLongPoll } from './activation-long-poll.ts';
 
-/** The API's view of an activation: field names and formats exactly as nova-sms-api-v1 shows them. */
-function activationJson(activation: Activation, activations: ActivationsService) {
+/** The API's view of an activation: field names and formats exactly as nova-sms-api-v1 shows them (webhooks send it too). */
+export function activationJson(activation: Activation, activations: ActivationsService) {
   return {
     id: activation.id,
     type: 'sms' as const,
@@ -34,7 +36,7 @@ function activationJson(activation: Activation, activations: ActivationsService)
   };
 }
 
-function messageJson(message: ActivationMessage) {
+export function messageJson(message: ActivationMessage) {
   return {
     id: message.id,
     from: message.sender,
@@ -54,6 +56,7 @@ export const activationsRoutes: FastifyPluginAsyncTypebox<{ activations: Activat
         body: BuyBody,
         headers: BuyHeaders,
         response: { 201: ActivationResponse },
+        errors: ['insufficient_balance', 'out_of_stock', 'unknown_service', 'unknown_country', 'price_above_max', 'idempotency_conflict'],
       },
     },
     async (request, reply) => {
@@ -75,18 +78,42 @@ export const activationsRoutes: FastifyPluginAsyncTypebox<{ activations: Activat
     },
   );
 
+  // Long-poll waits listen on the cross-instance channel; shutdown answers them at once.
+  const longPoll = createActivationLongPoll(app.pubsub);
+  app.addHook('preClose', async () => longPoll.close());
+
   app.get(
     '/activations/:id',
     {
       schema: {
-        summary: 'Poll an activation for its SMS code',
+        summary: 'Get an activation and its SMS code; with ?wait=N, wait up to N s for its SMS (long-poll)',
+        description:
+          'With `wait` (0–60 s) and the activation still open without a code, the answer comes as soon as its status ' +
+          'or code changes (an SMS arrives, it is cancelled or expires), or after `wait` seconds with the status unchanged. ' +
+          'An activation with a code, or finished, is answered at once.',
         tags: ['activations'],
         params: IdParams,
+        querystring: WaitQuery,
         response: { 200: ActivationWithMessagesResponse },
+        errors: ['not_found'],
       },
     },
-    async (request) => {
-      const { activation, messages } = await activations.get(principalOf(request), request.params.id);
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const id = request.params.id;
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort());
+      const found = await longPoll.wait({
+        activationId: id,
+        seconds: request.query.wait ?? 0,
+        signal: gone.signal,
+        read: () => activations.get(principal, id),
+        // Worth waiting for: an open activation without a code yet (an SMS without one may come first).
+        settled: ({ activation }) => activation.code !== null || (activation.status !== 'waiting' && activation.status !== 'sms_received'),
+      });
+      // The client went away while waiting: there is nobody to answer.
+      if (!found) return reply;
+      const { activation, messages } = found;
       return ok({ activation: { ...activationJson(activation, activations), messages: messages.map(messageJson) } });
     },
   );
@@ -121,6 +148,7 @@ export const activationsRoutes: FastifyPluginAsyncTypebox<{ activations: Activat
         tags: ['activations'],
         params: IdParams,
         response: { 200: ActivationResponse },
+        errors: ['not_found', 'invalid_state', 'too_early'],
       },
     },
     async (request) => {
@@ -137,6 +165,7 @@ export const activationsRoutes: FastifyPluginAsyncTypebox<{ activations: Activat
         tags: ['activations'],
         params: IdParams,
         response: { 200: ActivationResponse },
+        errors: ['not_found', 'invalid_state'],
       },
     },
     async (request) => {

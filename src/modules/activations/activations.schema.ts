@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { okSchema } from '../../http/envelope.ts';
+import { maxWaitSeconds } from './activation-long-poll.ts';
 
 const Status = Type.Union([
   Type.Literal('waiting'),
@@ -29,10 +30,10 @@ export const ActivationJson = Type.Object(
 );
 
 export const MessageJson = Type.Object({
-  id: Type.Integer(),
+  id: Type.Integer({ examples: [456] }),
   from: Type.String({ examples: ['Telegram'] }),
   text: Type.String({ examples: ['Telegram code: 12345'] }),
-  code: Type.Union([Type.String(), Type.Null()]),
+  code: Type.Union([Type.String(), Type.Null()], { examples: ['12345'] }),
   received_at: Type.String({ examples: ['2026-06-02 10:01:30'] }),
 });
 
@@ -41,24 +42,45 @@ export const BuyBody = Type.Object(
     service_code: Type.String({ minLength: 1, maxLength: 32, examples: ['tg'] }),
     country_id: Type.Integer({ minimum: 0, maximum: 100000, examples: [6] }),
     operator: Type.Optional(Type.String({ minLength: 1, maxLength: 64, examples: ['any'] })),
-    max_price: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100000, description: 'USD; refuse to buy above this price' })),
+    max_price: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, maximum: 100000, description: 'USD; refuse to buy above this price', examples: [0.6] }),
+    ),
   },
   { additionalProperties: false },
 );
 export type BuyBody = Static<typeof BuyBody>;
 
 export const BuyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 128,
+      description: 'Retrying with the same key returns the first purchase instead of buying again',
+      examples: ['signup-42'],
+    }),
+  ),
 });
 
-export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, examples: [123] }) });
+
+export const WaitQuery = Type.Object({
+  wait: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: maxWaitSeconds,
+      description:
+        'Long-poll: while the activation is open without a code, hold the answer up to this many seconds until its status or code changes',
+      examples: [30],
+    }),
+  ),
+});
 
 export const maxPageSize = 100;
 
 export const ListQuery = Type.Object(
   {
-    limit: Type.Integer({ minimum: 1, maximum: maxPageSize, default: 20 }),
-    offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
+    limit: Type.Integer({ minimum: 1, maximum: maxPageSize, default: 20, examples: [20] }),
+    offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0, examples: [0] }),
     status: Type.Optional(Status),
   },
   { additionalProperties: false },
@@ -71,8 +93,8 @@ export const ActivationWithMessagesResponse = okSchema(
 export const ActivationListResponse = okSchema(
   Type.Object({
     activations: Type.Array(ActivationJson),
-    total: Type.Integer(),
-    limit: Type.Integer(),
-    offset: Type.Integer(),
+    total: Type.Integer({ examples: [1] }),
+    limit: Type.Integer({ examples: [20] }),
+    offset: Type.Integer({ examples: [0] }),
   }),
 );

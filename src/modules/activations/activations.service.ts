@@ -7,7 +7,7 @@ import type { Principal } from '../accounts/accounts.service.ts';
 import type { BillingService } from '../billing/billing.service.ts';
 import { formatUsd, type Money } from '../billing/money.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
-import type { IncomingSms, SupplyService } from '../supply/supply.service.ts';
+import type { IncomingSms, RemoteLease, SupplyService } from '../supply/supply.service.ts';
 import * as repo from './activations.repo.ts';
 import type { ActivationRow } from './activations.repo.ts';
 import type { ActivationStatus } from './activations.tables.ts';
@@ -52,6 +52,8 @@ export interface ActivationsService {
   attachSms(tx: Db, sms: IncomingSms): Promise<number | null>;
   /** When a cancel becomes allowed. */
   cancelAvailableAt(activation: Activation): Date;
+  /** The activation as `tx` sees it (event listeners describe the change inside its transaction). */
+  findInTransaction(tx: Db, id: number): Promise<Activation | null>;
 }
 
 export function createActivationsService(deps: {
@@ -110,7 +112,8 @@ export function createActivationsService(deps: {
         reason: `Refund of activation ${activation.id} (${status})`,
       });
     }
-    await supply.releaseNumber(tx, activation.numberId, activation.id);
+    // The outcome lets supply count numbers that never get an SMS and rest cancelled ones.
+    await supply.releaseNumber(tx, activation.numberId, activation.id, status);
     await announce(tx, updated, `activation.${status}`, status);
     return updated;
   }
@@ -127,8 +130,9 @@ export function createActivationsService(deps: {
         `The price ${formatUsd(price)} USD is above your max_price ${formatUsd(request.maxPrice)} USD`,
       );
     }
-    try {
-      return await database.transaction(async (tx) => {
+    // `lease` is a number a SIM-bank agent handed us for this purchase (see below).
+    const sell = (lease?: RemoteLease) =>
+      database.transaction(async (tx) => {
         // Locking the balance first serialises one company's purchases, so concurrent buys can
         // never spend the same money twice.
         const balance = await billing.lockBalance(tx, principal.companyId);
@@ -138,7 +142,7 @@ export function createActivationsService(deps: {
             `Balance ${formatUsd(balance)} USD is below the price ${formatUsd(price)} USD; top up on the website`,
           );
         }
-        const number = await supply.reserveNumber(tx, request);
+        const number = lease ? await supply.reserveLeasedNumber(tx, lease, request.serviceCode) : await supply.reserveNumber(tx, request);
         if (!number) {
           const operator = request.operator ? ` on operator "${request.operator}"` : '';
           throw new AppError('out_of_stock', `No numbers left for service "${request.serviceCode}" in country ${request.countryId}${operator}; try again later`);
@@ -168,6 +172,25 @@ export function createActivationsService(deps: {
         await announce(tx, activation, 'activation.created', 'waiting');
         return activation;
       });
+    try {
+      try {
+        return await sell();
+      } catch (error) {
+        if (!(error instanceof AppError && error.code === 'out_of_stock')) throw error;
+        // No local number: lease one from a SIM-bank agent. The agent is asked outside any
+        // transaction (a network wait must not hold the buyer's locks); the sale itself then
+        // runs in one transaction as usual. If it fails (balance spent meanwhile, number already
+        // sold for this service), the agent gets its number back and the customer pays nothing.
+        const lease = await supply.leaseRemoteNumber({ serviceCode: request.serviceCode, countryId: request.countryId, operator: request.operator, price });
+        if (!lease) throw error;
+        try {
+          return await sell(lease);
+        } catch (saleError) {
+          const refused = saleError instanceof AppError && saleError.code === 'out_of_stock';
+          await supply.releaseLease(lease, refused ? 'refused' : 'released');
+          throw saleError;
+        }
+      }
     } catch (error) {
       // A concurrent retry with the same Idempotency-Key won the race: answer with its activation.
       if (request.idempotencyKey && isUniqueViolation(error)) {
@@ -181,6 +204,7 @@ export function createActivationsService(deps: {
   return {
     buy,
     cancelAvailableAt,
+    findInTransaction: (tx, id) => repo.findActivation(tx, id),
     async get(principal, id) {
       const activation = assertVisible(principal, await repo.findActivation(database.db, id), id);
       return { activation, messages: await supply.messagesOf(id) };

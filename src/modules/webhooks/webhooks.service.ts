@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../clock.ts';
+import type { Database, Db } from '../../db/database.ts';
+import type { ActivationEvent, BalanceEvent, DomainEvents } from '../../events/domain-events.ts';
+import { AppError } from '../../http/errors.ts';
+import { formatApiTime } from '../../time-format.ts';
+import type { Principal } from '../accounts/accounts.service.ts';
+import { activationJson } from '../activations/activations.routes.ts';
+import type { ActivationsService } from '../activations/activations.service.ts';
+import type { BillingService } from '../billing/billing.service.ts';
+import { type Money, toUsdNumber } from '../billing/money.ts';
+import { generateWebhookSecret, signWebhook } from './webhook-signature.ts';
+import * as repo from './webhooks.repo.ts';
+import type { DeliveryRow, EndpointRow } from './webhooks.repo.ts';
+import { type WebhookEventType, webhookEventTypes } from './webhooks.tables.ts';
+
+export type WebhookEndpoint = EndpointRow;
+export type WebhookDelivery = DeliveryRow;
+
+export interface WebhookSettings {
+  /** Lets http://127.0.0.1 / localhost endpoints through (development and tests); https only otherwise. */
+  allowHttpLoopback: boolean;
+  /** How long one POST may take before it counts as failed. */
+  timeoutMs: number;
+}
+
+export interface WebhooksService {
+  create(
+    principal: Principal,
+    input: { url: string; events: WebhookEventType[]; balanceLowThreshold?: Money },
+  ): Promise<{ endpoint: WebhookEndpoint; secret: string }>;
+  list(principal: Principal): Promise<WebhookEndpoint[]>;
+  remove(principal: Principal, id: number): Promise<void>;
+  deliveries(principal: Principal, endpointId: number, page: { limit: number; offset: number }): Promise<WebhookDelivery[]>;
+  /** Queues the event of a past delivery again, as a new delivery due now. */
+  resend(principal: Principal, deliveryId: number): Promise<WebhookDelivery>;
+  /** Sends the deliveries that are due (safe with several instances); returns how many were attempted. */
+  deliverDue(batchSize?: number): Promise<number>;
+}
+
+// Seconds after a failed attempt before the next one; the last step repeats until the deadline.
+export const retryDelaysSeconds = [10, 30, 120, 600, 1800, 3600, 7200, 14400];
+/** A delivery is given up ("failed") when its next attempt would fall past this long after it was queued. */
+export const retryWindowSeconds = 24 * 3600;
+// Longer than the send timeout: while a worker sends, no other instance takes the same delivery.
+const leaseSeconds = 60;
+export const defaultBalanceLowThreshold: Money = 10_000;
+
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
+const activationEventTypes = new Set<string>(webhookEventTypes.filter((type) => type.startsWith('activation.')));
+
+/** When to try again after `attempts` failed attempts, or null when the 24 h window is over. */
+export function nextAttemptAfterFailure(createdAt: Date, attempts: number, now: Date): Date | null {
+  const delay = retryDelaysSeconds[Math.min(attempts, retryDelaysSeconds.length) - 1] ?? retryDelaysSeconds[0];
+  const next = new Date(now.getTime() + delay * 1000);
+  return next.getTime() > createdAt.getTime() + retryWindowSeconds * 1000 ? null : next;
+}
+
+export function createWebhooksService(deps: {
+  database: Database;
+  clock: Clock;
+  events: DomainEvents;
+  activations: ActivationsService;
+  billing: BillingService;
+  settings: WebhookSettings;
+}): WebhooksService {
+  const { database, clock, events, activations, billing, settings } = deps;
+
+  function requireOwner(principal: Principal) {
+    if (principal.role !== 'owner') {
+      throw new AppError('forbidden', 'Only an owner of the company can manage webhooks; ask an owner to do it');
+    }
+  }
+
+  function checkUrl(raw: string): string {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new AppError('invalid_request', `body.url "${raw}" is not a URL; send an https:// address`);
+    }
+    if (url.protocol === 'https:') return url.toString();
+    if (url.protocol === 'http:' && settings.allowHttpLoopback && loopbackHosts.has(url.hostname)) return url.toString();
+    throw new AppError('invalid_request', `body.url must start with https:// (got "${url.protocol}//…"); webhooks are sent over TLS only`);
+  }
+
+  async function ownEndpoint(principal: Principal, id: number): Promise<EndpointRow> {
+    requireOwner(principal);
+    const endpoint = await repo.findEndpoint(database.db, id);
+    if (!endpoint || endpoint.companyId !== principal.companyId) throw new AppError('not_found', `Webhook ${id} not found`);
+    return endpoint;
+  }
+
+  // The outbox rows are written here, inside the transaction of the change (see DomainEvents).
+  async function enqueue(tx: Db, endpoints: EndpointRow[], type: WebhookEventType, data: unknown) {
+    const now = clock.now();
+    const eventId = `evt_${randomUUID().replaceAll('-', '')}`;
+    const payload = JSON.stringify({ id: eventId, type, created_at: formatApiTime(now), data });
+    for (const endpoint of endpoints) {
+      await repo.insertDelivery(tx, {
+        endpointId: endpoint.id,
+        companyId: endpoint.companyId,
+        eventId,
+        eventType: type,
+        payload,
+        status: 'pending',
+        nextAttemptAt: now,
+        createdAt: now,
+      });
+    }
+  }
+
+  async function onActivationEvent(tx: Db, event: ActivationEvent) {
+    const type = event.type as WebhookEventType;
+    const endpoints = await repo.listSubscribedEndpoints(tx, event.companyId, type);
+    if (endpoints.length === 0) return;
+    const activation = await activations.findInTransaction(tx, event.activationId);
+    if (!activation) return;
+    await enqueue(tx, endpoints, type, { activation: activationJson(activation, activations) });
+  }
+
+  // Fires on the crossing only: once the balance is below the threshold the endpoint is marked,
+  // and only a balance back at or above it re-arms it. Balance changes of one company are
+  // serialised by its balance row lock, so the flag cannot race.
+  async function onBalanceChanged(tx: Db, event: BalanceEvent) {
+    const endpoints = await repo.listSubscribedEndpoints(tx, event.companyId, 'balance.low');
+    for (const endpoint of endpoints) {
+      const below = event.balance < endpoint.balanceLowThreshold;
+      if (below && !endpoint.balanceLowNotified) {
+        await enqueue(tx, [endpoint], 'balance.low', {
+          balance: toUsdNumber(event.balance),
+          currency: 'USD',
+          threshold: toUsdNumber(endpoint.balanceLowThreshold),
+        });
+        await repo.setBalanceLowNotified(tx, endpoint.id, true);
+      } else if (!below && endpoint.balanceLowNotified) {
+        await repo.setBalanceLowNotified(tx, endpoint.id, false);
+      }
+    }
+  }
+
+  events.onTransaction(async (tx, event) => {
+    if (event.type === 'balance.changed') await onBalanceChanged(tx, event);
+    else if (activationEventTypes.has(event.type)) await onActivationEvent(tx, event);
+  });
+
+  async function attempt(claimed: repo.ClaimedDelivery) {
+    const { delivery } = claimed;
+    let responseCode: number | null = null;
+    let error: string | null = null;
+    try {
+      const response = await fetch(claimed.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Nova-Webhooks/1',
+          'nova-event-id': delivery.eventId,
+          'nova-signature': signWebhook(claimed.secret, delivery.payload, Math.floor(clock.now().getTime() / 1000)),
+        },
+        body: delivery.payload,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(settings.timeoutMs),
+      });
+      responseCode = response.status;
+      // The receiver's answer body is of no use to us; don't buffer it.
+      await response.body?.cancel().catch(() => {});
+    } catch (cause) {
+      const e = cause as Error;
+      error = e.name === 'TimeoutError' ? `no answer within ${settings.timeoutMs / 1000} s` : `${e.message}${e.cause ? `: ${String((e.cause as Error).message ?? e.cause)}` : ''}`;
+    }
+    const now = clock.now();
+    if (responseCode !== null && responseCode >= 200 && responseCode < 300) {
+      await repo.recordAttempt(database.db, delivery.id, { status: 'delivered', lastResponseCode: responseCode, lastError: null, nextAttemptAt: null, deliveredAt: now });
+      return;
+    }
+    const next = nextAttemptAfterFailure(delivery.createdAt, delivery.attempts, now);
+    await repo.recordAttempt(database.db, delivery.id, {
+      status: next ? 'pending' : 'failed',
+      lastResponseCode: responseCode,
+      lastError: error ?? `HTTP ${responseCode}`,
+      nextAttemptAt: next,
+      deliveredAt: null,
+    });
+  }
+
+  return {
+    async create(principal, input) {
+      requireOwner(principal);
+      const url = checkUrl(input.url);
+      const events = [...new Set(input.events)];
+      if (events.length === 0) throw new AppError('invalid_request', `body.events must name at least one of: ${webhookEventTypes.join(', ')}`);
+      const threshold = input.balanceLowThreshold ?? defaultBalanceLowThreshold;
+      const secret = generateWebhookSecret();
+      // Already below the threshold: that is no crossing, so balance.low waits for the next one.
+      const balance = await billing.balanceOf(principal.companyId);
+      const endpoint = await repo.insertEndpoint(database.db, {
+        companyId: principal.companyId,
+        url,
+        events,
+        secret,
+        balanceLowThreshold: threshold,
+        balanceLowNotified: balance < threshold,
+        createdAt: clock.now(),
+      });
+      return { endpoint, secret };
+    },
+    async list(principal) {
+      requireOwner(principal);
+      return repo.listEndpoints(database.db, principal.companyId);
+    },
+    async remove(principal, id) {
+      await ownEndpoint(principal, id);
+      await database.transaction((tx) => repo.deleteEndpoint(tx, id, clock.now()));
+    },
+    async deliveries(principal, endpointId, page) {
+      await ownEndpoint(principal, endpointId);
+      return repo.listDeliveries(database.db, endpointId, page);
+    },
+    async resend(principal, deliveryId) {
+      requireOwner(principal);
+      const original = await repo.findDelivery(database.db, deliveryId);
+      if (!original || original.companyId !== principal.companyId) throw new AppError('not_found', `Webhook delivery ${deliveryId} not found`);
+      const endpoint = await repo.findEndpoint(database.db, original.endpointId);
+      if (!endpoint) throw new AppError('invalid_state', `Webhook ${original.endpointId} was deleted; its deliveries cannot be resent`);
+      const now = clock.now();
+      // Same event id and body: the receiver can tell it is the same event again.
+      return repo.insertDelivery(database.db, {
+        endpointId: original.endpointId,
+        companyId: original.companyId,
+        eventId: original.eventId,
+        eventType: original.eventType,
+        payload: original.payload,
+        status: 'pending',
+        nextAttemptAt: now,
+        createdAt: now,
+        resendOf: original.id,
+      });
+    },
+    async deliverDue(batchSize = 20) {
+      const now = clock.now();
+      const claimed = await database.transaction((tx) =>
+        repo.claimDueDeliveries(tx, now, new Date(now.getTime() + leaseSeconds * 1000), batchSize),
+      );
+      // Sent outside any transaction: a slow receiver must hold no database connection or lock.
+      await Promise.all(claimed.map((c) => attempt(c)));
+      return claimed.length;
+    },
+  };
+}
