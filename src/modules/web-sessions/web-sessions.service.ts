@@ -1,0 +1,232 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { and, desc, eq, gt, isNull } from 'drizzle-orm';
+import type { Clock } from '../../clock.ts';
+import type { Database } from '../../db/database.ts';
+import { AppError } from '../../http/errors.ts';
+import type { AccountInfo, AccountsService, Principal, Role } from '../accounts/accounts.service.ts';
+import { normalizeEmail } from '../accounts/accounts.service.ts';
+import type { EmailService } from '../email/email.service.ts';
+import { createSecretBox } from './secret-box.ts';
+import { invites, passwordResets, sealedApiKeys, webSessions } from './web-sessions.tables.ts';
+
+const day = 24 * 3600 * 1000;
+export const sessionLifetimeMs = 30 * day;
+const resetLifetimeMs = 3600 * 1000;
+const inviteLifetimeMs = 7 * day;
+
+const newToken = () => randomBytes(32).toString('base64url');
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export interface SignedIn {
+  account: AccountInfo;
+  /** The session cookie's value. */
+  sessionToken: string;
+}
+
+export interface ResolvedSession {
+  account: AccountInfo;
+  principal: Principal;
+  /** True when the expiry slid forward (the cookie is sent again). */
+  renewed: boolean;
+}
+
+export interface WebSessionsService {
+  signUp(input: { email: string; password: string; companyName?: string }): Promise<SignedIn>;
+  /** null for a wrong email or a wrong password alike. */
+  signIn(email: string, password: string): Promise<SignedIn | null>;
+  resolve(sessionToken: string): Promise<ResolvedSession | null>;
+  signOut(sessionToken: string): Promise<void>;
+  /** Queues a reset email when the email has a live account; says nothing either way. */
+  requestPasswordReset(email: string, publicUrl: string): Promise<void>;
+  confirmPasswordReset(token: string, password: string): Promise<SignedIn>;
+  invite(actor: Principal, input: { email: string; role: Role }, publicUrl: string): Promise<{ inviteUrl: string }>;
+  inviteInfo(token: string): Promise<{ email: string; companyName: string; role: Role }>;
+  acceptInvite(token: string, password: string): Promise<SignedIn>;
+  pendingInvites(companyId: number): Promise<{ id: number; email: string; role: Role; createdAt: Date }[]>;
+  /** The account's current API key in full; null when it was issued outside the website (regenerate to see one). */
+  apiKeyOf(principal: Principal): Promise<string | null>;
+  regenerateApiKey(accountId: number): Promise<string>;
+  /** Removes a member: their key dies (accounts service) and so do their sessions. */
+  removeMember(actor: Principal, accountId: number): Promise<void>;
+}
+
+/** NOVA_SECRET, or a random secret kept in the data folder (created on first start). */
+export function loadServerSecret(configured: string | undefined, dataDir: string): string {
+  if (configured) return configured;
+  const file = path.resolve(dataDir, 'nova-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+export function createWebSessionsService(deps: {
+  database: Database;
+  clock: Clock;
+  accounts: AccountsService;
+  email: EmailService;
+  secret: string;
+}): WebSessionsService {
+  const { database, clock, accounts, email } = deps;
+  const db = database.db;
+  const box = createSecretBox(deps.secret);
+
+  async function startSession(accountId: number): Promise<string> {
+    const token = newToken();
+    await db.insert(webSessions).values({ accountId, tokenHash: hashToken(token), createdAt: clock.now(), expiresAt: new Date(clock.now().getTime() + sessionLifetimeMs) });
+    return token;
+  }
+
+  async function signedIn(accountId: number): Promise<SignedIn> {
+    const account = await accounts.account(accountId);
+    if (!account) throw new AppError('unauthorized', 'This account no longer exists');
+    return { account, sessionToken: await startSession(accountId) };
+  }
+
+  // Every key issued from now on (website, CLI, demo seed) is kept sealed, to be shown in full.
+  accounts.onKeyIssued(async (tx, key) => {
+    await tx.insert(sealedApiKeys).values({ keyId: key.keyId, sealed: box.seal(key.apiKey) });
+  });
+
+  async function endSessionsOf(accountId: number) {
+    await db.delete(webSessions).where(eq(webSessions.accountId, accountId));
+  }
+
+  async function liveInvite(token: string) {
+    const rows = await db
+      .select()
+      .from(invites)
+      .where(and(eq(invites.tokenHash, hashToken(token)), isNull(invites.acceptedAt), gt(invites.expiresAt, clock.now())));
+    const invite = rows[0];
+    if (!invite) throw new AppError('not_found', 'This invitation link is invalid, used or expired; ask for a new one');
+    return invite;
+  }
+
+  return {
+    async signUp(input) {
+      const created = await accounts.createCompany({
+        name: input.companyName?.trim() || input.email.trim(),
+        ownerEmail: input.email,
+        password: input.password,
+      });
+      return signedIn(created.accountId);
+    },
+    async signIn(emailAddress, password) {
+      const accountId = await accounts.checkPassword(emailAddress, password);
+      return accountId === null ? null : signedIn(accountId);
+    },
+    async resolve(sessionToken) {
+      if (!sessionToken) return null;
+      const rows = await db.select().from(webSessions).where(eq(webSessions.tokenHash, hashToken(sessionToken)));
+      const session = rows[0];
+      const now = clock.now().getTime();
+      if (!session || session.expiresAt.getTime() <= now) return null;
+      const [account, principal] = await Promise.all([accounts.account(session.accountId), accounts.principalOfAccount(session.accountId)]);
+      if (!account || !principal) return null;
+      // Sliding expiry, written at most once an hour per session.
+      const renewed = session.expiresAt.getTime() - now < sessionLifetimeMs - 3600 * 1000;
+      if (renewed) await db.update(webSessions).set({ expiresAt: new Date(now + sessionLifetimeMs) }).where(eq(webSessions.id, session.id));
+      return { account, principal, renewed };
+    },
+    async signOut(sessionToken) {
+      if (sessionToken) await db.delete(webSessions).where(eq(webSessions.tokenHash, hashToken(sessionToken)));
+    },
+    async requestPasswordReset(emailAddress, publicUrl) {
+      let normalized: string;
+      try {
+        normalized = normalizeEmail(emailAddress);
+      } catch {
+        return;
+      }
+      const account = await accounts.findByEmail(normalized);
+      if (!account) return;
+      const token = newToken();
+      await database.transaction(async (tx) => {
+        await tx.insert(passwordResets).values({ accountId: account.id, tokenHash: hashToken(token), createdAt: clock.now(), expiresAt: new Date(clock.now().getTime() + resetLifetimeMs) });
+        await email.enqueue(
+          {
+            to: account.email,
+            subject: 'Reset your Nova SMS password',
+            text: `Someone (hopefully you) asked to reset the password of your Nova SMS account.\n\nChoose a new password here (the link works once, for 1 hour):\n${publicUrl}/reset-password?token=${token}\n\nIf it was not you, ignore this email; your password stays as it is.`,
+          },
+          tx,
+        );
+      });
+    },
+    async confirmPasswordReset(token, password) {
+      if (password.length < 8) throw new AppError('invalid_request', 'The password must have at least 8 characters');
+      const claimed = await db
+        .update(passwordResets)
+        .set({ usedAt: clock.now() })
+        .where(and(eq(passwordResets.tokenHash, hashToken(token)), isNull(passwordResets.usedAt), gt(passwordResets.expiresAt, clock.now())))
+        .returning();
+      const reset = claimed[0];
+      if (!reset) throw new AppError('invalid_request', 'This reset link is invalid, used or expired; ask for a new one');
+      await accounts.setPassword(reset.accountId, password);
+      // A new password signs every other browser out.
+      await endSessionsOf(reset.accountId);
+      return signedIn(reset.accountId);
+    },
+    async invite(actor, input, publicUrl) {
+      if (actor.role !== 'owner') throw new AppError('forbidden', 'Only owners manage the team');
+      const address = normalizeEmail(input.email);
+      if (await accounts.findByEmail(address)) throw new AppError('conflict', `${address} already has a Nova SMS account`);
+      const company = await accounts.account(actor.accountId);
+      const token = newToken();
+      const inviteUrl = `${publicUrl}/invite?token=${token}`;
+      await database.transaction(async (tx) => {
+        await tx.insert(invites).values({
+          companyId: actor.companyId,
+          email: address,
+          role: input.role,
+          tokenHash: hashToken(token),
+          invitedBy: actor.accountId,
+          createdAt: clock.now(),
+          expiresAt: new Date(clock.now().getTime() + inviteLifetimeMs),
+        });
+        await email.enqueue(
+          {
+            to: address,
+            subject: `You are invited to ${company?.companyName ?? 'a company'} on Nova SMS`,
+            text: `${company?.email ?? 'A colleague'} invited you to join ${company?.companyName ?? 'their company'} on Nova SMS as ${input.role === 'owner' ? 'an owner' : 'a member'}.\n\nSet your password and get your API key here (the link works for 7 days):\n${inviteUrl}`,
+          },
+          tx,
+        );
+      });
+      return { inviteUrl };
+    },
+    async inviteInfo(token) {
+      const invite = await liveInvite(token);
+      const owner = await accounts.account(invite.invitedBy);
+      return { email: invite.email, companyName: owner?.companyName ?? '', role: invite.role };
+    },
+    async acceptInvite(token, password) {
+      const invite = await liveInvite(token);
+      const member = await accounts.addMember({ companyId: invite.companyId, email: invite.email, password, role: invite.role });
+      await db.update(invites).set({ acceptedAt: clock.now() }).where(eq(invites.id, invite.id));
+      return signedIn(member.accountId);
+    },
+    async pendingInvites(companyId) {
+      return db
+        .select({ id: invites.id, email: invites.email, role: invites.role, createdAt: invites.createdAt })
+        .from(invites)
+        .where(and(eq(invites.companyId, companyId), isNull(invites.acceptedAt), gt(invites.expiresAt, clock.now())))
+        .orderBy(desc(invites.id));
+    },
+    async apiKeyOf(principal) {
+      if (!principal.keyId) return null;
+      const rows = await db.select().from(sealedApiKeys).where(eq(sealedApiKeys.keyId, principal.keyId));
+      return rows[0] ? box.open(rows[0].sealed) : null;
+    },
+    async regenerateApiKey(accountId) {
+      return accounts.rotateApiKey(accountId);
+    },
+    async removeMember(actor, accountId) {
+      await accounts.removeMember(actor, accountId);
+      await endSessionsOf(accountId);
+    },
+  };
+}

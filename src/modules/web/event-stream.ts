@@ -1,0 +1,54 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export interface EventStream {
+  send(event: string, data: unknown, id?: number): void;
+  /** Runs once when the client goes away or the stream is ended. */
+  onClose(callback: () => void): void;
+  end(): void;
+}
+
+const heartbeatMs = 20_000;
+
+/**
+ * Turns the response into a server-sent event stream. The request then holds no database
+ * connection: it waits on pub/sub and answers from there.
+ */
+export function openEventStream(request: FastifyRequest, reply: FastifyReply, open: Set<EventStream>): EventStream {
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  // Tells the browser how long to wait before reconnecting, and flushes the headers.
+  raw.write('retry: 3000\n\n');
+  const callbacks: (() => void)[] = [];
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(heartbeat);
+    open.delete(stream);
+    for (const callback of callbacks) callback();
+  };
+  const heartbeat = setInterval(() => raw.write(': ping\n\n'), heartbeatMs);
+  heartbeat.unref();
+  request.raw.on('close', close);
+  const stream: EventStream = {
+    send(event, data, id) {
+      if (closed) return;
+      raw.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    },
+    onClose(callback) {
+      callbacks.push(callback);
+    },
+    end() {
+      close();
+      raw.end();
+    },
+  };
+  open.add(stream);
+  return stream;
+}

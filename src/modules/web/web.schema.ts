@@ -1,0 +1,45 @@
+import { Type } from '@sinclair/typebox';
+
+const Email = Type.String({ minLength: 3, maxLength: 254 });
+const Password = Type.String({ minLength: 1, maxLength: 200 });
+const Role = Type.Union([Type.Literal('owner'), Type.Literal('member')]);
+const Id = Type.Integer({ minimum: 1 });
+
+export const SignUpBody = Type.Object({ email: Email, password: Password, company_name: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false });
+export const SignInBody = Type.Object({ email: Email, password: Password }, { additionalProperties: false });
+export const ResetRequestBody = Type.Object({ email: Type.String({ maxLength: 254 }) }, { additionalProperties: false });
+export const ResetConfirmBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }), password: Password }, { additionalProperties: false });
+export const InviteParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) });
+export const AcceptInviteBody = ResetConfirmBody;
+export const InviteBody = Type.Object({ email: Email, role: Role }, { additionalProperties: false });
+export const RoleBody = Type.Object({ role: Role }, { additionalProperties: false });
+export const IdParams = Type.Object({ id: Id });
+export const PageQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  offset: Type.Integer({ minimum: 0, default: 0 }),
+});
+const Status = Type.Union(['waiting', 'sms_received', 'completed', 'cancelled', 'expired'].map((s) => Type.Literal(s)));
+export const ActivationsQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  offset: Type.Integer({ minimum: 0, default: 0 }),
+  status: Type.Optional(Status),
+});
+export const CsvQuery = Type.Object({ status: Type.Optional(Status) });
+export const BuyBody = Type.Object(
+  { service_code: Type.String({ minLength: 1, maxLength: 32 }), country_id: Type.Integer({ minimum: 0 }), operator: Type.Optional(Type.String({ maxLength: 64 })) },
+  { additionalProperties: false },
+);
+export const TopupBody = Type.Object({ amount: Type.Number({ exclusiveMinimum: 0 }) }, { additionalProperties: false });
+export const ChatMessagesQuery = Type.Object({ after: Type.Integer({ minimum: 0, default: 0 }) });
+export const ChatLiveQuery = Type.Object({ visitor_token: Type.String({ maxLength: 200 }), after: Type.Integer({ minimum: 0, default: 0 }) });
+// The size limit is checked by the support service (with a clear message), not here.
+export const ChatMessageBody = Type.Object({ text: Type.String({ maxLength: 20_000 }) }, { additionalProperties: false });
+export const FeedbackBody = Type.Object(
+  {
+    rating: Type.Integer({ minimum: 1, maximum: 5 }),
+    comment: Type.Optional(Type.String({ maxLength: 2000 })),
+    context: Type.Union([Type.Literal('activation'), Type.Literal('chat'), Type.Literal('general')]),
+    reference: Type.Optional(Type.String({ maxLength: 100 })),
+  },
+  { additionalProperties: false },
+);
