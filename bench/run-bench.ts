@@ -80,12 +80,13 @@ interface ServerProcess {
   problems: string[];
   /** Everything it printed, for the error message when it dies. */
   output: string[];
+  stopping: boolean;
 }
 
 function startProcess(args: string[], env: Record<string, string>, urlPattern: RegExp, label: string): Promise<ServerProcess> {
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
-  const server: ServerProcess = { url: '', child, problems: [], output: [] };
+  const server: ServerProcess = { url: '', child, problems: [], output: [], stopping: false };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`${label} did not start within 60 s`)), 60_000);
     const fail = (error: Error) => {
@@ -124,11 +125,14 @@ function startProcess(args: string[], env: Record<string, string>, urlPattern: R
     child.once('exit', (code, signal) => {
       children.delete(child);
       if (!server.url) fail(new Error(`${label} exited (${signal ?? `code ${code}`}) before it was ready`));
+      else if (!server.stopping) server.problems.push(`${label} exited (${signal ?? `code ${code}`}) during the run: ${server.output.slice(-5).join(' | ')}`);
     });
   });
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
+async function stopProcess(server: ServerProcess): Promise<void> {
+  const { child } = server;
+  server.stopping = true;
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
@@ -174,8 +178,11 @@ interface Measurement {
   /** Warn/error lines the server logged during the measurement (not the warm-up). */
   serverProblems: string[];
   notes: string[];
+  /** 1-minute load average right after the measurement, for judging how busy the machine was. */
+  loadAverage1m?: number;
   /** Non-2xx answers by "step status error-code" (Nova scenarios). */
   errorCodes?: Record<string, number>;
+  errorSamples?: Record<string, string[]>;
   /** Buy scenario only: latency of each step and completed buy+cancel pairs per second. */
   steps?: Record<string, { p99Ms: number; meanMs: number; count: number }>;
   pairsPerSecond?: number;
@@ -204,7 +211,7 @@ function round(value: number, digits: number): number {
  */
 async function load(
   options: LoadOptions,
-  hooks: { kindOf?: () => string; whileRunning?: (run: LoadRun) => () => void } = {},
+  hooks: { kindOf?: () => string; whileRunning?: (run: LoadRun) => () => void; afterWarmup?: () => void } = {},
 ): Promise<{ result: LoadResult; samples: Map<string, number[]> }> {
   const run = autocannon(options);
   const samples = new Map<string, number[]>([['all', []]]);
@@ -235,6 +242,7 @@ async function measure(
     process.stdout.write(`warm-up ${warmupSeconds} s, `);
     await load(makeOptions(warmupSeconds), hooks);
   }
+  hooks.afterWarmup?.();
   const problemsBefore = server.problems.length;
   process.stdout.write(`measuring ${durationSeconds} s ... `);
   const { result, samples } = await load(makeOptions(durationSeconds), hooks);
@@ -257,7 +265,11 @@ async function measure(
   };
   const steps = [...samples.entries()].filter(([kind]) => kind !== 'all');
   if (steps.length > 0) measurement.steps = Object.fromEntries(steps.map(([kind, values]) => [kind, latencyStats(values)]));
-  console.log(`${measurement.requestsPerSecond} req/s, p99 ${measurement.p99Ms} ms, non-2xx ${measurement.non2xx}`);
+  // Includes this run's own load (load generator, server, database): about 2 on its own.
+  measurement.loadAverage1m = round(os.loadavg()[0], 2);
+  console.log(
+    `${measurement.requestsPerSecond} req/s, p99 ${measurement.p99Ms} ms, non-2xx ${measurement.non2xx} (load average ${measurement.loadAverage1m})`,
+  );
   return measurement;
 }
 
@@ -274,7 +286,7 @@ async function measureBaseline(): Promise<Measurement> {
   try {
     return await measure('hello-world GET /', 'fastify', server, (duration) => ({ url: `${server.url}/`, connections, duration }));
   } finally {
-    await stopProcess(server.child);
+    await stopProcess(server);
   }
 }
 
@@ -297,8 +309,13 @@ async function startNova(target: NovaTarget, dataDir: string): Promise<{ server:
     PORT: '0',
     NOVA_DEMO: '1',
     NOVA_DATA_DIR: dataDir,
-    // Buy-then-cancel loops need an immediate cancel; no demo SMS during the run.
+    // Buy-then-cancel loops need an immediate cancel; no demo SMS during the run. Supply policy
+    // would otherwise shrink the demo stock under the loop: a cancelled number cools down for
+    // NOVA_CANCEL_COOLDOWN_S, and one cancelled without SMS NOVA_NUMBER_MAX_FAILURES times in a
+    // row is taken out of sale.
     NOVA_CANCEL_AFTER_S: '0',
+    NOVA_CANCEL_COOLDOWN_S: '0',
+    NOVA_NUMBER_MAX_FAILURES: '1000000',
     NOVA_DEMO_SMS_DELAY_S: '3600',
     NOVA_RATE_LIMIT_RPS: '1000000',
     NOVA_RATE_LIMIT_BURST: '2000000',
@@ -358,18 +375,29 @@ function createStock() {
 /** Counts non-2xx answers by step, status and error code, read from the response envelope. */
 function createErrorTally() {
   const counts: Record<string, number> = {};
+  /** The first few distinct messages of each kind, so a report can say which purchase failed. */
+  const samples: Record<string, string[]> = {};
   return {
     counts,
+    samples,
+    /** Forgets the warm-up's answers. */
+    reset() {
+      for (const key of Object.keys(counts)) delete counts[key];
+      for (const key of Object.keys(samples)) delete samples[key];
+    },
     record(step: string, status: number, body: string) {
       if (status >= 200 && status < 300) return;
-      let code = 'no envelope';
+      let error: { code?: string; message?: string } = {};
       try {
-        code = (JSON.parse(body) as { error?: { code?: string } }).error?.code ?? code;
+        error = (JSON.parse(body) as { error?: typeof error }).error ?? {};
       } catch {
-        // Not JSON: keep "no envelope".
+        // Not JSON: counted as "no envelope".
       }
-      const key = `${step} ${status} ${code}`;
+      const key = `${step} ${status} ${error.code ?? 'no envelope'}`;
       counts[key] = (counts[key] ?? 0) + 1;
+      const seen = (samples[key] ??= []);
+      const message = error.message ?? body.slice(0, 200);
+      if (seen.length < 5 && !seen.includes(message)) seen.push(message);
     },
   };
 }
@@ -410,8 +438,9 @@ async function runNovaTarget(target: NovaTarget, baseline: Measurement): Promise
           onResponse: (status, body) => pollErrors.record('poll', status, body),
         },
       ],
-    }));
+    }), { afterWarmup: () => pollErrors.reset() });
     pollMeasurement.errorCodes = pollErrors.counts;
+    pollMeasurement.errorSamples = pollErrors.samples;
     results.push(pollMeasurement);
     // A waiting activation keeps its number busy for every service: free it for the buy scenario.
     const cancelled = await api(`${base}/activations/${activationId}/cancel`, apiKey, 'POST');
@@ -461,6 +490,7 @@ async function runNovaTarget(target: NovaTarget, baseline: Measurement): Promise
       (duration) => ({ url: server!.url, connections, duration, requests: buyRequests }),
       {
         kindOf: () => lastStep,
+        afterWarmup: () => buyErrors.reset(),
         // autocannon stops only at its next one-second tick, and near the end a pair's last numbers
         // can all be busy with other services' open buys: stop while ~2 s of buys plus one
         // connection's worth per pair are left.
@@ -479,6 +509,7 @@ async function runNovaTarget(target: NovaTarget, baseline: Measurement): Promise
       },
     );
     buyMeasurement.errorCodes = buyErrors.counts;
+    buyMeasurement.errorSamples = buyErrors.samples;
     const pairs = buyMeasurement.steps?.cancel?.count ?? 0;
     buyMeasurement.pairsPerSecond = round(pairs / buyMeasurement.durationSeconds, 0);
     if (stoppedEarly) buyMeasurement.notes.push(`stopped early after ${buyMeasurement.durationSeconds} s: demo stock nearly sold out`);
@@ -493,7 +524,7 @@ async function runNovaTarget(target: NovaTarget, baseline: Measurement): Promise
     }
     return results;
   } finally {
-    if (server) await stopProcess(server.child);
+    if (server) await stopProcess(server);
     await cleanup();
   }
 }
@@ -538,7 +569,9 @@ function printTable(measurements: Measurement[]): void {
     const codes = Object.entries(m.statusCodes).filter(([code]) => !code.startsWith('2'));
     if (codes.length > 0) details.push(`status codes: ${codes.map(([code, n]) => `${code}×${n}`).join(', ')}`);
     const errorCodes = Object.entries(m.errorCodes ?? {});
-    if (errorCodes.length > 0) details.push(`errors: ${errorCodes.map(([what, n]) => `${what} ×${n}`).join(', ')}`);
+    if (errorCodes.length > 0) {
+      details.push(`errors: ${errorCodes.map(([what, n]) => `${what} ×${n} (e.g. "${m.errorSamples?.[what]?.[0] ?? ''}")`).join(', ')}`);
+    }
     if (m.errors > 0 || m.timeouts > 0) details.push(`${m.errors} connection errors, ${m.timeouts} timeouts`);
     if (m.serverProblems.length > 0) details.push(`server logged ${m.serverProblems.length} warn/error lines, first: ${m.serverProblems[0].slice(0, 400)}`);
     details.push(...m.notes);

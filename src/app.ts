@@ -8,8 +8,10 @@ import { createDomainEvents } from './events/domain-events.ts';
 import { activationChannel, createInProcessPubSub, createRedisPubSub, type PubSub } from './events/pubsub.ts';
 import { apiKeyAuthentication } from './http/auth.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
+import { registerOpenApi } from './http/openapi.ts';
 import { createKeyRateLimiter } from './http/rate-limit.ts';
 import { registerValidation } from './http/validation.ts';
+import { websiteRoutes } from './http/website.ts';
 import { createAccountsService } from './modules/accounts/accounts.service.ts';
 import { activationsRoutes } from './modules/activations/activations.routes.ts';
 import { type ActivationsService, createActivationsService } from './modules/activations/activations.service.ts';
@@ -18,7 +20,14 @@ import { createBillingService } from './modules/billing/billing.service.ts';
 import { catalogRoutes } from './modules/catalog/catalog.routes.ts';
 import { createCatalogService } from './modules/catalog/catalog.service.ts';
 import { supplyRoutes } from './modules/supply/supply.routes.ts';
+import { androidGatewayRoutes } from './modules/supply/android-gateway/android-gateway.routes.ts';
+import { smshubRoutes } from './modules/supply/smshub/smshub.routes.ts';
 import { createSupplyService } from './modules/supply/supply.service.ts';
+import { compatRoutes } from './modules/compat/compat.routes.ts';
+import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
+import { createWebhooksService } from './modules/webhooks/webhooks.service.ts';
+import { webRoutes } from './modules/web/web.routes.ts';
+import { createWebServices } from './modules/web/web.services.ts';
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -41,6 +50,7 @@ export function createServices(deps: { config: Config; database: Database; clock
   const supply = createSupplyService({
     database,
     clock,
+    operations: config.supply,
     deliverSms: (tx, sms) => {
       if (!activations) throw new Error('activations service not built yet');
       return activations.attachSms(tx, sms);
@@ -56,7 +66,16 @@ export function createServices(deps: { config: Config; database: Database; clock
     events,
     timing: { lifetimeSeconds: config.activationLifetimeSeconds, cancelAfterSeconds: config.cancelAfterSeconds },
   });
-  return { events, accounts, billing, supply, catalog, activations };
+  // Writes its outbox rows from the domain events, inside each change's transaction.
+  const webhooks = createWebhooksService({
+    database,
+    clock,
+    events,
+    activations,
+    billing,
+    settings: { allowHttpLoopback: config.webhooks.allowHttpLoopback, timeoutMs: 10_000 },
+  });
+  return { events, accounts, billing, supply, catalog, activations, webhooks, ...createWebServices({ config, database, clock, accounts, billing }) };
 }
 
 export interface AppDeps {
@@ -75,13 +94,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimitBytes,
     // Ids in logs let support find a request a customer quotes from an error message.
     genReqId: () => crypto.randomUUID(),
-    trustProxy: true,
+    // Client IPs and https come from X-Forwarded-* only behind a proxy we trust; otherwise a
+    // client could fake its IP to dodge the sign-in limit.
+    trustProxy: config.trustProxy,
     // Per-request lines only when debugging; errors are logged either way.
     logController: new LogController({ disableRequestLogging: !['debug', 'trace'].includes(config.logLevel) }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerValidation(app);
   registerErrorHandling(app, { bodyLimitBytes: config.bodyLimitBytes });
+  // Before any route: the OpenAPI document is collected from the routes as they are added.
+  await registerOpenApi(app);
 
   // A POST without a body (cancel, complete) is fine even when the client sends a JSON content type.
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -104,6 +127,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   services.events.onCommitted((event) => {
     if (event.type.startsWith('activation.')) void pubsub.publish(activationChannel, JSON.stringify(event)).catch(() => {});
   });
+  // A finished activation on a leased number: tell its SIM-bank agent now (the remote-supply job retries).
+  services.events.onCommitted((event) => {
+    if (event.type === 'activation.completed' || event.type === 'activation.cancelled' || event.type === 'activation.expired') {
+      void services.supply.notifyRemoteFinishes(event.activationId).catch(() => {});
+    }
+  });
   app.decorate('pubsub', pubsub);
   app.addHook('onClose', async () => {
     await limiter.close();
@@ -114,16 +143,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       await api.register(supplyRoutes, { supply: services.supply, clock });
+      await api.register(androidGatewayRoutes, { supply: services.supply, clock, maxSkewSeconds: config.supply.gatewayMaxSkewSeconds });
+      await api.register(smshubRoutes, { supply: services.supply });
       await api.register(async (customerApi) => {
         customerApi.addHook('onRequest', apiKeyAuthentication(services.accounts, limiter));
         await customerApi.register(billingRoutes, { billing: services.billing });
         await customerApi.register(catalogRoutes, { catalog: services.catalog });
         await customerApi.register(activationsRoutes, { activations: services.activations });
+        await customerApi.register(webhooksRoutes, { webhooks: services.webhooks });
       });
     },
     { prefix: '/api/v1' },
   );
 
+  await app.register(webRoutes, { prefix: '/api/web', config, services, database: deps.database, redisKeyPrefix: deps.redisKeyPrefix ?? 'nova' });
+
+  // The sms-activate protocol, for tools written against it (same services, same per-key limit).
+  await app.register(compatRoutes, {
+    accounts: services.accounts,
+    billing: services.billing,
+    catalog: services.catalog,
+    activations: services.activations,
+    limiter,
+  });
+
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ ok: true, data: { status: 'up' } }));
+  await app.register(websiteRoutes);
   return app;
 }

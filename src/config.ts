@@ -12,6 +12,8 @@ const configSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().optional(),
   NOVA_DEMO: envBoolean.optional(),
+  NOVA_DEMO_PAYMENTS: envBoolean.optional(),
+  NOVA_TRUST_PROXY: envBoolean.default(false),
   NOVA_DEMO_SMS_DELAY_S: z.coerce.number().min(0).default(5),
   NOVA_ACTIVATION_LIFETIME_S: z.coerce.number().int().min(1).default(1200),
   NOVA_CANCEL_AFTER_S: z.coerce.number().int().min(0).default(180),
@@ -19,6 +21,20 @@ const configSchema = z.object({
   NOVA_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(60),
   NOVA_SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
   NOVA_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+  NOVA_WEBHOOKS_ALLOW_HTTP_LOOPBACK: envBoolean.default(false),
+  NOVA_WEBHOOK_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
+  NOVA_NUMBER_MAX_FAILURES: z.coerce.number().int().min(1).default(3),
+  NOVA_CANCEL_COOLDOWN_S: z.coerce.number().int().min(0).default(600),
+  NOVA_GATEWAY_MAX_SKEW_S: z.coerce.number().int().min(1).default(300),
+  NOVA_REMOTE_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
+  NOVA_REMOTE_POLL_MS: z.coerce.number().int().min(100).default(15000),
+  NOVA_PUBLIC_URL: z.string().url().optional(),
+  NOVA_SECRET: z.string().min(16).optional(),
+  NOVA_SMTP_URL: z.string().url().optional(),
+  NOVA_SMTP_FROM: z.string().default('Nova SMS <no-reply@nova-sms.local>'),
+  STRIPE_SECRET_KEY: z.string().optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  NOVA_STRIPE_API_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -31,13 +47,36 @@ export interface Config {
   redisUrl?: string;
   /** Demo catalog and demo supply; on by default only on the embedded database. */
   demo: boolean;
+  /** The demo payment provider (credits top-ups without payment); defaults to `demo`. */
+  demoPayments: boolean;
+  /** Trust X-Forwarded-* headers (only behind a reverse proxy that sets them). */
+  trustProxy: boolean;
   demoSmsDelaySeconds: number;
   activationLifetimeSeconds: number;
   cancelAfterSeconds: number;
   rateLimit: { requestsPerSecond: number; burst: number };
   sweepIntervalMs: number;
+  /** Webhooks: http://127.0.0.1 / localhost endpoints allowed (development, tests); how often due deliveries are sent. */
+  webhooks: { allowHttpLoopback: boolean; intervalMs: number };
   bodyLimitBytes: number;
   logLevel: string;
+  /** Base URL of the website for links in emails; without it, the address the server listens on. */
+  publicUrl?: string;
+  /** Seals secrets kept for the website (API keys shown in full); a file in dataDir when unset. */
+  secret?: string;
+  /** SMTP server for emails; without it emails are written to the log. */
+  smtp: { url?: string; from: string };
+  /** Stripe Checkout for top-ups; without a secret key the demo payment provider (demo mode only) credits instantly. */
+  stripe?: { secretKey: string; webhookSecret?: string; apiUrl?: string };
+  /** Supply operations: disable a number after this many rentals in a row without SMS; rest a cancelled number this long. */
+  supply: {
+    maxNumberFailures: number;
+    cancelCooldownSeconds: number;
+    gatewayMaxSkewSeconds: number;
+    /** SIM-bank agents (SMSHub protocol): answer timeout, and how often stock is polled and finishes retried. */
+    remoteTimeoutMs: number;
+    remotePollMs: number;
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -54,12 +93,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     demo: e.NOVA_DEMO ?? !e.DATABASE_URL,
+    demoPayments: e.NOVA_DEMO_PAYMENTS ?? e.NOVA_DEMO ?? !e.DATABASE_URL,
+    trustProxy: e.NOVA_TRUST_PROXY,
     demoSmsDelaySeconds: e.NOVA_DEMO_SMS_DELAY_S,
     activationLifetimeSeconds: e.NOVA_ACTIVATION_LIFETIME_S,
     cancelAfterSeconds: e.NOVA_CANCEL_AFTER_S,
     rateLimit: { requestsPerSecond: e.NOVA_RATE_LIMIT_RPS, burst: e.NOVA_RATE_LIMIT_BURST },
     sweepIntervalMs: e.NOVA_SWEEP_INTERVAL_MS,
+    webhooks: { allowHttpLoopback: e.NOVA_WEBHOOKS_ALLOW_HTTP_LOOPBACK, intervalMs: e.NOVA_WEBHOOK_INTERVAL_MS },
     bodyLimitBytes: e.NOVA_BODY_LIMIT_BYTES,
     logLevel: e.LOG_LEVEL,
+    publicUrl: e.NOVA_PUBLIC_URL?.replace(/\/+$/, ''),
+    secret: e.NOVA_SECRET,
+    smtp: { url: e.NOVA_SMTP_URL, from: e.NOVA_SMTP_FROM },
+    stripe: e.STRIPE_SECRET_KEY
+      ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiUrl: e.NOVA_STRIPE_API_URL }
+      : undefined,
+    supply: {
+      maxNumberFailures: e.NOVA_NUMBER_MAX_FAILURES,
+      cancelCooldownSeconds: e.NOVA_CANCEL_COOLDOWN_S,
+      gatewayMaxSkewSeconds: e.NOVA_GATEWAY_MAX_SKEW_S,
+      remoteTimeoutMs: e.NOVA_REMOTE_TIMEOUT_MS,
+      remotePollMs: e.NOVA_REMOTE_POLL_MS,
+    },
   };
 }

@@ -6,15 +6,18 @@ import { type Database, openDatabase } from './db/database.ts';
 import { type DemoLogin, seedDemo } from './demo-seed.ts';
 import { startControlSocket } from './cli/control-socket.ts';
 import { startDemoSmsJob } from './jobs/demo-sms.job.ts';
+import { startEmailSenderJob } from './jobs/email-sender.job.ts';
 import { startExpirySweeper } from './jobs/expiry-sweeper.job.ts';
 import type { RunningJob } from './jobs/job-loop.ts';
+import { startWebhookDeliveryJob } from './jobs/webhook-delivery.job.ts';
+import { startRemoteSupplyJob } from './jobs/remote-supply.job.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
   database: Database;
   services: Services;
-  jobs: { sweeper: RunningJob; demoSms?: RunningJob };
+  jobs: { sweeper: RunningJob; demoSms?: RunningJob; webhooks: RunningJob; email: RunningJob; remoteSupply: RunningJob };
   demoLogin: DemoLogin | null;
   close(): Promise<void>;
 }
@@ -39,6 +42,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const jobs = {
     sweeper: startExpirySweeper(services.activations, config.sweepIntervalMs, app.log),
     demoSms: config.demo ? startDemoSmsJob(services.supply, config.demoSmsDelaySeconds, app.log) : undefined,
+    webhooks: startWebhookDeliveryJob(services.webhooks, config.webhooks.intervalMs, app.log),
+    email: startEmailSenderJob(services.email, config, app.log),
+    remoteSupply: startRemoteSupplyJob(services.supply, config.supply.remotePollMs, app.log),
   };
   const stopControlSocket =
     database.kind === 'pglite' && options.controlSocket !== false ? await startControlSocket(services, config.dataDir) : null;
@@ -56,6 +62,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     async close() {
       await jobs.sweeper.stop();
       await jobs.demoSms?.stop();
+      await jobs.webhooks.stop();
+      await jobs.email.stop();
+      await jobs.remoteSupply.stop();
       await stopControlSocket?.();
       await app.close();
       if (!options.database) await database.close();

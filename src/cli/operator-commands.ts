@@ -7,5 +7,10 @@ import { ledgerVerify } from './commands/ledger-verify.ts';
 import { memberAdd } from './commands/member-add.ts';
 import { numbersAdd } from './commands/numbers-add.ts';
 import { providerCreate } from './commands/provider-create.ts';
+import { numbersEnable } from './commands/numbers-enable.ts';
+import { providerHealth } from './commands/provider-health.ts';
+import { smsUnmatched } from './commands/sms-unmatched.ts';
+import { supportInbox } from './commands/support-inbox.ts';
+import { supportReply } from './commands/support-reply.ts';
 
-export const operatorCommands: OperatorCommand[] = [companyCreate, memberAdd, credit, ledgerVerify, catalogList, providerCreate, numbersAdd, keyRotate];
+export const operatorCommands: OperatorCommand[] = [companyCreate, memberAdd, credit, ledgerVerify, catalogList, providerCreate, numbersAdd, keyRotate, numbersEnable, smsUnmatched, providerHealth, supportInbox, supportReply];

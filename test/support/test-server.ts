@@ -91,10 +91,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     HOST: '127.0.0.1',
     NOVA_DATA_DIR: dataDir,
     NOVA_DEMO: '0',
+    NOVA_DEMO_PAYMENTS: '1',
     LOG_LEVEL: 'silent',
     NOVA_RATE_LIMIT_RPS: '1000',
     NOVA_RATE_LIMIT_BURST: '2000',
     NOVA_SWEEP_INTERVAL_MS: '60000',
+    // A cancelled number is free again at once unless a test is about the cooldown (product default 600 s).
+    NOVA_CANCEL_COOLDOWN_S: '0',
     ...(testRedisUrl ? { REDIS_URL: testRedisUrl } : {}),
     ...options.env,
   });

@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
 import { rowsOf } from '../../db/database.ts';
 import { accounts, apiKeys, companies } from './accounts.tables.ts';
@@ -60,5 +60,43 @@ export async function findPrincipalByKeyHash(db: Db, keyHash: string) {
 
 export async function countCompanies(db: Db): Promise<number> {
   const result = await db.execute(sql`select count(*)::int as n from companies`);
+  return Number(rowsOf<{ n: number }>(result)[0].n);
+}
+
+/** The account with its company name; removed accounts are not found. */
+export async function findLiveAccount(db: Db, accountId: number) {
+  const rows = await db
+    .select({ id: accounts.id, email: accounts.email, role: accounts.role, companyId: accounts.companyId, companyName: companies.name, createdAt: accounts.createdAt })
+    .from(accounts)
+    .innerJoin(companies, eq(companies.id, accounts.companyId))
+    .where(and(eq(accounts.id, accountId), isNull(accounts.removedAt)));
+  return rows[0] ?? null;
+}
+
+export async function listLiveAccounts(db: Db, companyId: number) {
+  return db
+    .select({ id: accounts.id, email: accounts.email, role: accounts.role, createdAt: accounts.createdAt })
+    .from(accounts)
+    .where(and(eq(accounts.companyId, companyId), isNull(accounts.removedAt)))
+    .orderBy(asc(accounts.id));
+}
+
+/** The account's live key id (0 when it has none). */
+export async function findLiveKeyId(db: Db, accountId: number): Promise<number> {
+  const rows = await db
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.accountId, accountId), isNull(apiKeys.revokedAt)));
+  return rows[0]?.id ?? 0;
+}
+
+export async function updateAccount(tx: Db, accountId: number, changes: Partial<typeof accounts.$inferInsert>) {
+  await tx.update(accounts).set(changes).where(eq(accounts.id, accountId));
+}
+
+export async function countLiveOwners(tx: Db, companyId: number): Promise<number> {
+  const result = await tx.execute(
+    sql`select count(*)::int as n from accounts where company_id = ${companyId} and role = 'owner' and removed_at is null`,
+  );
   return Number(rowsOf<{ n: number }>(result)[0].n);
 }

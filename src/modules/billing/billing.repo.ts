@@ -55,6 +55,11 @@ export async function listLedgerEntries(db: Db, companyId: number, limit: number
     .offset(offset);
 }
 
+export async function countLedgerEntries(db: Db, companyId: number): Promise<number> {
+  const result = await db.execute(sql`select count(*)::int as n from ledger_entries where company_id = ${companyId}`);
+  return Number(rowsOf<{ n: number }>(result)[0].n);
+}
+
 export interface LedgerMismatch {
   companyId: number;
   balance: number;

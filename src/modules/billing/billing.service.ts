@@ -19,7 +19,13 @@ export interface BillingService {
   refundPurchase(tx: Db, input: { companyId: number; amount: Money; activationId: number; reason: string }): Promise<boolean>;
   /** Top-up or manual adjustment, in its own transaction. */
   credit(input: { companyId: number; amount: Money; kind: Extract<LedgerEntryKind, 'topup' | 'adjustment'>; reason: string }): Promise<Money>;
+  /** The same credit inside the caller's transaction (a payment marks itself credited in the same one). */
+  creditWithin(
+    tx: Db,
+    input: { companyId: number; amount: Money; kind: Extract<LedgerEntryKind, 'topup' | 'adjustment'>; reason: string },
+  ): Promise<Money>;
   ledger(companyId: number, page: { limit: number; offset: number }): ReturnType<typeof repo.listLedgerEntries>;
+  ledgerSize(companyId: number): Promise<number>;
   /** Every company whose balance differs from its ledger sum; empty when the books are right. */
   verify(): Promise<repo.LedgerMismatch[]>;
 }
@@ -73,8 +79,17 @@ export function createBillingService(deps: { database: Database; clock: Clock; e
       }
       return database.transaction((tx) => post(tx, input));
     },
+    async creditWithin(tx, input) {
+      if (!Number.isInteger(input.amount) || input.amount === 0) {
+        throw new AppError('invalid_request', 'The amount must be a non-zero USD amount with at most 4 decimals');
+      }
+      return post(tx, input);
+    },
     ledger(companyId, page) {
       return repo.listLedgerEntries(database.db, companyId, page.limit, page.offset);
+    },
+    ledgerSize(companyId) {
+      return repo.countLedgerEntries(database.db, companyId);
     },
     verify() {
       return repo.findLedgerMismatches(database.db);

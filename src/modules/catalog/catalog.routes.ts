@@ -33,6 +33,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogService 
         tags: ['catalog'],
         querystring: PricesQuery,
         response: { 200: PricesResponse },
+        errors: ['unknown_service', 'unknown_country'],
       },
     },
     async (request) => {

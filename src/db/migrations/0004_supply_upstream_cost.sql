@@ -1,0 +1,1 @@
+ALTER TABLE "remote_stock" ADD COLUMN "cost" bigint;

@@ -1,0 +1,31 @@
+import type { PubSub } from '../../src/events/pubsub.ts';
+
+/**
+ * Counts the pub/sub subscriptions open right now on one server instance (each waiting long-poll
+ * holds one), by wrapping its real `subscribe`: messages still flow through the real pub/sub.
+ */
+export function watchSubscriptions(pubsub: PubSub): () => number {
+  const subscribe = pubsub.subscribe.bind(pubsub);
+  let open = 0;
+  pubsub.subscribe = (channel, handler) => {
+    open++;
+    const subscription = subscribe(channel, handler);
+    return Object.assign(
+      () => {
+        open--;
+        subscription();
+      },
+      { ready: subscription.ready },
+    );
+  };
+  return () => open;
+}
+
+/** Polls `condition` every few ms until it holds; fails naming `what` after `timeoutMs`. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
