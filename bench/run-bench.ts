@@ -309,13 +309,14 @@ async function startNova(target: NovaTarget, dataDir: string): Promise<{ server:
     PORT: '0',
     NOVA_DEMO: '1',
     NOVA_DATA_DIR: dataDir,
-    // Buy-then-cancel loops need an immediate cancel; no demo SMS during the run. Supply policy
-    // would otherwise shrink the demo stock under the loop: a cancelled number cools down for
-    // NOVA_CANCEL_COOLDOWN_S, and one cancelled without SMS NOVA_NUMBER_MAX_FAILURES times in a
-    // row is taken out of sale.
+    // Buy-then-cancel loops need an immediate cancel; no demo SMS during the run. Supply health
+    // rules would otherwise take the demo stock off sale under the loop: a cancelled number cools
+    // down for NOVA_CANCEL_COOLDOWN_S, a number cancelled without SMS NOVA_NUMBER_MAX_FAILURES
+    // times in a row is disabled, and so is the provider after NOVA_PROVIDER_MAX_FAILURES.
     NOVA_CANCEL_AFTER_S: '0',
     NOVA_CANCEL_COOLDOWN_S: '0',
     NOVA_NUMBER_MAX_FAILURES: '1000000',
+    NOVA_PROVIDER_MAX_FAILURES: '1000000',
     NOVA_DEMO_SMS_DELAY_S: '3600',
     NOVA_RATE_LIMIT_RPS: '1000000',
     NOVA_RATE_LIMIT_BURST: '2000000',

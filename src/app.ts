@@ -55,6 +55,9 @@ export function createServices(deps: { config: Config; database: Database; clock
       if (!activations) throw new Error('activations service not built yet');
       return activations.attachSms(tx, sms);
     },
+    cancelActivation: async (activationId) => {
+      await activations?.cancelBySource(activationId);
+    },
   });
   const catalog = createCatalogService({ database, countStock: (pairs) => supply.countStock(pairs) });
   activations = createActivationsService({
@@ -127,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   services.events.onCommitted((event) => {
     if (event.type.startsWith('activation.')) void pubsub.publish(activationChannel, JSON.stringify(event)).catch(() => {});
   });
+  services.supply.onProviderDisabled((event) => app.log.warn({ provider: event }, `provider ${event.providerId} disabled: ${event.reason}`));
   // A finished activation on a leased number: tell its SIM-bank agent now (the remote-supply job retries).
   services.events.onCommitted((event) => {
     if (event.type === 'activation.completed' || event.type === 'activation.cancelled' || event.type === 'activation.expired') {

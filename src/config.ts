@@ -24,6 +24,7 @@ const configSchema = z.object({
   NOVA_WEBHOOKS_ALLOW_HTTP_LOOPBACK: envBoolean.default(false),
   NOVA_WEBHOOK_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
   NOVA_NUMBER_MAX_FAILURES: z.coerce.number().int().min(1).default(3),
+  NOVA_PROVIDER_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
   NOVA_CANCEL_COOLDOWN_S: z.coerce.number().int().min(0).default(600),
   NOVA_GATEWAY_MAX_SKEW_S: z.coerce.number().int().min(1).default(300),
   NOVA_REMOTE_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
@@ -71,6 +72,8 @@ export interface Config {
   /** Supply operations: disable a number after this many rentals in a row without SMS; rest a cancelled number this long. */
   supply: {
     maxNumberFailures: number;
+    /** Disable a whole provider after this many failures (rentals without SMS, or failed calls for remote sources). */
+    maxProviderFailures: number;
     cancelCooldownSeconds: number;
     gatewayMaxSkewSeconds: number;
     /** SIM-bank agents (SMSHub protocol): answer timeout, and how often stock is polled and finishes retried. */
@@ -111,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     supply: {
       maxNumberFailures: e.NOVA_NUMBER_MAX_FAILURES,
+      maxProviderFailures: e.NOVA_PROVIDER_MAX_FAILURES,
       cancelCooldownSeconds: e.NOVA_CANCEL_COOLDOWN_S,
       gatewayMaxSkewSeconds: e.NOVA_GATEWAY_MAX_SKEW_S,
       remoteTimeoutMs: e.NOVA_REMOTE_TIMEOUT_MS,

@@ -45,6 +45,12 @@ export interface ActivationsService {
     query: { limit: number; offset: number; status?: ActivationStatus },
   ): Promise<{ activations: Activation[]; total: number }>;
   cancel(principal: Principal, id: number): Promise<Activation>;
+  /**
+   * The number's source cancelled it on its side (an upstream answering STATUS_CANCEL): a waiting
+   * activation ends as cancelled and is refunded, at once and without the customer's cancel delay.
+   * Returns null when the activation is no longer waiting (nothing to do).
+   */
+  cancelBySource(id: number): Promise<Activation | null>;
   complete(principal: Principal, id: number): Promise<Activation>;
   /** Finishes open activations past expiry (refunding the ones without SMS); returns how many. */
   sweepExpired(batchSize?: number): Promise<number>;
@@ -236,6 +242,13 @@ export function createActivationsService(deps: {
             `Activation ${id} can be cancelled from ${formatApiTime(allowedAt)} UTC (in ${seconds} s), ${timing.cancelAfterSeconds} s after purchase`,
           );
         }
+        return finish(tx, activation, 'cancelled');
+      });
+    },
+    async cancelBySource(id) {
+      return database.transaction(async (tx) => {
+        const activation = await repo.lockActivation(tx, id);
+        if (!activation || activation.status !== 'waiting') return null;
         return finish(tx, activation, 'cancelled');
       });
     },

@@ -54,8 +54,8 @@ interface RemoteSource {
   maxCost(price: number): number | null;
   getNumber(input: { countryId: number; operator: string; serviceCode: string; price: number }): Promise<{ number: string; remoteId: string } | null>;
   finish(remoteId: string, outcome: FinishOutcome): Promise<void>;
-  /** Sources that do not push SMS are polled for the code. */
-  pollCode?(remoteId: string): Promise<string | null>;
+  /** Sources that do not push SMS are polled for the code (or learn that the source cancelled). */
+  pollStatus?(remoteId: string): Promise<{ state: 'waiting' } | { state: 'code'; code: string } | { state: 'cancelled' }>;
 }
 
 export interface RemoteSupply {
@@ -101,6 +101,13 @@ export function createRemoteSupply(deps: {
   timeoutMs: number;
   /** Hands a polled code to the activation on the number (supply's SMS path). */
   deliverCode: (input: { providerId: number; numberId: number; leaseId: number; code: string }) => Promise<void>;
+  /** A polled source cancelled a sold number on its side: end its activation now. */
+  sourceCancelled: (input: { providerId: number; leaseId: number; activationId: number }) => Promise<void>;
+  /**
+   * Every call to a source, told how it went: `null` for a well-formed answer (NO_NUMBERS
+   * included), the error for a timeout, a malformed reply or an error answer.
+   */
+  recordCall: (providerId: number, failure: Error | null) => Promise<void>;
   log?: (message: string) => void;
   /** Tests may swap the agent transport; production talks HTTP. */
   clientFor?: (settings: SmshubSettings) => SmshubAgentClient;
@@ -157,10 +164,7 @@ export function createRemoteSupply(deps: {
           return got && { number: got.number, remoteId: got.id };
         },
         finish: (remoteId, outcome) => client.setStatus(remoteId, outcome === 'completed' ? upstreamSetStatus.complete : upstreamSetStatus.cancel),
-        async pollCode(remoteId) {
-          const status = await client.getStatus(remoteId);
-          return status.state === 'code' ? status.code : null;
-        },
+        pollStatus: (remoteId) => client.getStatus(remoteId),
       };
     }
     return null;
@@ -174,12 +178,14 @@ export function createRemoteSupply(deps: {
         if (!source) continue;
         try {
           const stock = await source.stock();
+          await deps.recordCall(provider.id, null);
           await repo.replaceRemoteStock(db, provider.id, stock, clock.now());
           rows += stock.length;
         } catch (error) {
           // A source that does not answer sells nothing until it does.
           await repo.replaceRemoteStock(db, provider.id, [], clock.now());
           log(`remote source ${provider.id} stock: ${(error as Error).message}`);
+          await deps.recordCall(provider.id, error as Error);
         }
       }
       return rows;
@@ -198,9 +204,18 @@ export function createRemoteSupply(deps: {
         if (!source) continue;
         const maxCost = source.maxCost(input.price);
         if (maxCost !== null && candidate.cost !== null && candidate.cost > maxCost) continue; // no margin left
+        let got: { number: string; remoteId: string } | null;
         try {
-          const got = await source.getNumber({ countryId: input.countryId, operator: candidate.operator, serviceCode: input.serviceCode, price: input.price });
-          if (!got) continue; // NO_NUMBERS: the next source.
+          got = await source.getNumber({ countryId: input.countryId, operator: candidate.operator, serviceCode: input.serviceCode, price: input.price });
+        } catch (error) {
+          // Timeout, malformed reply, source error: never the customer's problem, try the next one.
+          log(`remote source ${candidate.provider.id} number: ${(error as Error).message}`);
+          await deps.recordCall(candidate.provider.id, error as Error);
+          continue;
+        }
+        await deps.recordCall(candidate.provider.id, null);
+        if (!got) continue; // NO_NUMBERS: the next source.
+        try {
           const e164 = toE164(`+${got.number}`);
           const number = e164
             ? await repo.findOrCreateRemoteNumber(db, { e164, countryId: input.countryId, operator: candidate.operator, providerId: candidate.provider.id })
@@ -214,7 +229,6 @@ export function createRemoteSupply(deps: {
           const lease = await repo.insertLease(db, { providerId: candidate.provider.id, numberId: number.id, remoteId: got.remoteId, createdAt: clock.now() });
           return { leaseId: lease.id, numberId: number.id, providerId: candidate.provider.id };
         } catch (error) {
-          // Timeout, malformed reply, source error: never the customer's problem, try the next one.
           log(`remote source ${candidate.provider.id} number: ${(error as Error).message}`);
         }
       }
@@ -242,12 +256,15 @@ export function createRemoteSupply(deps: {
         if (!source || !lease.finishStatus) continue;
         try {
           await source.finish(lease.remoteId, lease.finishStatus as FinishOutcome);
-          await repo.markLeaseNotified(db, lease.id, clock.now());
-          acknowledged++;
         } catch (error) {
           await repo.countLeaseAttempt(db, lease.id);
           log(`remote source ${provider.id} finish ${lease.remoteId}: ${(error as Error).message}`);
+          await deps.recordCall(provider.id, error as Error);
+          continue;
         }
+        await deps.recordCall(provider.id, null);
+        await repo.markLeaseNotified(db, lease.id, clock.now());
+        acknowledged++;
       }
       return acknowledged;
     },
@@ -255,12 +272,24 @@ export function createRemoteSupply(deps: {
       let codes = 0;
       for (const { lease, provider } of await repo.leasesAwaitingCode(db, ['sms-activate'], 100)) {
         const source = sourceFor(provider);
-        if (!source?.pollCode) continue;
+        if (!source?.pollStatus || lease.activationId === null) continue;
+        let status: Awaited<ReturnType<NonNullable<RemoteSource['pollStatus']>>>;
         try {
-          const code = await source.pollCode(lease.remoteId);
-          if (code === null) continue;
-          await deps.deliverCode({ providerId: provider.id, numberId: lease.numberId, leaseId: lease.id, code });
-          codes++;
+          status = await source.pollStatus(lease.remoteId);
+        } catch (error) {
+          log(`remote source ${provider.id} status ${lease.remoteId}: ${(error as Error).message}`);
+          await deps.recordCall(provider.id, error as Error);
+          continue;
+        }
+        await deps.recordCall(provider.id, null);
+        try {
+          if (status.state === 'cancelled') {
+            // The source gave up on the number: our customer stops waiting now, refunded.
+            await deps.sourceCancelled({ providerId: provider.id, leaseId: lease.id, activationId: lease.activationId });
+          } else if (status.state === 'code') {
+            await deps.deliverCode({ providerId: provider.id, numberId: lease.numberId, leaseId: lease.id, code: status.code });
+            codes++;
+          }
         } catch (error) {
           log(`remote source ${provider.id} status ${lease.remoteId}: ${(error as Error).message}`);
         }

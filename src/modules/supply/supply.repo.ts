@@ -262,6 +262,7 @@ export function listUnmatchedSms(db: Db, limit: number) {
 export async function providerHealthRows(db: Db) {
   const result = await db.execute(sql`
     select p.id, p.name, p.kind, p.enabled, p.last_seen_at as "lastSeenAt",
+      p.settings->>'disabledReason' as "disabledReason", p.settings->>'disabledAt' as "disabledAt",
       (select count(*)::int from sms_messages s where s.provider_id = p.id) as "smsReceived",
       (select count(*)::int from number_rentals r where r.provider_id = p.id) as "rentals",
       (select count(*)::int from number_rentals r where r.provider_id = p.id and r.first_sms_at is not null) as "rentalsWithSms",
@@ -277,6 +278,8 @@ export async function providerHealthRows(db: Db) {
     kind: string;
     enabled: boolean;
     lastSeenAt: string | Date | null;
+    disabledReason: string | null;
+    disabledAt: string | null;
     smsReceived: number;
     rentals: number;
     rentalsWithSms: number;
@@ -288,5 +291,83 @@ export async function providerHealthRows(db: Db) {
 
 export async function findNumberById(db: Db, numberId: number) {
   const rows = await db.select().from(phoneNumbers).where(eq(phoneNumbers.id, numberId));
+  return rows[0] ?? null;
+}
+
+/*
+ * Automatic provider disabling. Its state lives in `providers.settings` (no columns of its own):
+ * `callFailures` (remote sources: calls in a row that failed), `disabledReason` / `disabledAt`
+ * (why and when it was switched off), `healthResetAfterActivation` (rentals up to this activation
+ * id were judged before the operator re-enabled it and no longer count).
+ */
+
+/** The last `limit` finished rentals of a provider that count for its health, newest first. */
+export async function lastFinishedRentals(tx: Db, providerId: number, afterActivationId: number, limit: number) {
+  return tx
+    .select({ activationId: numberRentals.activationId, firstSmsAt: numberRentals.firstSmsAt })
+    .from(numberRentals)
+    .where(
+      and(
+        eq(numberRentals.providerId, providerId),
+        sql`${numberRentals.outcome} is not null`,
+        sql`${numberRentals.activationId} > ${afterActivationId}`,
+      ),
+    )
+    .orderBy(desc(numberRentals.endedAt), desc(numberRentals.activationId))
+    .limit(limit);
+}
+
+/** Takes an enabled provider off sale with its reason; false when it was already disabled. */
+export async function disableProvider(tx: Db, providerId: number, reason: string, at: Date) {
+  const rows = await tx
+    .update(providers)
+    .set({
+      enabled: false,
+      settings: sql`${providers.settings} || jsonb_build_object('disabledReason', ${reason}::text, 'disabledAt', ${at.toISOString()}::text)`,
+    })
+    .where(and(eq(providers.id, providerId), eq(providers.enabled, true)))
+    .returning({ id: providers.id });
+  return rows.length === 1;
+}
+
+/**
+ * Counts one failed call to a remote source; at `maxFailures` in a row the source is disabled.
+ * Returns true when this failure disabled it.
+ */
+export async function recordProviderCallFailure(db: Db, providerId: number, maxFailures: number, reason: string, at: Date) {
+  const failures = sql`coalesce((${providers.settings}->>'callFailures')::int, 0) + 1`;
+  const disabling = sql`(${providers.enabled} and ${failures} >= ${maxFailures})`;
+  const rows = await db
+    .update(providers)
+    .set({
+      settings: sql`${providers.settings} || jsonb_build_object('callFailures', ${failures})
+        || case when ${disabling} then jsonb_build_object('disabledReason', ${reason}::text, 'disabledAt', ${at.toISOString()}::text) else '{}'::jsonb end`,
+      enabled: sql`${providers.enabled} and not ${disabling}`,
+    })
+    .where(eq(providers.id, providerId))
+    .returning({ enabled: providers.enabled, failures: sql<number>`(${providers.settings}->>'callFailures')::int` });
+  return rows[0] !== undefined && !rows[0].enabled && Number(rows[0].failures) === maxFailures;
+}
+
+/** A remote source answered properly: its failures in a row start again from zero. */
+export async function resetProviderCallFailures(db: Db, providerId: number) {
+  await db
+    .update(providers)
+    .set({ settings: sql`${providers.settings} - 'callFailures'` })
+    .where(and(eq(providers.id, providerId), sql`${providers.settings} -> 'callFailures' is not null`));
+}
+
+/** Puts a provider back on sale; the failures that disabled it no longer count. */
+export async function enableProvider(db: Db, providerId: number) {
+  const rows = await db
+    .update(providers)
+    .set({
+      enabled: true,
+      settings: sql`(${providers.settings} - 'callFailures' - 'disabledReason' - 'disabledAt')
+        || jsonb_build_object('healthResetAfterActivation',
+             (select coalesce(max(r.activation_id), 0) from ${numberRentals} r where r.provider_id = ${providerId}))`,
+    })
+    .where(eq(providers.id, providerId))
+    .returning({ id: providers.id, name: providers.name, kind: providers.kind });
   return rows[0] ?? null;
 }

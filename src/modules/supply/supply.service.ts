@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
-import { type Database, type Db, isUniqueViolation } from '../../db/database.ts';
+import { afterCommit, type Database, type Db, isUniqueViolation } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
 import { hashApiKey } from '../accounts/api-key.ts';
 import { stockKey } from '../catalog/catalog.service.ts';
 import { extractCode } from './code-extraction.ts';
 import { demoMessage, demoNumbers, demoProviderName } from './demo-provider.ts';
 import { toE164 } from './phone-number.ts';
-import { createRemoteSupply, type RemoteLease, type SmsActivateSettings, type SmshubSettings } from './remote-supply.ts';
+import { createRemoteSupply, type RemoteLease, remoteKinds, type SmsActivateSettings, type SmshubSettings } from './remote-supply.ts';
 import * as repo from './supply.repo.ts';
 
 export type { RemoteLease } from './remote-supply.ts';
@@ -67,6 +67,21 @@ export interface SupplyOperations {
   cancelCooldownSeconds: number;
   /** How long we wait for a SIM-bank agent's answer (the protocol asks for a number within 3 s). */
   remoteTimeoutMs: number;
+  /**
+   * A whole provider is disabled after this many failures: for providers holding their own
+   * numbers (http, android-gateway, demo), its last N finished rentals all ended without any SMS;
+   * for remote sources (smshub, sms-activate), its last N calls in a row failed (timeout,
+   * malformed reply, error answer).
+   */
+  maxProviderFailures: number;
+}
+
+/** A provider switched off automatically (for the log). */
+export interface ProviderDisabled {
+  providerId: number;
+  name: string;
+  kind: string;
+  reason: string;
 }
 
 /** Same provider, same number, same text within this many seconds: one SMS, stored once. */
@@ -77,6 +92,9 @@ export interface ProviderHealth {
   name: string;
   kind: string;
   enabled: boolean;
+  /** Why it was disabled automatically, and when; null while enabled. */
+  disabledReason: string | null;
+  disabledAt: Date | null;
   lastSeenAt: Date | null;
   smsReceived: number;
   activationsSold: number;
@@ -154,6 +172,10 @@ export interface SupplyService {
   ingestGatewaySms(provider: Provider, sms: GatewaySms): Promise<IngestedSms>;
   /** Notes a sign of life from a provider (a gateway's system:ping) for provider health. */
   recordProviderSeen(providerId: number): Promise<void>;
+  /** Puts a disabled provider back on sale; the failures that disabled it no longer count. */
+  enableProvider(providerId: number): Promise<Provider>;
+  /** Called (after commit) whenever a provider is disabled automatically. */
+  onProviderDisabled(listener: (event: ProviderDisabled) => void): void;
   /** Puts a disabled number back on sale (and forgets its failures). */
   enableNumber(e164: string): Promise<{ id: number; e164: string }>;
   listUnmatchedSms(limit?: number): Promise<UnmatchedSms[]>;
@@ -165,21 +187,72 @@ export interface SupplyService {
   deliverDemoSms(delaySeconds: number): Promise<number>;
 }
 
-export const defaultSupplyOperations: SupplyOperations = { maxNumberFailures: 3, cancelCooldownSeconds: 600, remoteTimeoutMs: 3000 };
+export const defaultSupplyOperations: SupplyOperations = { maxNumberFailures: 3, cancelCooldownSeconds: 600, remoteTimeoutMs: 3000, maxProviderFailures: 10 };
 
 export function createSupplyService(deps: {
   database: Database;
   clock: Clock;
   deliverSms: SmsSink;
+  /**
+   * Ends a waiting activation because its source cancelled the number (status cancelled,
+   * refunded by the activations module); a no-op for an activation no longer waiting.
+   */
+  cancelActivation?: (activationId: number) => Promise<void>;
   operations?: SupplyOperations;
 }): SupplyService {
   const { database, clock, deliverSms } = deps;
   const operations = deps.operations ?? defaultSupplyOperations;
   const db = database.db;
+  const disabledListeners: ((event: ProviderDisabled) => void)[] = [];
+  const announceDisabled = (event: ProviderDisabled) => {
+    for (const listener of disabledListeners) {
+      try {
+        listener(event);
+      } catch {
+        // A broken listener must not undo the disabling.
+      }
+    }
+  };
+
+  /** Local providers: disabled when their last N finished rentals (since last enabled) all got no SMS. */
+  async function checkProviderRentals(tx: Db, numberId: number) {
+    const number = await repo.findNumberById(tx, numberId);
+    const provider = number ? await repo.findProvider(tx, number.providerId) : null;
+    if (!provider || !provider.enabled || (remoteKinds as string[]).includes(provider.kind)) return;
+    const resetAfter = Number((provider.settings as { healthResetAfterActivation?: unknown }).healthResetAfterActivation ?? 0) || 0;
+    const max = operations.maxProviderFailures;
+    const recent = await repo.lastFinishedRentals(tx, provider.id, resetAfter, max);
+    if (recent.length < max || recent.some((rental) => rental.firstSmsAt !== null)) return;
+    const reason = `last ${max} activations ended without any SMS`;
+    if (await repo.disableProvider(tx, provider.id, reason, clock.now())) {
+      afterCommit(tx, () => announceDisabled({ providerId: provider.id, name: provider.name, kind: provider.kind, reason }));
+    }
+  }
+
+  /** Remote sources: disabled after N failed calls in a row; any well-formed answer resets the count. */
+  async function recordCall(providerId: number, failure: Error | null) {
+    try {
+      if (!failure) return await repo.resetProviderCallFailures(db, providerId);
+      const max = operations.maxProviderFailures;
+      const reason = `last ${max} calls failed, the last one: ${failure.message.slice(0, 200)}`;
+      if (await repo.recordProviderCallFailure(db, providerId, max, reason, clock.now())) {
+        const provider = await repo.findProvider(db, providerId);
+        announceDisabled({ providerId, name: provider?.name ?? String(providerId), kind: provider?.kind ?? '', reason });
+      }
+    } catch {
+      // Health bookkeeping must never break a purchase or a poll.
+    }
+  }
+
   const remote = createRemoteSupply({
     database,
     clock,
     timeoutMs: operations.remoteTimeoutMs,
+    recordCall,
+    sourceCancelled: async ({ activationId }) => {
+      if (!deps.cancelActivation) return;
+      await deps.cancelActivation(activationId);
+    },
     // An upstream's code arrives by polling (getStatus), without the SMS text: it enters as an SMS
     // whose text is the code, once per lease and code.
     deliverCode: ({ providerId, numberId, leaseId, code }) =>
@@ -275,7 +348,10 @@ export function createSupplyService(deps: {
         const hadSms = (await repo.endRental(tx, activationId, outcome, now)) ?? (await repo.hasSmsForActivation(tx, activationId));
         // A number that keeps getting no SMS is dead or blocked: stop selling it after N in a row.
         if (hadSms) await repo.resetNumberFailures(tx, numberId);
-        else await repo.recordNumberFailure(tx, numberId, operations.maxNumberFailures);
+        else {
+          await repo.recordNumberFailure(tx, numberId, operations.maxNumberFailures);
+          await checkProviderRentals(tx, numberId);
+        }
         // Recorded with the finish itself; the agent is told after commit (and retried by a job).
         await remote.finishInTransaction(tx, activationId, outcome);
         if (outcome === 'cancelled' && operations.cancelCooldownSeconds > 0) {
@@ -381,6 +457,12 @@ export function createSupplyService(deps: {
     notifyRemoteFinishes: (activationId) => remote.notifyFinishes(activationId),
     pollUpstreamCodes: () => remote.pollCodes(),
     recordProviderSeen: (providerId) => repo.touchProvider(db, providerId, clock.now()),
+    async enableProvider(providerId) {
+      const row = await repo.enableProvider(db, providerId);
+      if (!row) throw new AppError('not_found', `No provider ${providerId}`);
+      return row;
+    },
+    onProviderDisabled: (listener) => void disabledListeners.push(listener),
     async enableNumber(e164) {
       const normalized = toE164(e164);
       const row = normalized ? await repo.enableNumber(db, normalized) : null;
@@ -398,6 +480,8 @@ export function createSupplyService(deps: {
         name: row.name,
         kind: row.kind,
         enabled: row.enabled,
+        disabledReason: row.enabled ? null : row.disabledReason,
+        disabledAt: row.enabled || !row.disabledAt ? null : new Date(row.disabledAt),
         lastSeenAt: row.lastSeenAt === null ? null : new Date(row.lastSeenAt),
         smsReceived: row.smsReceived,
         activationsSold: row.rentals,

@@ -19,6 +19,8 @@ import type { Activation } from '../activations/activations.service.ts';
 import { toUsdNumber, usdNumberToUnits } from '../billing/money.ts';
 import { topupLimits } from '../payments/payments.service.ts';
 import { type SupportMessage, supportChannel } from '../support/support.service.ts';
+import { deliveryJson, webhookInput, webhookJson } from '../webhooks/webhooks.routes.ts';
+import { CreateWebhookBody, DeliveriesQuery, DeliveryIdParams, WebhookIdParams } from '../webhooks/webhooks.schema.ts';
 import { sessionLifetimeMs } from '../web-sessions/web-sessions.service.ts';
 import { type EventStream, openEventStream } from './event-stream.ts';
 import { memberSpending } from './web.repo.ts';
@@ -75,7 +77,7 @@ function csvField(value: string | number | null): string {
  * same Principal the API uses; every rule stays in the domain services.
  */
 export const webRoutes: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, { config, services, database, redisKeyPrefix }) => {
-  const { accounts, activations, billing, catalog, webSessions, payments, support } = services;
+  const { accounts, activations, billing, catalog, webSessions, payments, support, webhooks } = services;
   await app.register(fastifyCookie);
 
   const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
@@ -413,6 +415,35 @@ export const webRoutes: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app
     const { principal } = await requireOwner(request, reply);
     await webSessions.removeMember(principal, request.params.id);
     return ok({ id: request.params.id, removed: true });
+  });
+
+  // ---- Webhooks (owners; the webhooks service enforces it, as on API v1) ----
+
+  app.get('/webhooks', { schema: hide }, async (request, reply) => {
+    const { principal } = await requireSession(request, reply);
+    return ok({ webhooks: (await webhooks.list(principal)).map(webhookJson) });
+  });
+
+  app.post('/webhooks', { schema: { ...hide, body: CreateWebhookBody } }, async (request, reply) => {
+    const { principal } = await requireSession(request, reply);
+    const { endpoint, secret } = await webhooks.create(principal, webhookInput(request.body));
+    return reply.status(201).send(ok({ webhook: { ...webhookJson(endpoint), secret } }));
+  });
+
+  app.post('/webhooks/:id/delete', { schema: { ...hide, params: WebhookIdParams } }, async (request, reply) => {
+    const { principal } = await requireSession(request, reply);
+    await webhooks.remove(principal, request.params.id);
+    return ok({ deleted: true, id: request.params.id });
+  });
+
+  app.get('/webhooks/:id/deliveries', { schema: { ...hide, params: WebhookIdParams, querystring: DeliveriesQuery } }, async (request, reply) => {
+    const { principal } = await requireSession(request, reply);
+    return ok({ deliveries: (await webhooks.deliveries(principal, request.params.id, request.query)).map(deliveryJson) });
+  });
+
+  app.post('/webhooks/deliveries/:id/resend', { schema: { ...hide, params: DeliveryIdParams } }, async (request, reply) => {
+    const { principal } = await requireSession(request, reply);
+    return reply.status(201).send(ok({ delivery: deliveryJson(await webhooks.resend(principal, request.params.id)) }));
   });
 
   // ---- Top-up ----

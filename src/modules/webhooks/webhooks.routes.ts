@@ -1,3 +1,4 @@
+import type { Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf } from '../../http/auth.ts';
 import { ok } from '../../http/envelope.ts';
@@ -18,7 +19,7 @@ import {
 import type { WebhookDelivery, WebhookEndpoint, WebhooksService } from './webhooks.service.ts';
 import type { WebhookDeliveryStatus, WebhookEventType } from './webhooks.tables.ts';
 
-function webhookJson(endpoint: WebhookEndpoint) {
+export function webhookJson(endpoint: WebhookEndpoint) {
   return {
     id: endpoint.id,
     url: endpoint.url,
@@ -28,7 +29,7 @@ function webhookJson(endpoint: WebhookEndpoint) {
   };
 }
 
-function deliveryJson(delivery: WebhookDelivery) {
+export function deliveryJson(delivery: WebhookDelivery) {
   return {
     id: delivery.id,
     event_id: delivery.eventId,
@@ -44,6 +45,17 @@ function deliveryJson(delivery: WebhookDelivery) {
   };
 }
 
+/** The service's input from a CreateWebhookBody (also used by the website's routes). */
+export function webhookInput(body: Static<typeof CreateWebhookBody>) {
+  let threshold: number | undefined;
+  if (body.balance_low_threshold !== undefined) {
+    const units = usdNumberToUnits(body.balance_low_threshold);
+    if (units === null) throw new AppError('invalid_request', 'body.balance_low_threshold must be a USD amount with at most 4 decimals');
+    threshold = units;
+  }
+  return { url: body.url, events: body.events, balanceLowThreshold: threshold };
+}
+
 export const webhooksRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhooksService }> = async (app, { webhooks }) => {
   app.post(
     '/webhooks',
@@ -56,14 +68,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhooksServi
       },
     },
     async (request, reply) => {
-      const body = request.body;
-      let threshold: number | undefined;
-      if (body.balance_low_threshold !== undefined) {
-        const units = usdNumberToUnits(body.balance_low_threshold);
-        if (units === null) throw new AppError('invalid_request', 'body.balance_low_threshold must be a USD amount with at most 4 decimals');
-        threshold = units;
-      }
-      const { endpoint, secret } = await webhooks.create(principalOf(request), { url: body.url, events: body.events, balanceLowThreshold: threshold });
+      const { endpoint, secret } = await webhooks.create(principalOf(request), webhookInput(request.body));
       return reply.status(201).send(ok({ webhook: { ...webhookJson(endpoint), secret } }));
     },
   );

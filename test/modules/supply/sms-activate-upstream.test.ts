@@ -114,4 +114,26 @@ describe('upstream providers (sms-activate handler_api.php)', () => {
     assert.deepEqual([statusOf(cancelled.number), statusOf(expiring.number)], ['cancelled', 'cancelled']);
     assert.equal((await api.get('/api/v1/balance')).body.data.balance, 10, 'both refunded');
   });
+
+  it('ends the activation as cancelled and refunds it once as soon as the upstream answers STATUS_CANCEL', async () => {
+    const [only] = await upstreams({ cost: 0.3 });
+    const { api, buy } = await customer();
+    const activation = (await buy()).body.data.activation;
+    assert.equal((await api.get('/api/v1/balance')).body.data.balance, 9.4);
+    const upstreamSide = [...only!.upstream.activations.values()].find((a) => a.number === activation.number.slice(1))!;
+    upstreamSide.status = 'cancelled'; // the upstream gave up on the number: getStatus now answers STATUS_CANCEL
+    await server.jobs.remoteSupply.runOnce();
+    const seen = (await api.get(`/api/v1/activations/${activation.id}`)).body.data.activation;
+    assert.equal(seen.status, 'cancelled', 'within the customer cancel delay, without waiting for expiry');
+    assert.equal((await api.get('/api/v1/balance')).body.data.balance, 10);
+    const polls = only!.upstream.calls.filter((c) => c.action === 'getStatus').length;
+    await server.jobs.remoteSupply.runOnce();
+    server.clock.advance(1300);
+    await server.jobs.sweeper.runOnce();
+    await server.jobs.remoteSupply.runOnce();
+    assert.equal(only!.upstream.calls.filter((c) => c.action === 'getStatus').length, polls, 'a finished activation is not polled again');
+    assert.equal((await api.get('/api/v1/activations/' + activation.id)).body.data.activation.status, 'cancelled');
+    assert.equal((await api.get('/api/v1/balance')).body.data.balance, 10, 'refunded exactly once');
+    assert.equal((await api.post(`/api/v1/activations/${activation.id}/cancel`)).body.error?.code, 'invalid_state');
+  });
 });

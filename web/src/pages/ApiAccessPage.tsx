@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { api, errorMessage, post } from '../api.ts';
 import { CopyButton } from '../components/CopyButton.tsx';
 import { ErrorBox, Loading } from '../components/States.tsx';
+import { WebhooksSection } from '../components/WebhooksSection.tsx';
 import { Link } from '../router.tsx';
 import { useAsync } from '../use-async.ts';
 
@@ -129,6 +130,7 @@ export function ApiAccessPage() {
           </section>
         </>
       )}
+      <WebhooksSection />
     </div>
   );
 }
