@@ -16,11 +16,12 @@ export async function findProviderByName(db: Db, name: string) {
   return rows[0] ?? null;
 }
 
+/**
+ * Also a disabled provider: disabling (for repeated failures) takes its numbers off sale, but an
+ * SMS it still pushes — for an activation still open, or late — is kept, never refused.
+ */
 export async function findProviderBySecretHash(db: Db, secretHash: string) {
-  const rows = await db
-    .select()
-    .from(providers)
-    .where(and(eq(providers.secretHash, secretHash), eq(providers.enabled, true)));
+  const rows = await db.select().from(providers).where(eq(providers.secretHash, secretHash));
   return rows[0] ?? null;
 }
 

@@ -156,7 +156,7 @@ export interface SupplyService {
   /** Polls upstreams (getStatus) for codes of numbers we resold; returns how many came. */
   pollUpstreamCodes(): Promise<number>;
   authenticateProvider(secret: string): Promise<Provider | null>;
-  /** An enabled SMS Gateway for Android provider and its webhook signing key; null when there is none with that id. */
+  /** An SMS Gateway for Android provider (enabled or not: a disabled one still delivers) and its webhook signing key; null when there is none with that id. */
   findGatewayProvider(providerId: number): Promise<{ provider: Provider; signingKey: string } | null>;
   addNumbers(
     providerId: number,
@@ -410,7 +410,8 @@ export function createSupplyService(deps: {
     async findGatewayProvider(providerId) {
       const row = await repo.findProvider(db, providerId);
       const signingKey = (row?.settings as { signingKey?: unknown } | undefined)?.signingKey;
-      if (!row || !row.enabled || row.kind !== 'android-gateway' || typeof signingKey !== 'string') return null;
+      // A disabled gateway's SMS are still taken (kept, delivered to open activations); only its numbers are off sale.
+      if (!row || row.kind !== 'android-gateway' || typeof signingKey !== 'string') return null;
       return { provider: { id: row.id, name: row.name, kind: row.kind }, signingKey };
     },
     async addNumbers(providerId, numbers) {

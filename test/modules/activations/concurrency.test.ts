@@ -11,13 +11,15 @@ import { startTestServer, type ApiClient, type ApiResponse, type TestServer } fr
 
 const lifetimeSeconds = 1200;
 const cancelAfterSeconds = 180;
+// Many activations here expire without SMS on purpose; the provider must stay on sale (see provider-auto-disable.test.ts).
+const maxProviderFailures = 1000;
 
 let server: TestServer;
 let marketCounter = 0;
 
 before(async () => {
   server = await startTestServer({
-    env: { NOVA_ACTIVATION_LIFETIME_S: String(lifetimeSeconds), NOVA_CANCEL_AFTER_S: String(cancelAfterSeconds) },
+    env: { NOVA_ACTIVATION_LIFETIME_S: String(lifetimeSeconds), NOVA_CANCEL_AFTER_S: String(cancelAfterSeconds), NOVA_PROVIDER_MAX_FAILURES: String(maxProviderFailures) },
   });
 });
 
@@ -310,7 +312,7 @@ describe('several server instances', () => {
       database: server.database,
       // Both instances read one time, as two processes on one host would.
       clock: server.clock,
-      env: { NOVA_ACTIVATION_LIFETIME_S: String(lifetimeSeconds), NOVA_CANCEL_AFTER_S: String(cancelAfterSeconds) },
+      env: { NOVA_ACTIVATION_LIFETIME_S: String(lifetimeSeconds), NOVA_CANCEL_AFTER_S: String(cancelAfterSeconds), NOVA_PROVIDER_MAX_FAILURES: String(maxProviderFailures) },
     });
     try {
       // Expire whatever earlier tests left open, so the passes below see only this test's 20.

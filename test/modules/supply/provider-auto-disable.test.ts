@@ -50,7 +50,7 @@ describe('automatic disabling of failing providers', () => {
   }
 
   it('takes a provider off sale when its last N activations all ended without SMS, until an operator enables it', async () => {
-    const { providerId, buy } = await localProvider(3);
+    const { providerId, buy, push, numbers } = await localProvider(3);
     for (let i = 0; i < 3; i++) assert.equal((await buy('tg')).status, 201);
     await expireOpenActivations();
 
@@ -60,6 +60,9 @@ describe('automatic disabling of failing providers', () => {
     assert.match(text, new RegExp(`${providerId} .*disabled since .*: last 3 activations ended without any SMS`));
     const refused = await buy('wa');
     assert.deepEqual([refused.status, refused.body.error?.code], [409, 'out_of_stock'], 'its numbers left stock');
+    const late = await push(numbers[0]!, 'Telegram code: 80001');
+    assert.equal(late.status, 200, 'a disabled provider still delivers: its SMS are kept, never refused');
+    assert.equal((await operator('sms:unmatched', ['--limit', '1'])).json.messages[0].id, late.body.data.sms_id);
 
     const enabled = await operator('provider:enable', ['--provider', String(providerId)]);
     assert.ok(enabled.ok, JSON.stringify(enabled.error));
