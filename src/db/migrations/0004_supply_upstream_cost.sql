@@ -1,1 +1,0 @@
-ALTER TABLE "remote_stock" ADD COLUMN "cost" bigint;
