@@ -345,6 +345,7 @@ CREATE UNIQUE INDEX "ledger_one_refund_per_activation" ON "ledger_entries" USING
 CREATE INDEX "email_outbox_pending_idx" ON "email_outbox" USING btree ("id") WHERE "email_outbox"."sent_at" is null;--> statement-breakpoint
 CREATE INDEX "payments_company_idx" ON "payments" USING btree ("company_id");--> statement-breakpoint
 CREATE INDEX "number_rentals_provider_idx" ON "number_rentals" USING btree ("provider_id","rented_at");--> statement-breakpoint
+CREATE INDEX "number_rentals_finished_idx" ON "number_rentals" USING btree ("provider_id","ended_at" DESC NULLS LAST,"activation_id" DESC NULLS LAST) WHERE "number_rentals"."outcome" is not null;--> statement-breakpoint
 CREATE INDEX "phone_numbers_free_idx" ON "phone_numbers" USING btree ("country_id","operator") WHERE "phone_numbers"."busy_activation_id" is null and "phone_numbers"."enabled";--> statement-breakpoint
 CREATE INDEX "phone_numbers_provider_idx" ON "phone_numbers" USING btree ("provider_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "phone_numbers_device_sim_idx" ON "phone_numbers" USING btree ("provider_id","device_id","sim_slot");--> statement-breakpoint

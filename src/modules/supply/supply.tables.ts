@@ -121,7 +121,14 @@ export const numberRentals = pgTable(
     outcome: text('outcome'),
     endedAt: timestamp('ended_at', { withTimezone: true }),
   },
-  (t) => [index('number_rentals_provider_idx').on(t.providerId, t.rentedAt)],
+  (t) => [
+    index('number_rentals_provider_idx').on(t.providerId, t.rentedAt),
+    // The provider health check reads a provider's latest finished rentals on every finish;
+    // without this index that is a scan and sort of its whole history.
+    index('number_rentals_finished_idx')
+      .on(t.providerId, t.endedAt.desc(), t.activationId.desc())
+      .where(sql`${t.outcome} is not null`),
+  ],
 );
 
 /**
