@@ -1,7 +1,9 @@
-import { type FormEvent, useState } from 'react';
-import { type Account, errorMessage, post } from '../api.ts';
+import { useState } from 'react';
+import { type Account, post } from '../api.ts';
+import { FormError } from '../components/States.tsx';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { useSession } from '../session.tsx';
+import { newPasswordProblem, useFormAction } from '../use-form-action.ts';
 
 /** Only same-site paths are followed after sign-in (no open redirect). */
 export function safeNext(next: string | null): string {
@@ -13,23 +15,13 @@ export function SignInPage() {
   const { search } = useLocation();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, submit: submitWith } = useFormAction();
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const result = await post<{ account: Account }>('/api/web/signin', { email, password });
-      setAccount(result.account);
-      navigate(safeNext(search.get('next')));
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const submit = submitWith(async () => {
+    const result = await post<{ account: Account }>('/api/web/signin', { email, password });
+    setAccount(result.account);
+    navigate(safeNext(search.get('next')));
+  });
 
   return (
     <section className="page narrow">
@@ -43,11 +35,7 @@ export function SignInPage() {
           <span>Password</span>
           <input type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
         </label>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <button type="submit" className="btn btn-primary" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
@@ -64,31 +52,19 @@ export function SignUpPage() {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [companyName, setCompanyName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, submit: submitWith } = useFormAction();
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (password.length < 8) {
-      setError('Choose a password of at least 8 characters.');
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      const result = await post<{ account: Account }>('/api/web/signup', {
-        email,
-        password,
-        ...(companyName.trim() ? { company_name: companyName.trim() } : {}),
-      });
-      setAccount(result.account);
-      navigate('/dashboard');
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const submit = submitWith(async () => {
+    const problem = newPasswordProblem(password);
+    if (problem) return setError(problem);
+    const result = await post<{ account: Account }>('/api/web/signup', {
+      email,
+      password,
+      ...(companyName.trim() ? { company_name: companyName.trim() } : {}),
+    });
+    setAccount(result.account);
+    navigate('/dashboard');
+  });
 
   return (
     <section className="page narrow">
@@ -115,11 +91,7 @@ export function SignUpPage() {
           <span>Company name (optional)</span>
           <input type="text" autoComplete="organization" value={companyName} onChange={(e) => setCompanyName(e.target.value)} />
         </label>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <button type="submit" className="btn btn-primary" disabled={busy}>
           {busy ? 'Creating your account…' : 'Sign up'}
         </button>

@@ -16,6 +16,7 @@ import { Empty, ErrorBox, Loading } from '../components/States.tsx';
 import { Link } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { useAsync } from '../use-async.ts';
+import { Pager } from '../components/Pager.tsx';
 
 interface ActivationPage {
   activations: Activation[];
@@ -393,17 +394,7 @@ function History({ refreshKey, showOwner, names }: { refreshKey: number; showOwn
               </tbody>
             </table>
           </div>
-          <nav className="pager" aria-label="History pages">
-            <button type="button" className="btn btn-small" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - limit))}>
-              Previous
-            </button>
-            <span className="muted">
-              {offset + 1}–{offset + data.activations.length} of {data.total}
-            </span>
-            <button type="button" className="btn btn-small" disabled={offset + limit >= data.total} onClick={() => setOffset(offset + limit)}>
-              Next
-            </button>
-          </nav>
+          <Pager label="History pages" offset={offset} limit={limit} shown={data.activations.length} total={data.total} onOffset={setOffset} />
         </>
       )}
       {showOwner && <p className="muted small">As an owner you see the activations of your whole company.</p>}

@@ -1,9 +1,10 @@
-import { type FormEvent, useState } from 'react';
-import { type Account, api, errorMessage, post } from '../api.ts';
-import { ErrorBox, Loading } from '../components/States.tsx';
+import { useState } from 'react';
+import { type Account, api, post } from '../api.ts';
+import { ErrorBox, FormError, Loading } from '../components/States.tsx';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { useAsync } from '../use-async.ts';
+import { newPasswordProblem, useFormAction } from '../use-form-action.ts';
 
 export function InvitePage() {
   const { setAccount } = useSession();
@@ -14,27 +15,15 @@ export function InvitePage() {
     [token],
   );
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, submit: submitWith } = useFormAction();
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (password.length < 8) {
-      setError('Choose a password of at least 8 characters.');
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      const result = await post<{ account: Account }>('/api/web/invites/accept', { token, password });
-      setAccount(result.account);
-      navigate('/dashboard');
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const submit = submitWith(async () => {
+    const problem = newPasswordProblem(password);
+    if (problem) return setError(problem);
+    const result = await post<{ account: Account }>('/api/web/invites/accept', { token, password });
+    setAccount(result.account);
+    navigate('/dashboard');
+  });
 
   return (
     <section className="page narrow">
@@ -55,11 +44,7 @@ export function InvitePage() {
               <input type="password" autoComplete="new-password" required minLength={8} value={password} onChange={(e) => setPassword(e.target.value)} />
               <small className="muted">At least 8 characters.</small>
             </label>
-            {error && (
-              <p className="form-error" role="alert">
-                {error}
-              </p>
-            )}
+            <FormError error={error} />
             <button type="submit" className="btn btn-primary" disabled={busy}>
               {busy ? 'Joining…' : 'Join the team'}
             </button>

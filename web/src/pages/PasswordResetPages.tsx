@@ -1,27 +1,19 @@
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { type Account, errorMessage, post } from '../api.ts';
+import { FormError } from '../components/States.tsx';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { useSession } from '../session.tsx';
+import { newPasswordProblem, useFormAction } from '../use-form-action.ts';
 
 export function ForgotPasswordPage() {
   const [email, setEmail] = useState('');
-  const [busy, setBusy] = useState(false);
   const [sent, setSent] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, submit: submitWith } = useFormAction();
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await post('/api/web/password-reset/request', { email });
-      setSent(true);
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const submit = submitWith(async () => {
+    await post('/api/web/password-reset/request', { email });
+    setSent(true);
+  });
 
   return (
     <section className="page narrow">
@@ -39,11 +31,7 @@ export function ForgotPasswordPage() {
               <span>Email</span>
               <input type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
             </label>
-            {error && (
-              <p className="form-error" role="alert">
-                {error}
-              </p>
-            )}
+            <FormError error={error} />
             <button type="submit" className="btn btn-primary" disabled={busy}>
               {busy ? 'Sending…' : 'Send reset link'}
             </button>
@@ -62,8 +50,7 @@ export function ResetPasswordPage() {
   const { search } = useLocation();
   const token = search.get('token') ?? '';
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, submit: submitWith } = useFormAction();
 
   if (!token) {
     return (
@@ -76,24 +63,16 @@ export function ResetPasswordPage() {
     );
   }
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (password.length < 8) {
-      setError('Choose a password of at least 8 characters.');
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
+  const submit = submitWith(
+    async () => {
+      const problem = newPasswordProblem(password);
+      if (problem) return setError(problem);
       const result = await post<{ account: Account }>('/api/web/password-reset/confirm', { token, password });
       setAccount(result.account);
       navigate('/dashboard');
-    } catch (e) {
-      setError(`${errorMessage(e)} You can request a new link from the sign-in page.`);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    (e) => `${errorMessage(e)} You can request a new link from the sign-in page.`,
+  );
 
   return (
     <section className="page narrow">
@@ -104,11 +83,7 @@ export function ResetPasswordPage() {
           <input type="password" autoComplete="new-password" required minLength={8} value={password} onChange={(e) => setPassword(e.target.value)} />
           <small className="muted">At least 8 characters.</small>
         </label>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <button type="submit" className="btn btn-primary" disabled={busy}>
           {busy ? 'Saving…' : 'Save and sign in'}
         </button>

@@ -3,6 +3,7 @@ import { api, formatLocalTime, formatUsd, type Transaction } from '../api.ts';
 import { Empty, ErrorBox, Loading } from '../components/States.tsx';
 import { Link } from '../router.tsx';
 import { useAsync } from '../use-async.ts';
+import { Pager } from '../components/Pager.tsx';
 
 const kindLabels: Record<string, string> = {
   topup: 'Top-up',
@@ -63,17 +64,7 @@ export function TransactionsPage() {
                 </tbody>
               </table>
             </div>
-            <nav className="pager" aria-label="Transaction pages">
-              <button type="button" className="btn btn-small" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - limit))}>
-                Previous
-              </button>
-              <span className="muted">
-                {offset + 1}–{offset + data.transactions.length} of {data.total}
-              </span>
-              <button type="button" className="btn btn-small" disabled={offset + limit >= data.total} onClick={() => setOffset(offset + limit)}>
-                Next
-              </button>
-            </nav>
+            <Pager label="Transaction pages" offset={offset} limit={limit} shown={data.transactions.length} total={data.total} onOffset={setOffset} />
           </>
         )}
       </section>
