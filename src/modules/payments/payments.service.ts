@@ -1,11 +1,10 @@
-import { and, eq } from 'drizzle-orm';
 import Stripe from 'stripe';
 import type { Clock } from '../../clock.ts';
 import { type Database, isUniqueViolation } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
 import type { BillingService } from '../billing/billing.service.ts';
 import { formatUsd, type Money, unitsPerUsd } from '../billing/money.ts';
-import { payments } from './payments.tables.ts';
+import * as repo from './payments.repo.ts';
 
 /** Top-up limits, in 1/10000 USD. */
 export const topupLimits = { min: 1 * unitsPerUsd, max: 1000 * unitsPerUsd };
@@ -56,12 +55,7 @@ export function createPaymentsService(deps: {
   /** Marks a pending payment credited and credits the ledger, in one transaction; false when already done. */
   async function creditPayment(externalId: string, reason: string): Promise<{ credited: boolean; balance?: Money }> {
     return database.transaction(async (tx) => {
-      const rows = await tx
-        .update(payments)
-        .set({ status: 'credited', creditedAt: clock.now() })
-        .where(and(eq(payments.externalId, externalId), eq(payments.status, 'pending')))
-        .returning();
-      const payment = rows[0];
+      const payment = await repo.markPendingPaymentCredited(tx, externalId, clock.now());
       if (!payment) return { credited: false };
       const balance = await billing.creditWithin(tx, { companyId: payment.companyId, amount: payment.amount, kind: 'topup', reason });
       return { credited: true, balance };
@@ -70,7 +64,7 @@ export function createPaymentsService(deps: {
 
   async function recordPending(input: { companyId: number; accountId: number | null; provider: 'stripe' | 'demo'; externalId: string; amount: Money }) {
     try {
-      await database.db.insert(payments).values({ ...input, status: 'pending', createdAt: clock.now() });
+      await repo.insertPayment(database.db, { ...input, status: 'pending', createdAt: clock.now() });
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
     }
