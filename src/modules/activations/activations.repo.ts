@@ -1,5 +1,5 @@
-import { and, count, desc, eq, inArray, lte, type SQL } from 'drizzle-orm';
-import type { Db } from '../../db/database.ts';
+import { and, count, desc, eq, inArray, lte, type SQL, sql } from 'drizzle-orm';
+import { type Db, rowsOf } from '../../db/database.ts';
 import { activations, type ActivationStatus } from './activations.tables.ts';
 
 export type ActivationRow = typeof activations.$inferSelect;
@@ -82,4 +82,29 @@ export async function listActivations(db: Db, filter: ActivationFilter, page: { 
 export async function countActivations(db: Db, filter: ActivationFilter): Promise<number> {
   const rows = await db.select({ n: count() }).from(activations).where(whereOf(filter));
   return Number(rows[0].n);
+}
+
+export interface MemberSpending {
+  activations: number;
+  /** In 1/10000 USD. */
+  spent: number;
+}
+
+/** Per member of a company: how many activations and how much they cost (refunded ones excluded). */
+export async function memberSpending(db: Db, companyId: number): Promise<Map<number, MemberSpending>> {
+  const result = await db.execute(sql`
+    select account_id as "accountId", count(*)::int as n,
+           coalesce(sum(price) filter (where status in ('waiting', 'sms_received', 'completed')), 0)::bigint as spent
+    from activations where company_id = ${companyId} group by account_id`);
+  const rows = rowsOf<{ accountId: number; n: number; spent: string | number }>(result);
+  return new Map(rows.map((row) => [Number(row.accountId), { activations: Number(row.n), spent: Number(row.spent) }]));
+}
+
+/** Companies that bought a number containing these digits, with the number, latest purchase first. */
+export async function findCompaniesByNumber(db: Db, digits: string, limit: number): Promise<{ companyId: number; number: string }[]> {
+  const result = await db.execute(sql`
+    select company_id as "companyId", number from activations
+    where number like ${`%${digits}%`}
+    group by company_id, number order by max(id) desc limit ${limit}`);
+  return rowsOf<{ companyId: number; number: string }>(result).map((row) => ({ companyId: Number(row.companyId), number: row.number }));
 }

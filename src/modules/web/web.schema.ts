@@ -1,5 +1,8 @@
 import { Type } from '@sinclair/typebox';
 
+/** Website routes stay out of the public OpenAPI document. */
+export const hide = { hide: true } as const;
+
 const Email = Type.String({ minLength: 3, maxLength: 254 });
 const Password = Type.String({ minLength: 1, maxLength: 200 });
 const Role = Type.Union([Type.Literal('owner'), Type.Literal('member')]);
@@ -33,7 +36,10 @@ export const TopupBody = Type.Object({ amount: Type.Number({ exclusiveMinimum: 0
 export const ChatMessagesQuery = Type.Object({ after: Type.Integer({ minimum: 0, default: 0 }) });
 export const ChatLiveQuery = Type.Object({ visitor_token: Type.String({ maxLength: 200 }), after: Type.Integer({ minimum: 0, default: 0 }) });
 // The size limit is checked by the support service (with a clear message), not here.
-export const ChatMessageBody = Type.Object({ text: Type.String({ maxLength: 20_000 }) }, { additionalProperties: false });
+// The website path the visitor is on (location.pathname), shown to the agent.
+const ChatPage = Type.String({ maxLength: 300, pattern: '^/' });
+export const ChatStartBody = Type.Union([Type.Object({ page: Type.Optional(ChatPage) }, { additionalProperties: false }), Type.Null()]);
+export const ChatMessageBody = Type.Object({ text: Type.String({ maxLength: 20_000 }), page: Type.Optional(ChatPage) }, { additionalProperties: false });
 export const FeedbackBody = Type.Object(
   {
     rating: Type.Integer({ minimum: 1, maximum: 5 }),

@@ -1,0 +1,109 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { type ActivationEvent } from '../../events/domain-events.ts';
+import { activationChannel } from '../../events/pubsub.ts';
+import { ok } from '../../http/envelope.ts';
+import { formatApiTime } from '../../time-format.ts';
+import type { Principal } from '../accounts/accounts.service.ts';
+import { toUsdNumber } from '../billing/money.ts';
+import type { WebHttp } from '../web/web-session.ts';
+import * as schema from '../web/web.schema.ts';
+import { hide } from '../web/web.schema.ts';
+import { activationJson, messageJson } from './activations.routes.ts';
+import type { Activation, ActivationsService } from './activations.service.ts';
+
+function csvField(value: string | number | null): string {
+  const text = value === null ? '' : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Website: buying and following activations (same service, same visibility as API v1), CSV export, live updates. */
+export const activationsWebRoutes: FastifyPluginAsyncTypebox<{ web: WebHttp; activations: ActivationsService }> = async (app, { web, activations }) => {
+  const fullActivation = async (principal: Principal, id: number) => {
+    const { activation, messages } = await activations.get(principal, id);
+    return { ...activationJson(activation, activations), messages: messages.map(messageJson) };
+  };
+
+  app.post('/activations', { schema: { ...hide, body: schema.BuyBody } }, async (request, reply) => {
+    const { principal } = await web.requireSession(request, reply);
+    const activation = await activations.buy(principal, {
+      serviceCode: request.body.service_code,
+      countryId: request.body.country_id,
+      operator: request.body.operator || undefined,
+    });
+    return reply.status(201).send(ok({ activation: activationJson(activation, activations) }));
+  });
+
+  app.get('/activations', { schema: { ...hide, querystring: schema.ActivationsQuery } }, async (request, reply) => {
+    const { principal } = await web.requireSession(request, reply);
+    const { limit, offset, status } = request.query;
+    const page = await activations.list(principal, { limit, offset, status: status as Activation['status'] | undefined });
+    return ok({ activations: page.activations.map((a) => activationJson(a, activations)), total: page.total, limit, offset });
+  });
+
+  app.get('/activations.csv', { schema: { ...hide, querystring: schema.CsvQuery } }, async (request, reply) => {
+    const { principal } = await web.requireSession(request, reply);
+    const status = request.query.status as Activation['status'] | undefined;
+    const lines = ['id,number,service,country,price,status,code,created_at,expires_at'];
+    for (let offset = 0; offset < 10_000; offset += 100) {
+      const page = await activations.list(principal, { limit: 100, offset, status });
+      for (const a of page.activations) {
+        lines.push(
+          [a.id, a.number, a.serviceCode, a.countryId, toUsdNumber(a.price), a.status, a.code, formatApiTime(a.createdAt), formatApiTime(a.expiresAt)]
+            .map(csvField)
+            .join(','),
+        );
+      }
+      if (page.activations.length < 100) break;
+    }
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', 'attachment; filename="nova-activations.csv"')
+      .send(`${lines.join('\r\n')}\r\n`);
+  });
+
+  app.get('/activations/:id', { schema: { ...hide, params: schema.IdParams } }, async (request, reply) => {
+    const { principal } = await web.requireSession(request, reply);
+    return ok({ activation: await fullActivation(principal, request.params.id) });
+  });
+
+  app.post('/activations/:id/cancel', { schema: { ...hide, params: schema.IdParams } }, async (request, reply) => {
+    const { principal } = await web.requireSession(request, reply);
+    return ok({ activation: activationJson(await activations.cancel(principal, request.params.id), activations) });
+  });
+
+  app.post('/activations/:id/complete', { schema: { ...hide, params: schema.IdParams } }, async (request, reply) => {
+    const { principal } = await web.requireSession(request, reply);
+    return ok({ activation: activationJson(await activations.complete(principal, request.params.id), activations) });
+  });
+
+  // Live activation changes, pushed from pub/sub (works across instances; no database
+  // connection held while waiting).
+  app.get('/live', { schema: hide }, async (request, reply) => {
+    await web.requireSession(request, reply);
+    const token = web.sessionToken(request);
+    const stream = web.openEventStream(request, reply);
+    let chain = Promise.resolve();
+    const unsubscribe = app.pubsub.subscribe(activationChannel, (message) => {
+      chain = chain.then(async () => {
+        let event: ActivationEvent;
+        try {
+          event = JSON.parse(message) as ActivationEvent;
+        } catch {
+          return;
+        }
+        // The session is checked again on every event: signing out (or losing access) ends the stream.
+        const session = await web.resolveToken(token).catch(() => null);
+        if (!session) return stream.end();
+        const { principal } = session;
+        if (event.companyId !== principal.companyId) return;
+        if (principal.role !== 'owner' && event.accountId !== principal.accountId) return;
+        try {
+          stream.send('activation', { activation: await fullActivation(principal, event.activationId) });
+        } catch {
+          // Not visible (any more): nothing to push.
+        }
+      });
+    });
+    stream.onClose(unsubscribe);
+  });
+};

@@ -1,0 +1,173 @@
+import { timingSafeEqual } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Config } from '../../config.ts';
+import { AppError } from '../../http/errors.ts';
+import { createKeyRateLimiter, type KeyRateLimiter, type RateLimitSettings } from '../../http/rate-limit.ts';
+import { type AccountInfo, assertNotBlocked, type Principal } from '../accounts/accounts.service.ts';
+import { sessionLifetimeMs, type WebSessionsService } from '../web-sessions/web-sessions.service.ts';
+import { type EventStream, openEventStream } from './event-stream.ts';
+
+export const sessionCookie = 'nova_session';
+export const csrfCookie = 'nova_csrf';
+const csrfHeader = 'x-csrf-token';
+
+/** A signed-in website customer: the same Principal the API uses for an API key. */
+export interface WebSession {
+  account: AccountInfo;
+  principal: Principal;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    webSession?: WebSession | null;
+  }
+}
+
+/**
+ * What every website routes plugin gets from the shared layer (built once in web.routes.ts):
+ * the session cookie, the public address, rate limits and live streams.
+ */
+export interface WebHttp {
+  /** The request's signed-in customer, or null; resolved once per request. */
+  sessionOf(request: FastifyRequest, reply: FastifyReply): Promise<WebSession | null>;
+  /** The request's signed-in customer; 401 unauthorized without one, 403 account_blocked when staff blocked the company. */
+  requireSession(request: FastifyRequest, reply: FastifyReply): Promise<WebSession>;
+  /** Resolves a session cookie value outside the request's own check (a live stream re-checks it on every event). */
+  resolveToken(token: string): Promise<WebSession | null>;
+  /** The request's session cookie value, '' without one. */
+  sessionToken(request: FastifyRequest): string;
+  setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string): void;
+  cookieOptions(request: FastifyRequest): { path: string; sameSite: 'lax'; secure: boolean };
+  /** The website's address for links in emails and payment return URLs. */
+  publicUrl(request: FastifyRequest): string;
+  /** A steady-rate-plus-burst limit per key, shared across instances through Redis when configured. */
+  keyRateLimiter(name: string, settings: RateLimitSettings): KeyRateLimiter;
+  /** At most `points` per key in `duration` seconds, shared across instances through Redis when configured. */
+  windowRateLimiter(name: string, settings: { points: number; duration: number }): RateLimiterAbstract;
+  /** A server-sent event stream, ended when the server closes. */
+  openEventStream(request: FastifyRequest, reply: FastifyReply): EventStream;
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Sets up the website's HTTP layer on the /api/web scope: cookies, the CSRF check on every
+ * state-changing request, and the session helpers the per-noun routes plugins use.
+ */
+export async function registerWebSession(
+  // The scope's type provider does not matter here: this adds hooks and reads the server address only.
+  app: FastifyInstance,
+  options: {
+    config: Config;
+    webSessions: WebSessionsService;
+    redisKeyPrefix: string;
+    /** Paths (endings) that skip the CSRF check because a signature authenticates them (the Stripe webhook). */
+    csrfExemptPaths: string[];
+  },
+): Promise<WebHttp> {
+  const { config, webSessions, redisKeyPrefix, csrfExemptPaths } = options;
+  await app.register(fastifyCookie);
+
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
+  redis?.on('error', () => {});
+  const keyLimiters: KeyRateLimiter[] = [];
+  const streams = new Set<EventStream>();
+  app.addHook('preClose', async () => {
+    for (const stream of [...streams]) stream.end();
+  });
+  app.addHook('onClose', async () => {
+    for (const limiter of keyLimiters) await limiter.close();
+    redis?.disconnect();
+  });
+
+  // CSRF, double submit: a state-changing request must echo the nova_csrf cookie in a header,
+  // which a page on another site can neither read nor set.
+  app.addHook('onRequest', async (request) => {
+    if (['GET', 'HEAD', 'OPTIONS'].includes(request.method)) return;
+    const path = request.url.split('?')[0];
+    if (csrfExemptPaths.some((exempt) => path.endsWith(exempt))) return;
+    const cookie = request.cookies[csrfCookie] ?? '';
+    const header = request.headers[csrfHeader];
+    if (!cookie || typeof header !== 'string' || !sameText(cookie, header)) {
+      throw new AppError('forbidden', 'Missing or wrong CSRF token; reload the page and try again');
+    }
+  });
+
+  const cookieOptions = (request: FastifyRequest) => ({ path: '/', sameSite: 'lax' as const, secure: request.protocol === 'https' });
+  const setSessionCookie = (request: FastifyRequest, reply: FastifyReply, token: string) => {
+    reply.setCookie(sessionCookie, token, { ...cookieOptions(request), httpOnly: true, maxAge: sessionLifetimeMs / 1000 });
+  };
+  const sessionToken = (request: FastifyRequest) => request.cookies[sessionCookie] ?? '';
+
+  // ---- The session check: the one place that turns a session cookie into a signed-in customer ----
+  // (every signed-in website route, the chat and the live stream go through here).
+  async function resolveSession(token: string): Promise<{ session: WebSession; renewed: boolean } | null> {
+    const resolved = token ? await webSessions.resolve(token) : null;
+    if (!resolved) return null;
+    return { session: { account: resolved.account, principal: resolved.principal }, renewed: resolved.renewed };
+  }
+
+  async function sessionOf(request: FastifyRequest, reply: FastifyReply): Promise<WebSession | null> {
+    if (request.webSession !== undefined) return request.webSession;
+    const token = sessionToken(request);
+    const resolved = await resolveSession(token);
+    if (resolved?.renewed) setSessionCookie(request, reply, token);
+    request.webSession = resolved?.session ?? null;
+    return request.webSession;
+  }
+
+  async function requireSession(request: FastifyRequest, reply: FastifyReply): Promise<WebSession> {
+    const session = await sessionOf(request, reply);
+    if (!session) throw new AppError('unauthorized', 'Please sign in');
+    // The same refusal as the company's API keys get; the session itself stays (GET /session says why).
+    assertNotBlocked(session.principal);
+    return session;
+  }
+
+  return {
+    sessionOf,
+    requireSession,
+    resolveToken: async (token) => (await resolveSession(token))?.session ?? null,
+    sessionToken,
+    setSessionCookie,
+    cookieOptions,
+    // Never taken from the request's Host: a forged Host would put an attacker's site in a reset
+    // email. Without NOVA_PUBLIC_URL, the address this server listens on (right for the demo).
+    publicUrl: (_request) => {
+      if (config.publicUrl) return config.publicUrl;
+      const address = app.server.address();
+      const port = address && typeof address === 'object' ? address.port : config.port;
+      const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+      return `http://${host}:${port}`;
+    },
+    keyRateLimiter(name, settings) {
+      const limiter = createKeyRateLimiter(settings, { redis, keyPrefix: `${redisKeyPrefix}:web-${name}` });
+      keyLimiters.push(limiter);
+      return limiter;
+    },
+    windowRateLimiter(name, { points, duration }) {
+      const keyPrefix = `${redisKeyPrefix}:web-${name}`;
+      const memory = new RateLimiterMemory({ points, duration, keyPrefix });
+      // If Redis is unreachable, each instance keeps limiting on its own rather than failing requests.
+      return redis ? new RateLimiterRedis({ storeClient: redis, points, duration, keyPrefix, insuranceLimiter: memory }) : memory;
+    },
+    openEventStream: (request, reply) => openEventStream(request, reply, streams),
+  };
+}
+
+/** Runs `consume`; a rate_limited rejection is rethrown with `message` (and the same Retry-After headers). */
+export async function consumeOrExplain(limiter: KeyRateLimiter, subject: string, message: string): Promise<void> {
+  try {
+    await limiter.consume(subject);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'rate_limited') throw new AppError('rate_limited', message, { headers: error.headers });
+    throw error;
+  }
+}
