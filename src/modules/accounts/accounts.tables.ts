@@ -9,6 +9,9 @@ export const companies = pgTable(
     // Cached sum of the company's ledger, in 1/10000 USD; changed only together with a ledger row.
     balance: bigint('balance', { mode: 'number' }).notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    // A blocked company's keys and sessions are turned away (403 account_blocked) until unblocked.
+    blockedAt: timestamp('blocked_at', { withTimezone: true }),
+    blockedReason: text('blocked_reason'),
   },
   (t) => [check('companies_balance_not_negative', sql`${t.balance} >= 0`)],
 );

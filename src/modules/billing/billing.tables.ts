@@ -18,6 +18,8 @@ export const ledgerEntries = pgTable(
     balanceAfter: bigint('balance_after', { mode: 'number' }).notNull(),
     activationId: bigint('activation_id', { mode: 'number' }),
     reason: text('reason').notNull(),
+    // The audit entry of a staff adjustment (audit_log.id): who made it and why.
+    auditId: bigint('audit_id', { mode: 'number' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

@@ -53,6 +53,8 @@ export const phoneNumbers = pgTable(
     cooldownUntil: timestamp('cooldown_until', { withTimezone: true }),
     // Rentals in a row that ended without any SMS; past NOVA_NUMBER_MAX_FAILURES the number is disabled.
     consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    // Retired numbers are never sold again but keep their history (rentals, SMS).
+    retiredAt: timestamp('retired_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -120,6 +122,9 @@ export const numberRentals = pgTable(
     // completed | cancelled | expired; null while the activation is open.
     outcome: text('outcome'),
     endedAt: timestamp('ended_at', { withTimezone: true }),
+    // What this sale cost us (1/10000 USD): the upstream's price, the agent's payout, or the
+    // provider's configured cost per number; null when unknown.
+    supplyCost: bigint('supply_cost', { mode: 'number' }),
   },
   (t) => [
     index('number_rentals_provider_idx').on(t.providerId, t.rentedAt),

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, pgTable, serial, text, timestamp } from 'drizzle-orm/pg-core';
 import { accounts } from '../accounts/accounts.tables.ts';
+import { staff } from '../staff/staff.tables.ts';
 
 /** "Chat with us": one conversation per visitor token (kept in the browser; stored hashed). */
 export const supportConversations = pgTable('support_conversations', {
@@ -9,6 +10,13 @@ export const supportConversations = pgTable('support_conversations', {
   accountId: integer('account_id').references(() => accounts.id),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   lastMessageAt: timestamp('last_message_at', { withTimezone: true }),
+  // The agent handling it; null while unassigned.
+  assignedStaffId: integer('assigned_staff_id').references(() => staff.id),
+  closedAt: timestamp('closed_at', { withTimezone: true }),
+  // Visitor messages with a greater id are unread by support.
+  staffReadMessageId: integer('staff_read_message_id').notNull().default(0),
+  // The website page the visitor was on when they last wrote (path only).
+  page: text('page'),
 });
 
 export const supportMessages = pgTable(
@@ -21,6 +29,8 @@ export const supportMessages = pgTable(
     author: text('author', { enum: ['visitor', 'support'] }).notNull(),
     // Plain text, shown as text; never rendered as HTML.
     text: text('text').notNull(),
+    // The agent who wrote a support message (null for visitors and CLI replies).
+    staffId: integer('staff_id').references(() => staff.id),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

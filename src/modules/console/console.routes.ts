@@ -1,0 +1,188 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Redis } from 'ioredis';
+import type { Config } from '../../config.ts';
+import { ok } from '../../http/envelope.ts';
+import { AppError } from '../../http/errors.ts';
+import { createKeyRateLimiter } from '../../http/rate-limit.ts';
+import { formatApiTime } from '../../time-format.ts';
+import type { AccountsService } from '../accounts/accounts.service.ts';
+import { customersConsoleRoutes } from '../accounts/customers.console.routes.ts';
+import type { CustomersService } from '../accounts/customers.service.ts';
+import { activationsConsoleRoutes } from '../activations/activations.console.routes.ts';
+import type { ActivationsMonitorService } from '../activations/activations-monitor.service.ts';
+import { auditConsoleRoutes } from '../audit/audit.console.routes.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import type { BillingService } from '../billing/billing.service.ts';
+import { catalogConsoleRoutes } from '../catalog/catalog.console.routes.ts';
+import type { CatalogService } from '../catalog/catalog.service.ts';
+import { staffConsoleRoutes } from '../staff/staff.console.routes.ts';
+import type { StaffService, StaffSession } from '../staff/staff.service.ts';
+import { staffSessionLifetimeMs } from '../staff/staff.service.ts';
+import { supplyConsoleRoutes } from '../supply/supply.console.routes.ts';
+import type { SupplyConsoleService } from '../supply/supply-console.service.ts';
+import type { SupplyService } from '../supply/supply.service.ts';
+import { feedbackConsoleRoutes } from '../support/feedback.console.routes.ts';
+import type { FeedbackService } from '../support/feedback.service.ts';
+import { supportConsoleRoutes } from '../support/support.console.routes.ts';
+import type { SupportInboxService } from '../support/support-inbox.service.ts';
+import type { SupportService } from '../support/support.service.ts';
+import { consoleCsrfCookie, consoleCsrfHeader, consoleSessionCookie, staffAuthentication } from './staff-auth.ts';
+
+/** The services behind the back office (each module's console routes get only their own). */
+export interface ConsoleServices {
+  staff: StaffService;
+  audit: AuditService;
+  accounts: AccountsService;
+  customers: CustomersService;
+  billing: BillingService;
+  catalog: CatalogService;
+  supply: SupplyService;
+  supplyConsole: SupplyConsoleService;
+  activationsMonitor: ActivationsMonitorService;
+  support: SupportService;
+  supportInbox: SupportInboxService;
+  feedback: FeedbackService;
+}
+
+export interface ConsoleRoutesOptions {
+  config: Config;
+  services: ConsoleServices;
+  /** Redis key prefix for the console's rate limits. */
+  redisKeyPrefix: string;
+  /** Filled with every back-office route as it is added (the authorization test walks it). */
+  routeIndex?: ConsoleRoute[];
+}
+
+export interface ConsoleRoute {
+  method: string;
+  url: string;
+  staffRoles: readonly string[];
+}
+
+const hide = { hide: true } as const;
+
+const SignInBody = Type.Object({ email: Type.String({ maxLength: 320 }), password: Type.String({ maxLength: 1024 }) }, { additionalProperties: false });
+const TotpBody = Type.Object({ code: Type.String({ maxLength: 16 }) }, { additionalProperties: false });
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function sessionJson(session: StaffSession | null) {
+  if (!session) return { staff: null, stage: null };
+  const { staff } = session;
+  return {
+    staff: { id: staff.id, email: staff.email, role: staff.role, totp_enabled: staff.totpEnabled, created_at: formatApiTime(staff.createdAt) },
+    stage: session.stage,
+  };
+}
+
+/**
+ * The console's JSON API under /api/console (docs/console-api.md): staff sign-in with its own
+ * cookie, then every back-office route behind one staff-auth hook. Each business noun registers
+ * its console routes from its own module.
+ */
+export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleRoutesOptions> = async (app, { config, services, redisKeyPrefix, routeIndex }) => {
+  const { staff } = services;
+  await app.register(fastifyCookie);
+
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
+  redis?.on('error', () => {});
+  // Staff sign-in and second-factor codes: a few tries in a burst per IP and email, then one every 2 s.
+  const signInLimiter = createKeyRateLimiter({ requestsPerSecond: 0.5, burst: 5 }, { redis, keyPrefix: `${redisKeyPrefix}:console-signin` });
+  const totpLimiter = createKeyRateLimiter({ requestsPerSecond: 0.5, burst: 5 }, { redis, keyPrefix: `${redisKeyPrefix}:console-totp` });
+  app.addHook('onClose', async () => {
+    await signInLimiter.close();
+    await totpLimiter.close();
+    redis?.disconnect();
+  });
+
+  const cookieOptions = (request: FastifyRequest) => ({ path: '/', sameSite: 'strict' as const, secure: request.protocol === 'https' });
+  const tokenOf = (request: FastifyRequest) => request.cookies[consoleSessionCookie] ?? '';
+
+  // CSRF, double submit with the console's own cookie: a state-changing request must echo it in a header.
+  app.addHook('onRequest', async (request) => {
+    if (['GET', 'HEAD', 'OPTIONS'].includes(request.method)) return;
+    const cookie = request.cookies[consoleCsrfCookie] ?? '';
+    const header = request.headers[consoleCsrfHeader];
+    if (!cookie || typeof header !== 'string' || !sameText(cookie, header)) {
+      throw new AppError('forbidden', 'Missing or wrong CSRF token; reload the console and try again');
+    }
+  });
+
+  async function limited<T>(limiter: ReturnType<typeof createKeyRateLimiter>, subject: string, work: () => Promise<T>): Promise<T> {
+    try {
+      await limiter.consume(subject);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'rate_limited') {
+        throw new AppError('rate_limited', 'Too many attempts; wait a few seconds and try again', { headers: error.headers });
+      }
+      throw error;
+    }
+    return work();
+  }
+
+  // ---- Staff sign-in (open to anyone; everything else sits behind the staff-auth hook) ----
+
+  app.get('/session', { schema: hide }, async (request, reply: FastifyReply) => {
+    let csrf = request.cookies[consoleCsrfCookie];
+    if (!csrf) {
+      csrf = randomBytes(24).toString('base64url');
+      reply.setCookie(consoleCsrfCookie, csrf, { ...cookieOptions(request), httpOnly: false, maxAge: 365 * 24 * 3600 });
+    }
+    const token = tokenOf(request);
+    const session = token ? await staff.resolve(token) : null;
+    return ok({ ...sessionJson(session), csrf_token: csrf });
+  });
+
+  app.post('/signin', { schema: { ...hide, body: SignInBody } }, async (request, reply) => {
+    const { email, password } = request.body;
+    const result = await limited(signInLimiter, `${request.ip}:${email.trim().toLowerCase()}`, () => staff.signIn(email, password));
+    if (!result) throw new AppError('unauthorized', 'Wrong email or password');
+    reply.setCookie(consoleSessionCookie, result.token, { ...cookieOptions(request), httpOnly: true, maxAge: staffSessionLifetimeMs / 1000 });
+    return ok(sessionJson(result.session));
+  });
+
+  app.post('/totp/enroll', { schema: hide }, async (request) => {
+    const { secret, otpauthUrl } = await staff.startTotpEnrolment(tokenOf(request));
+    return ok({ secret, otpauth_url: otpauthUrl });
+  });
+
+  app.post('/totp/verify', { schema: { ...hide, body: TotpBody } }, async (request) => {
+    const token = tokenOf(request);
+    const session = await limited(totpLimiter, `${request.ip}:${token.slice(0, 16)}`, () => staff.verifyTotp(token, request.body.code));
+    return ok(sessionJson(session));
+  });
+
+  app.post('/signout', { schema: hide }, async (request, reply) => {
+    await staff.signOut(tokenOf(request));
+    reply.clearCookie(consoleSessionCookie, { path: '/' });
+    return ok({ signed_out: true });
+  });
+
+  // ---- The back office: one staff-auth hook in front of every module's console routes ----
+
+  await app.register(async (backOffice) => {
+    backOffice.addHook('onRequest', staffAuthentication(staff));
+    backOffice.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) {
+        if (method !== 'HEAD') routeIndex?.push({ method, url: route.url, staffRoles: route.config?.staffRoles ?? ['admin'] });
+      }
+    });
+    // Each module's console routes register here (see docs/console-api.md).
+    await backOffice.register(staffConsoleRoutes, { staff });
+    await backOffice.register(auditConsoleRoutes, { audit: services.audit });
+    await backOffice.register(supportConsoleRoutes, { support: services.support, inbox: services.supportInbox, staff });
+    await backOffice.register(feedbackConsoleRoutes, { feedback: services.feedback });
+    await backOffice.register(customersConsoleRoutes, { customers: services.customers, accounts: services.accounts, billing: services.billing });
+    await backOffice.register(supplyConsoleRoutes, { supply: services.supply, supplyConsole: services.supplyConsole, staff });
+    await backOffice.register(activationsConsoleRoutes, { monitor: services.activationsMonitor });
+    await backOffice.register(catalogConsoleRoutes, { catalog: services.catalog });
+  });
+};

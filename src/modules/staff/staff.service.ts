@@ -1,0 +1,168 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
+import type { Clock } from '../../clock.ts';
+import type { Database } from '../../db/database.ts';
+import { isUniqueViolation } from '../../db/database.ts';
+import { AppError } from '../../http/errors.ts';
+import { normalizeEmail } from '../accounts/accounts.service.ts';
+import { hashPassword, verifyPassword } from '../accounts/password.ts';
+import type { Actor, AuditService } from '../audit/audit.service.ts';
+import type { SecretBox } from '../web-sessions/secret-box.ts';
+import * as repo from './staff.repo.ts';
+import { staffRoles, type StaffRole } from './staff.tables.ts';
+
+// Console sessions are short: a stolen cookie of a back-office user is worth a lot.
+export const staffSessionLifetimeMs = 12 * 3600 * 1000;
+// A code from the previous or next 30 s step still counts (clock drift of the phone).
+const totpToleranceSeconds = 30;
+
+// Compared against for an unknown email, so the answer time does not tell which emails are staff.
+let dummyHash: Promise<string> | undefined;
+
+const newToken = () => randomBytes(32).toString('base64url');
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export interface StaffMember {
+  id: number;
+  email: string;
+  role: StaffRole;
+  totpEnabled: boolean;
+  createdAt: Date;
+}
+
+/**
+ * Where a console session stands: 'totp_enroll' (an admin must set up a second factor first),
+ * 'totp' (the second factor is due), or 'complete' (the console is open).
+ */
+export type SignInStage = 'totp_enroll' | 'totp' | 'complete';
+
+export interface StaffSession {
+  staff: StaffMember;
+  stage: SignInStage;
+}
+
+export interface StaffService {
+  /** A new staff member; a generated password (printed once) when none is given. */
+  create(actor: Actor, input: { email: string; role: string; password?: string }): Promise<{ staff: StaffMember; password: string }>;
+  list(): Promise<StaffMember[]>;
+  /** null for a wrong email or password alike (and for a disabled staff member). */
+  signIn(email: string, password: string): Promise<{ token: string; session: StaffSession } | null>;
+  resolve(token: string): Promise<StaffSession | null>;
+  /** Offers a new TOTP secret to a session that must enrol; confirmed by verifyTotp. */
+  startTotpEnrolment(token: string): Promise<{ secret: string; otpauthUrl: string }>;
+  /** Checks a 6-digit code (enrolling or signing in); the session becomes complete. */
+  verifyTotp(token: string, code: string): Promise<StaffSession>;
+  signOut(token: string): Promise<void>;
+}
+
+function memberOf(row: repo.StaffRow): StaffMember {
+  return { id: row.id, email: row.email, role: row.role, totpEnabled: row.totpEnabledAt !== null, createdAt: row.createdAt };
+}
+
+function stageOf(row: repo.StaffRow, sessionStage: 'password' | 'complete'): SignInStage {
+  if (sessionStage === 'complete') return 'complete';
+  if (row.totpEnabledAt) return 'totp';
+  // Admins hold the keys to money and prices: they may not skip the second factor.
+  return row.role === 'admin' ? 'totp_enroll' : 'complete';
+}
+
+export function createStaffService(deps: { database: Database; clock: Clock; audit: AuditService; secretBox: SecretBox }): StaffService {
+  const { database, clock, audit, secretBox } = deps;
+  const db = database.db;
+
+  async function liveSession(token: string) {
+    if (!token) return null;
+    const found = await repo.findLiveSession(db, hashToken(token), clock.now());
+    if (!found || found.staff.disabledAt) return null;
+    return found;
+  }
+
+  async function codeIsValid(secret: string, code: string): Promise<boolean> {
+    if (!/^\d{6}$/.test(code)) return false;
+    const result = await verifyTotp({ secret, token: code, epoch: Math.floor(clock.now().getTime() / 1000), epochTolerance: totpToleranceSeconds });
+    return result.valid;
+  }
+
+  return {
+    async create(actor, input) {
+      const email = normalizeEmail(input.email);
+      if (!(staffRoles as readonly string[]).includes(input.role)) {
+        throw new AppError('invalid_request', `Unknown staff role "${input.role}"; use admin or support`);
+      }
+      const password = input.password ?? randomBytes(15).toString('base64url');
+      if (password.length < 12) throw new AppError('invalid_request', 'A staff password must have at least 12 characters');
+      const passwordHash = await hashPassword(password);
+      try {
+        const row = await database.transaction(async (tx) => {
+          const created = await repo.insertStaff(tx, { email, passwordHash, role: input.role as StaffRole, createdAt: clock.now() });
+          await audit.record(tx, actor, { action: 'staff.create', targetType: 'staff', targetId: created.id, after: { email, role: created.role } });
+          return created;
+        });
+        return { staff: memberOf(row), password };
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new AppError('conflict', `A staff member with email ${email} already exists`);
+        throw error;
+      }
+    },
+
+    async list() {
+      return (await repo.listStaff(db)).map(memberOf);
+    },
+
+    async signIn(emailInput, password) {
+      let email: string;
+      try {
+        email = normalizeEmail(emailInput);
+      } catch {
+        return null;
+      }
+      const row = await repo.findStaffByEmail(db, email);
+      dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
+      const valid = await verifyPassword(password, row?.passwordHash ?? (await dummyHash));
+      if (!row || !valid || row.disabledAt) return null;
+      const token = newToken();
+      const stage = stageOf(row, 'password') === 'complete' ? 'complete' : 'password';
+      const now = clock.now();
+      await repo.insertSession(db, { tokenHash: hashToken(token), staffId: row.id, stage, createdAt: now, expiresAt: new Date(now.getTime() + staffSessionLifetimeMs) });
+      return { token, session: { staff: memberOf(row), stage: stageOf(row, stage) } };
+    },
+
+    async resolve(token) {
+      const found = await liveSession(token);
+      return found ? { staff: memberOf(found.staff), stage: stageOf(found.staff, found.session.stage) } : null;
+    },
+
+    async startTotpEnrolment(token) {
+      const found = await liveSession(token);
+      if (!found) throw new AppError('unauthorized', 'Sign in to the console first');
+      if (found.staff.totpEnabledAt) throw new AppError('invalid_state', 'A second factor is already set up; enter its code');
+      const secret = generateSecret();
+      await repo.updateSession(db, found.session.id, { pendingTotpSealed: secretBox.seal(secret) });
+      return { secret, otpauthUrl: generateURI({ issuer: 'Nova SMS Console', label: found.staff.email, secret }) };
+    },
+
+    async verifyTotp(token, code) {
+      const found = await liveSession(token);
+      if (!found) throw new AppError('unauthorized', 'Sign in to the console first');
+      const { session, staff } = found;
+      const enrolling = !staff.totpEnabledAt;
+      const sealed = enrolling ? session.pendingTotpSealed : staff.totpSecretSealed;
+      if (!sealed) throw new AppError('invalid_state', 'Start the second-factor setup first');
+      const secret = secretBox.open(sealed);
+      if (!secret) throw new AppError('invalid_state', 'The second-factor secret cannot be read (was NOVA_SECRET changed?); ask an admin to reset it');
+      if (!(await codeIsValid(secret, code.trim()))) throw new AppError('unauthorized', 'Wrong or expired code; enter the current 6-digit code from your authenticator app');
+      await database.transaction(async (tx) => {
+        if (enrolling) {
+          await repo.setTotpSecret(tx, staff.id, sealed, clock.now());
+          await repo.updateSession(tx, session.id, { pendingTotpSealed: null });
+        }
+        await repo.updateSession(tx, session.id, { stage: 'complete' });
+      });
+      return { staff: { ...memberOf(staff), totpEnabled: true }, stage: 'complete' };
+    },
+
+    async signOut(token) {
+      if (token) await repo.deleteSession(db, hashToken(token));
+    },
+  };
+}
