@@ -13,4 +13,9 @@ export interface OperatorCommand {
   usage: string;
   summary: string;
   run(services: Services, args: string[]): Promise<CommandOutput>;
+  /**
+   * Runs in the operator's CLI process before the command is run (perhaps by a running server
+   * over its socket): e.g. reads a file named relative to the operator's directory.
+   */
+  prepareArgs?(args: string[]): Promise<string[]>;
 }

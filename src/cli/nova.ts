@@ -2,13 +2,14 @@ import { createServices } from '../app.ts';
 import { systemClock } from '../clock.ts';
 import { loadConfig } from '../config.ts';
 import { openDatabase } from '../db/database.ts';
+import { AppError } from '../http/errors.ts';
 import { type CommandReply, runOperatorCommand, sendToRunningServer } from './control-socket.ts';
 import { operatorCommands } from './operator-commands.ts';
 
 // Operator CLI: `npm run nova -- <command> [options] [--json]`.
 const argv = process.argv.slice(2);
 const json = argv.includes('--json');
-const [name, ...args] = argv.filter((arg) => arg !== '--json');
+const [name, ...typedArgs] = argv.filter((arg) => arg !== '--json');
 
 function help(): string {
   return ['usage: npm run nova -- <command> [options] [--json]', '', ...operatorCommands.map((c) => `  ${c.usage}\n      ${c.summary}`)].join('\n');
@@ -29,6 +30,16 @@ async function main(): Promise<number> {
   if (!name || name === 'help' || name === '--help') {
     console.log(help());
     return name ? 0 : 2;
+  }
+  let args = typedArgs;
+  const prepare = operatorCommands.find((c) => c.name === name)?.prepareArgs;
+  if (prepare) {
+    try {
+      args = await prepare(typedArgs);
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      return print({ ok: false, error: { code: error.code, message: error.message } });
+    }
   }
   const config = loadConfig();
   if (!config.databaseUrl) {

@@ -1,5 +1,10 @@
 import type { OperatorCommand } from './command.ts';
+import { catalogImport } from './commands/catalog-import.ts';
 import { catalogList } from './commands/catalog-list.ts';
+import { countryAdd } from './commands/country-add.ts';
+import { priceSet } from './commands/price-set.ts';
+import { serviceAdd } from './commands/service-add.ts';
+import { staffCreate } from './commands/staff-create.ts';
 import { companyCreate } from './commands/company-create.ts';
 import { credit } from './commands/credit.ts';
 import { keyRotate } from './commands/key-rotate.ts';
@@ -14,4 +19,4 @@ import { smsUnmatched } from './commands/sms-unmatched.ts';
 import { supportInbox } from './commands/support-inbox.ts';
 import { supportReply } from './commands/support-reply.ts';
 
-export const operatorCommands: OperatorCommand[] = [companyCreate, memberAdd, credit, ledgerVerify, catalogList, providerCreate, numbersAdd, keyRotate, numbersEnable, smsUnmatched, providerHealth, providerEnable, supportInbox, supportReply];
+export const operatorCommands: OperatorCommand[] = [staffCreate, serviceAdd, countryAdd, priceSet, catalogImport, companyCreate, memberAdd, credit, ledgerVerify, catalogList, providerCreate, numbersAdd, keyRotate, numbersEnable, smsUnmatched, providerHealth, providerEnable, supportInbox, supportReply];

@@ -108,7 +108,10 @@ describe('operator CLI with no server running: it opens the embedded database in
 
     const credited = await runCli(['credit', '--company', String(company.company_id), '--amount', '5', '--reason', 'test', '--json'], env);
     assertSucceeded(credited);
-    assert.deepEqual(jsonOf(credited), { company_id: company.company_id, amount: 5, balance: 30 });
+    const { audit_id: auditId, ...creditedJson } = jsonOf(credited);
+    assert.deepEqual(creditedJson, { company_id: company.company_id, amount: 5, balance: 30 });
+    // CLI adjustments are audited like the console's: the ledger row names the audit entry.
+    assert.ok(Number.isSafeInteger(auditId));
 
     const verified = await runCli(['ledger:verify', '--json'], env);
     assertSucceeded(verified);
@@ -178,7 +181,10 @@ describe('operator CLI while a server runs on the same data folder: it talks to 
     assertSucceeded(credited);
     const member = jsonOf(added);
     assert.notEqual(member.account_id, company.accountId);
-    assert.deepEqual(jsonOf(credited), { company_id: company.companyId, amount: 5, balance: 5 });
+    assert.deepEqual(jsonOf(credited), { company_id: company.companyId, amount: 5, balance: 5, audit_id: jsonOf(credited).audit_id });
+    const [entry] = await server.services.audit.list({ action: 'balance.adjust', targetType: 'company', targetId: String(company.companyId), limit: 5 });
+    assert.equal(entry.id, jsonOf(credited).audit_id);
+    assert.equal(entry.actor, 'cli');
 
     const asMember = await apiClient(server.url, member.api_key).get('/api/v1/balance');
     assert.equal(asMember.status, 200);

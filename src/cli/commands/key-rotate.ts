@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { cliActor } from '../../modules/audit/audit.service.ts';
 import type { OperatorCommand } from '../command.ts';
 import { requireIdOption } from '../options.ts';
 
@@ -9,7 +10,7 @@ export const keyRotate: OperatorCommand = {
   async run(services, args) {
     const { values } = parseArgs({ args, options: { account: { type: 'string' } } });
     const accountId = requireIdOption(values, 'account');
-    const apiKey = await services.accounts.rotateApiKey(accountId);
+    const apiKey = await services.accounts.rotateApiKey(accountId, cliActor);
     return { json: { account_id: accountId, api_key: apiKey }, text: `New API key for account ${accountId}: ${apiKey}` };
   },
 };

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { OperatorCommand } from '../command.ts';
 import { AppError } from '../../http/errors.ts';
+import { parseUsd } from '../../modules/billing/money.ts';
 import { requireOption } from '../options.ts';
 
 const kinds = ['http', 'android-gateway', 'smshub', 'sms-activate'] as const;
@@ -8,7 +9,7 @@ const kinds = ['http', 'android-gateway', 'smshub', 'sms-activate'] as const;
 export const providerCreate: OperatorCommand = {
   name: 'provider:create',
   usage:
-    'provider:create --name NAME [--kind http|android-gateway|smshub|sms-activate] [--signing-key KEY] [--url URL --countries 6=usa,16=england [--key KEY] [--payout PERCENT] [--api-key KEY] [--markup PERCENT]]',
+    'provider:create --name NAME [--kind http|android-gateway|smshub|sms-activate] [--cost USD] [--signing-key KEY] [--url URL --countries 6=usa,16=england [--key KEY] [--payout PERCENT] [--api-key KEY] [--markup PERCENT]]',
   summary:
     'Register an SMS provider: "http" pushes to POST /api/v1/supply/sms (prints its secret); "android-gateway" is an SMS Gateway for Android phone (prints its webhook path and signing key); "smshub" is a SIM-bank agent speaking the SMSHub agent protocol at --url (prints its protocol key)',
   async run(services, args) {
@@ -24,15 +25,21 @@ export const providerCreate: OperatorCommand = {
         payout: { type: 'string' },
         'api-key': { type: 'string' },
         markup: { type: 'string' },
+        cost: { type: 'string' },
       },
     });
     const kind = values.kind ?? 'http';
     if (!(kinds as readonly string[]).includes(kind)) {
       throw new AppError('invalid_request', `--kind must be one of ${kinds.join(', ')}, not "${kind}"`);
     }
+    // What one sale of a number of our own costs us (the monitor's supply cost and margin).
+    const cost = values.cost === undefined ? undefined : parseUsd(values.cost);
+    if (cost === null || (cost !== undefined && cost < 0)) throw new AppError('invalid_request', `--cost is what one number costs us in USD, e.g. 0.05, not "${values.cost}"`);
+    if (cost !== undefined && (kind === 'smshub' || kind === 'sms-activate')) throw new AppError('invalid_request', `--cost is for providers with numbers of their own; a ${kind} source reports its own cost`);
     const { provider, secret } = await services.supply.createProvider({
       name: requireOption(values, 'name'),
       kind: kind as (typeof kinds)[number],
+      costPerNumber: cost,
       signingKey: values['signing-key'],
       smshub: kind === 'smshub' ? smshubOptions(values) : undefined,
       upstream: kind === 'sms-activate' ? upstreamOptions(values) : undefined,

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { createRedisPubSub } from '../../events/pubsub.ts';
 import { formatApiTime } from '../../time-format.ts';
-import { supportChannel } from '../../modules/support/support.service.ts';
+import { inboxEventJson } from '../../modules/support/support.console.routes.ts';
+import { supportChannel, supportInboxChannel } from '../../modules/support/support.service.ts';
 import type { OperatorCommand } from '../command.ts';
 import { requireIdOption, requireOption } from '../options.ts';
 
@@ -18,6 +19,9 @@ export const supportReply: OperatorCommand = {
     if (services.support.listenerCount() === 0 && process.env.REDIS_URL) {
       const pubsub = createRedisPubSub(process.env.REDIS_URL, 'nova:events');
       await pubsub.publish(supportChannel(conversationId), JSON.stringify({ ...message, createdAt: message.createdAt.toISOString() })).catch(() => {});
+      // The agents' console inbox hears it too.
+      const event = await inboxEventJson(services.supportInbox, { conversationId, kind: 'message', message });
+      await pubsub.publish(supportInboxChannel, JSON.stringify(event)).catch(() => {});
       await pubsub.close();
     }
     return {

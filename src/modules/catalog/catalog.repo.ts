@@ -1,6 +1,6 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
-import { countries, prices, services } from './catalog.tables.ts';
+import { countries, operatorPrices, operators, prices, pricingRules, services } from './catalog.tables.ts';
 
 export function listServices(db: Db) {
   return db.select().from(services).where(eq(services.enabled, true)).orderBy(asc(services.code));
@@ -57,4 +57,151 @@ export async function upsertPrice(db: Db, price: { serviceCode: string; countryI
     .insert(prices)
     .values(price)
     .onConflictDoUpdate({ target: [prices.serviceCode, prices.countryId], set: { price: price.price } });
+}
+
+// ---- Back office: the whole catalog, disabled entries included ----
+
+export type ServiceRow = typeof services.$inferSelect;
+export type CountryRow = typeof countries.$inferSelect;
+export type OperatorRow = typeof operators.$inferSelect;
+export type PricingRuleRow = typeof pricingRules.$inferSelect;
+export type OperatorPriceRow = typeof operatorPrices.$inferSelect;
+
+export function listAllServices(db: Db) {
+  return db.select().from(services).orderBy(asc(services.code));
+}
+
+export function listAllCountries(db: Db) {
+  return db.select().from(countries).orderBy(asc(countries.id));
+}
+
+export function listAllOperators(db: Db) {
+  return db.select().from(operators).orderBy(asc(operators.countryId), asc(operators.code));
+}
+
+export async function findAnyService(db: Db, code: string) {
+  const rows = await db.select().from(services).where(eq(services.code, code));
+  return rows[0] ?? null;
+}
+
+export async function findAnyCountry(db: Db, id: number) {
+  const rows = await db.select().from(countries).where(eq(countries.id, id));
+  return rows[0] ?? null;
+}
+
+export async function findCountryByIso(db: Db, iso: string) {
+  const rows = await db.select().from(countries).where(eq(countries.iso, iso));
+  return rows[0] ?? null;
+}
+
+export async function findOperator(db: Db, countryId: number, code: string) {
+  const rows = await db.select().from(operators).where(and(eq(operators.countryId, countryId), eq(operators.code, code)));
+  return rows[0] ?? null;
+}
+
+export async function insertService(db: Db, row: { code: string; name: string; enabled: boolean }) {
+  await db.insert(services).values(row);
+}
+
+export async function updateService(db: Db, code: string, set: { name?: string; enabled?: boolean }) {
+  await db.update(services).set(set).where(eq(services.code, code));
+}
+
+export async function insertCountry(db: Db, row: { id: number; name: string; iso: string; dialPrefix: string; enabled: boolean }) {
+  await db.insert(countries).values(row);
+}
+
+export async function updateCountry(db: Db, id: number, set: { name?: string; iso?: string; dialPrefix?: string; enabled?: boolean }) {
+  await db.update(countries).set(set).where(eq(countries.id, id));
+}
+
+export async function insertOperator(db: Db, row: { countryId: number; code: string; name: string; enabled: boolean }) {
+  await db.insert(operators).values(row);
+}
+
+export async function updateOperator(db: Db, countryId: number, code: string, set: { name?: string; enabled?: boolean }) {
+  await db.update(operators).set(set).where(and(eq(operators.countryId, countryId), eq(operators.code, code)));
+}
+
+/** The price a buyer pays for the pair, only while service and country are on sale; the operator's price when it has one. */
+export async function findSalePrice(db: Db, serviceCode: string, countryId: number, operator?: string) {
+  const rows = await db
+    .select({ price: prices.price, operatorPrice: operatorPrices.price })
+    .from(prices)
+    .innerJoin(services, eq(services.code, prices.serviceCode))
+    .innerJoin(countries, eq(countries.id, prices.countryId))
+    .leftJoin(
+      operatorPrices,
+      and(
+        eq(operatorPrices.serviceCode, prices.serviceCode),
+        eq(operatorPrices.countryId, prices.countryId),
+        eq(operatorPrices.operator, operator ?? ''),
+      ),
+    )
+    .where(and(eq(prices.serviceCode, serviceCode), eq(prices.countryId, countryId), eq(services.enabled, true), eq(countries.enabled, true)));
+  return rows[0] ?? null;
+}
+
+export function listAllPrices(db: Db) {
+  return db.select().from(prices).orderBy(asc(prices.serviceCode), asc(prices.countryId));
+}
+
+export async function deletePrice(db: Db, serviceCode: string, countryId: number) {
+  await db.delete(prices).where(and(eq(prices.serviceCode, serviceCode), eq(prices.countryId, countryId)));
+}
+
+export function listOperatorPrices(db: Db) {
+  return db.select().from(operatorPrices).orderBy(asc(operatorPrices.serviceCode), asc(operatorPrices.countryId), asc(operatorPrices.operator));
+}
+
+export async function findOperatorPrice(db: Db, serviceCode: string, countryId: number, operator: string) {
+  const rows = await db
+    .select()
+    .from(operatorPrices)
+    .where(and(eq(operatorPrices.serviceCode, serviceCode), eq(operatorPrices.countryId, countryId), eq(operatorPrices.operator, operator)));
+  return rows[0] ?? null;
+}
+
+export async function upsertOperatorPrice(db: Db, row: { serviceCode: string; countryId: number; operator: string; price: number }) {
+  await db
+    .insert(operatorPrices)
+    .values(row)
+    .onConflictDoUpdate({ target: [operatorPrices.serviceCode, operatorPrices.countryId, operatorPrices.operator], set: { price: row.price } });
+}
+
+export async function deleteOperatorPrice(db: Db, serviceCode: string, countryId: number, operator: string) {
+  await db
+    .delete(operatorPrices)
+    .where(and(eq(operatorPrices.serviceCode, serviceCode), eq(operatorPrices.countryId, countryId), eq(operatorPrices.operator, operator)));
+}
+
+export function listPricingRules(db: Db, mode?: 'markup' | 'manual') {
+  return db
+    .select()
+    .from(pricingRules)
+    .where(mode ? eq(pricingRules.mode, mode) : undefined)
+    .orderBy(asc(pricingRules.serviceCode), asc(pricingRules.countryId));
+}
+
+/** The rule of a pair, locked: a repricing and a staff change of the same pair take turns. */
+export async function lockPricingRule(db: Db, serviceCode: string, countryId: number) {
+  const rows = await db
+    .select()
+    .from(pricingRules)
+    .where(and(eq(pricingRules.serviceCode, serviceCode), eq(pricingRules.countryId, countryId)))
+    .for('update');
+  return rows[0] ?? null;
+}
+
+export async function upsertPricingRule(
+  db: Db,
+  row: { serviceCode: string; countryId: number; mode: 'markup' | 'manual'; markupBasisPoints: number; minMargin: number; updatedAt: Date },
+) {
+  await db
+    .insert(pricingRules)
+    .values(row)
+    .onConflictDoUpdate({
+      target: [pricingRules.serviceCode, pricingRules.countryId],
+      set: { mode: row.mode, markupBasisPoints: row.markupBasisPoints, minMargin: row.minMargin, updatedAt: row.updatedAt },
+    });
 }
