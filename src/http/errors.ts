@@ -17,6 +17,8 @@ export const errorStatuses = {
   price_above_max: 409,
   idempotency_conflict: 409,
   forbidden: 403,
+  // The company was blocked by staff: its keys and website sessions are turned away until unblocked.
+  account_blocked: 403,
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -34,6 +34,7 @@ const errorMessages: Record<ErrorCode, string> = {
   price_above_max: 'The price 0.5000 USD is above your max_price 0.4000 USD',
   idempotency_conflict: 'Idempotency-Key "k1" was already used for a different purchase (activation 123)',
   forbidden: 'This API key may not do that',
+  account_blocked: 'Your company account is blocked; contact Nova SMS support (Chat with us on the website) to restore access',
   conflict: 'That already exists',
   payload_too_large: 'The request body is too large; send at most 64 KiB of JSON',
   unsupported_media_type: 'Send the request body as JSON with Content-Type: application/json',
@@ -62,7 +63,8 @@ export const errorEnvelopeComponent: JsonSchema = {
 /** Errors every route of a kind can answer with, derived from what the route takes. */
 function commonErrors(url: string, schema: FastifySchema): ErrorCode[] {
   const codes: ErrorCode[] = ['unauthorized'];
-  if (!url.startsWith('/api/v1/supply/')) codes.push('rate_limited');
+  // Customer keys (not providers' supply secrets) belong to a company staff can block.
+  if (!url.startsWith('/api/v1/supply/')) codes.push('rate_limited', 'account_blocked');
   if (schema.body || schema.querystring || schema.params || schema.headers) codes.push('invalid_request');
   if (schema.body) codes.push('payload_too_large', 'unsupported_media_type');
   codes.push('internal');

@@ -581,6 +581,20 @@ export interface paths {
                         } & components["schemas"]["ErrorEnvelope"];
                     };
                 };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
                 /** @description Error: rate_limited */
                 429: {
                     headers: {
@@ -683,6 +697,20 @@ export interface paths {
                             error?: {
                                 /** @enum {string} */
                                 code?: "unauthorized";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
                             };
                         } & components["schemas"]["ErrorEnvelope"];
                     };
@@ -795,6 +823,20 @@ export interface paths {
                             error?: {
                                 /** @enum {string} */
                                 code?: "unauthorized";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
                             };
                         } & components["schemas"]["ErrorEnvelope"];
                     };
@@ -936,6 +978,20 @@ export interface paths {
                             error?: {
                                 /** @enum {string} */
                                 code?: "unauthorized";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
                             };
                         } & components["schemas"]["ErrorEnvelope"];
                     };
@@ -1136,6 +1192,20 @@ export interface paths {
                         } & components["schemas"]["ErrorEnvelope"];
                     };
                 };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
                 /** @description Error: rate_limited */
                 429: {
                     headers: {
@@ -1327,6 +1397,20 @@ export interface paths {
                             error?: {
                                 /** @enum {string} */
                                 code?: "insufficient_balance";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
                             };
                         } & components["schemas"]["ErrorEnvelope"];
                     };
@@ -1583,6 +1667,20 @@ export interface paths {
                         } & components["schemas"]["ErrorEnvelope"];
                     };
                 };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
                 /** @description Error: not_found */
                 404: {
                     headers: {
@@ -1763,6 +1861,20 @@ export interface paths {
                             error?: {
                                 /** @enum {string} */
                                 code?: "unauthorized";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
                             };
                         } & components["schemas"]["ErrorEnvelope"];
                     };
@@ -1963,6 +2075,20 @@ export interface paths {
                         } & components["schemas"]["ErrorEnvelope"];
                     };
                 };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
                 /** @description Error: not_found */
                 404: {
                     headers: {
@@ -2111,6 +2237,20 @@ export interface paths {
                             error?: {
                                 /** @enum {string} */
                                 code?: "unauthorized";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
                             };
                         } & components["schemas"]["ErrorEnvelope"];
                     };
@@ -2275,6 +2415,20 @@ export interface paths {
                         } & components["schemas"]["ErrorEnvelope"];
                     };
                 };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
                 /** @description Error: payload_too_large */
                 413: {
                     headers: {
@@ -2420,6 +2574,20 @@ export interface paths {
                         } & components["schemas"]["ErrorEnvelope"];
                     };
                 };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
                 /** @description Error: rate_limited */
                 429: {
                     headers: {
@@ -2531,6 +2699,20 @@ export interface paths {
                             error?: {
                                 /** @enum {string} */
                                 code?: "unauthorized";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
                             };
                         } & components["schemas"]["ErrorEnvelope"];
                     };
@@ -2697,6 +2879,20 @@ export interface paths {
                         } & components["schemas"]["ErrorEnvelope"];
                     };
                 };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
                 /** @description Error: rate_limited */
                 429: {
                     headers: {
@@ -2858,6 +3054,20 @@ export interface paths {
                         } & components["schemas"]["ErrorEnvelope"];
                     };
                 };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
                 /** @description Error: rate_limited */
                 429: {
                     headers: {
@@ -2910,7 +3120,7 @@ export interface components {
                  * @description Stable, machine-readable; see the table in the description
                  * @enum {string}
                  */
-                code: "unauthorized" | "rate_limited" | "insufficient_balance" | "out_of_stock" | "not_found" | "invalid_state" | "too_early" | "invalid_request" | "unknown_service" | "unknown_country" | "price_above_max" | "idempotency_conflict" | "forbidden" | "conflict" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "internal" | "service_unavailable";
+                code: "unauthorized" | "rate_limited" | "insufficient_balance" | "out_of_stock" | "not_found" | "invalid_state" | "too_early" | "invalid_request" | "unknown_service" | "unknown_country" | "price_above_max" | "idempotency_conflict" | "forbidden" | "account_blocked" | "conflict" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "internal" | "service_unavailable";
                 /** @description For the human reading it: what went wrong and what to do */
                 message: string;
             };

@@ -1,6 +1,7 @@
 import type { Clock } from '../../clock.ts';
 import { type Database, type Db, isUniqueViolation } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
+import type { Actor, AuditService } from '../audit/audit.service.ts';
 import * as repo from './accounts.repo.ts';
 import { displayPrefix, generateApiKey, hashApiKey } from './api-key.ts';
 import { hashPassword, verifyPassword } from './password.ts';
@@ -13,6 +14,43 @@ export interface Principal {
   accountId: number;
   companyId: number;
   role: Role;
+  /**
+   * Staff blocked the company. API keys of a blocked company never get a principal
+   * (`authenticate` refuses them); the website's session still resolves, to say so.
+   */
+  blocked: boolean;
+}
+
+/** What a blocked company's keys and sessions are told (no internal reason: that stays with staff). */
+export const accountBlockedMessage =
+  'Your company account is blocked; contact Nova SMS support (Chat with us on the website) to restore access';
+
+/** Throws 403 account_blocked for a principal of a blocked company. */
+export function assertNotBlocked(principal: Principal): void {
+  if (principal.blocked) throw new AppError('account_blocked', accountBlockedMessage);
+}
+
+/** A company as staff see it in the console. */
+export interface CompanySummary {
+  id: number;
+  name: string;
+  balance: number;
+  createdAt: Date;
+  blockedAt: Date | null;
+  blockedReason: string | null;
+  /** Live (not removed) members. */
+  members: number;
+}
+
+export interface MemberWithKey {
+  id: number;
+  email: string;
+  role: Role;
+  createdAt: Date;
+  removedAt: Date | null;
+  /** The live key's display prefix; null when the member has none. */
+  keyPrefix: string | null;
+  keyCreatedAt: Date | null;
 }
 
 export type KeyIssuedListener = (tx: Db, key: { keyId: number; accountId: number; apiKey: string }) => Promise<void>;
@@ -52,9 +90,26 @@ export interface AccountsService {
   removeMember(actor: Principal, accountId: number): Promise<void>;
   /** Runs in the transaction that issues a key (the website keeps a sealed copy to show it). */
   onKeyIssued(listener: KeyIssuedListener): void;
+  /** The principal of a live key; null for an unknown or revoked key; 403 account_blocked for a blocked company. */
   authenticate(apiKey: string): Promise<Principal | null>;
-  /** Issues a new key for the account; the previous one stops working at once. */
-  rotateApiKey(accountId: number): Promise<string>;
+  /**
+   * Issues a new key for the account; the previous one stops working at once. With an actor
+   * (staff, CLI) the rotation is audited in the same transaction.
+   */
+  rotateApiKey(accountId: number, actor?: Actor): Promise<string>;
+  /** Staff: a member's key rotated, audited; the member must be live and belong to the company. */
+  rotateMemberKey(actor: Actor, companyId: number, accountId: number): Promise<MemberWithKey>;
+  /** Staff: turns away the company's keys and sessions (403 account_blocked) until unblocked; audited. */
+  block(actor: Actor, companyId: number, reason: string): Promise<CompanySummary>;
+  unblock(actor: Actor, companyId: number, reason?: string): Promise<CompanySummary>;
+  /** Staff: companies newest first. */
+  listCompanies(page: { limit: number; offset: number }): Promise<CompanySummary[]>;
+  companySummaries(ids: number[]): Promise<CompanySummary[]>;
+  /** Staff: companies whose name, or a member's email (removed members too), contains `text`. */
+  findCompaniesByName(text: string, limit: number): Promise<{ companyId: number; name: string }[]>;
+  findCompaniesByEmail(text: string, limit: number): Promise<{ companyId: number; email: string }[]>;
+  /** Staff: every member of the company, removed ones too, with their live key prefix. */
+  membersWithKeys(companyId: number): Promise<MemberWithKey[]>;
   companyExists(companyId: number): Promise<boolean>;
   countCompanies(): Promise<number>;
 }
@@ -70,8 +125,8 @@ export function normalizeEmail(email: string): string {
   return normalized;
 }
 
-export function createAccountsService(deps: { database: Database; clock: Clock }): AccountsService {
-  const { database, clock } = deps;
+export function createAccountsService(deps: { database: Database; clock: Clock; audit: AuditService }): AccountsService {
+  const { database, clock, audit } = deps;
 
   const keyListeners: KeyIssuedListener[] = [];
 
@@ -109,6 +164,35 @@ export function createAccountsService(deps: { database: Database; clock: Clock }
     }
   }
 
+  async function companySummary(companyId: number): Promise<CompanySummary> {
+    const [summary] = await repo.findCompanySummaries(database.db, [companyId]);
+    if (!summary) throw new AppError('not_found', `Company ${companyId} does not exist`);
+    return summary;
+  }
+
+  async function rotateKey(tx: Db, accountId: number, actor: Actor | undefined): Promise<string> {
+    const before = await repo.findLiveKeyPrefix(tx, accountId);
+    await repo.revokeApiKeysOf(tx, accountId, clock.now());
+    const apiKey = await issueKey(tx, accountId);
+    if (actor) {
+      await audit.record(tx, actor, {
+        action: 'api_key.rotate',
+        targetType: 'account',
+        targetId: accountId,
+        before: { key_prefix: before },
+        after: { key_prefix: displayPrefix(apiKey) },
+      });
+    }
+    return apiKey;
+  }
+
+  function requiredReason(reason: string | undefined, what: string): string {
+    const text = reason?.trim() ?? '';
+    if (!text) throw new AppError('invalid_request', `Give a reason to ${what}; it goes into the audit log`);
+    if (text.length > 500) throw new AppError('invalid_request', 'The reason must have at most 500 characters');
+    return text;
+  }
+
   return {
     async createCompany(input) {
       const name = input.name.trim();
@@ -121,14 +205,76 @@ export function createAccountsService(deps: { database: Database; clock: Clock }
     },
     async authenticate(apiKey) {
       if (!apiKey) return null;
-      return repo.findPrincipalByKeyHash(database.db, hashApiKey(apiKey));
+      const found = await repo.findPrincipalByKeyHash(database.db, hashApiKey(apiKey));
+      if (!found) return null;
+      // Checked here, not in each edge, so API v1, the compat protocol and any future edge agree.
+      if (found.blockedAt) throw new AppError('account_blocked', accountBlockedMessage);
+      return { keyId: found.keyId, accountId: found.accountId, companyId: found.companyId, role: found.role, blocked: false };
     },
-    async rotateApiKey(accountId) {
+    async rotateApiKey(accountId, actor) {
       return database.transaction(async (tx) => {
         if (!(await repo.findAccount(tx, accountId))) throw new AppError('not_found', `Account ${accountId} does not exist`);
-        await repo.revokeApiKeysOf(tx, accountId, clock.now());
-        return issueKey(tx, accountId);
+        return rotateKey(tx, accountId, actor);
       });
+    },
+    async rotateMemberKey(actor, companyId, accountId) {
+      await database.transaction(async (tx) => {
+        const member = await repo.findLiveAccount(tx, accountId);
+        if (!member || member.companyId !== companyId) throw new AppError('not_found', `Company ${companyId} has no live member ${accountId}`);
+        await rotateKey(tx, accountId, actor);
+      });
+      const members = await repo.listMembersWithKeys(database.db, companyId);
+      return members.find((m) => m.id === accountId)!;
+    },
+    async block(actor, companyId, reason) {
+      const why = requiredReason(reason, 'block a company');
+      await database.transaction(async (tx) => {
+        const company = await repo.lockCompany(tx, companyId);
+        if (!company) throw new AppError('not_found', `Company ${companyId} does not exist`);
+        if (company.blockedAt) throw new AppError('invalid_state', `Company ${companyId} is already blocked (${company.blockedReason ?? 'no reason given'})`);
+        await repo.updateCompany(tx, companyId, { blockedAt: clock.now(), blockedReason: why });
+        await audit.record(tx, actor, {
+          action: 'company.block',
+          targetType: 'company',
+          targetId: companyId,
+          before: { blocked: false },
+          after: { blocked: true, blocked_reason: why },
+          reason: why,
+        });
+      });
+      return companySummary(companyId);
+    },
+    async unblock(actor, companyId, reason) {
+      await database.transaction(async (tx) => {
+        const company = await repo.lockCompany(tx, companyId);
+        if (!company) throw new AppError('not_found', `Company ${companyId} does not exist`);
+        if (!company.blockedAt) throw new AppError('invalid_state', `Company ${companyId} is not blocked`);
+        await repo.updateCompany(tx, companyId, { blockedAt: null, blockedReason: null });
+        await audit.record(tx, actor, {
+          action: 'company.unblock',
+          targetType: 'company',
+          targetId: companyId,
+          before: { blocked: true, blocked_reason: company.blockedReason },
+          after: { blocked: false },
+          reason: reason?.trim() || null,
+        });
+      });
+      return companySummary(companyId);
+    },
+    listCompanies(page) {
+      return repo.listCompanySummaries(database.db, page);
+    },
+    companySummaries(ids) {
+      return repo.findCompanySummaries(database.db, ids);
+    },
+    findCompaniesByName(text, limit) {
+      return repo.findCompaniesByName(database.db, text, limit);
+    },
+    findCompaniesByEmail(text, limit) {
+      return repo.findAccountsByEmail(database.db, text, limit);
+    },
+    membersWithKeys(companyId) {
+      return repo.listMembersWithKeys(database.db, companyId);
     },
     async checkPassword(email, password) {
       const found = await repo.findAccountByEmail(database.db, email.trim().toLowerCase());
@@ -152,7 +298,13 @@ export function createAccountsService(deps: { database: Database; clock: Clock }
     async principalOfAccount(accountId) {
       const account = await repo.findLiveAccount(database.db, accountId);
       if (!account) return null;
-      return { keyId: await repo.findLiveKeyId(database.db, accountId), accountId, companyId: account.companyId, role: account.role };
+      return {
+        keyId: await repo.findLiveKeyId(database.db, accountId),
+        accountId,
+        companyId: account.companyId,
+        role: account.role,
+        blocked: account.companyBlockedAt !== null,
+      };
     },
     members(companyId) {
       return repo.listLiveAccounts(database.db, companyId);

@@ -29,6 +29,8 @@ export interface NewLedgerEntry {
   balanceAfter: number;
   activationId?: number | null;
   reason: string;
+  /** The audit entry of a staff or CLI adjustment. */
+  auditId?: number | null;
   createdAt: Date;
 }
 

@@ -2,9 +2,10 @@ import type { Clock } from '../../clock.ts';
 import type { Database, Db } from '../../db/database.ts';
 import type { DomainEvents } from '../../events/domain-events.ts';
 import { AppError } from '../../http/errors.ts';
+import type { Actor, AuditService } from '../audit/audit.service.ts';
 import type { LedgerEntryKind } from './billing.tables.ts';
 import * as repo from './billing.repo.ts';
-import { formatUsd, type Money } from './money.ts';
+import { formatUsd, type Money, toUsdNumber } from './money.ts';
 
 export interface BillingService {
   balanceOf(companyId: number): Promise<Money>;
@@ -24,14 +25,22 @@ export interface BillingService {
     tx: Db,
     input: { companyId: number; amount: Money; kind: Extract<LedgerEntryKind, 'topup' | 'adjustment'>; reason: string },
   ): Promise<Money>;
+  /**
+   * A staff (or operator CLI) adjustment: credit with a positive amount, debit with a negative
+   * one, never below zero. One transaction writes the audit entry, then the ledger `adjustment`
+   * row that names it.
+   */
+  adjust(input: { companyId: number; amount: Money; reason: string; actor: Actor }): Promise<{ entry: LedgerEntry; balance: Money; auditId: number }>;
   ledger(companyId: number, page: { limit: number; offset: number }): ReturnType<typeof repo.listLedgerEntries>;
   ledgerSize(companyId: number): Promise<number>;
   /** Every company whose balance differs from its ledger sum; empty when the books are right. */
   verify(): Promise<repo.LedgerMismatch[]>;
 }
 
-export function createBillingService(deps: { database: Database; clock: Clock; events: DomainEvents }): BillingService {
-  const { database, clock, events } = deps;
+export type LedgerEntry = Awaited<ReturnType<typeof repo.insertLedgerEntry>>;
+
+export function createBillingService(deps: { database: Database; clock: Clock; events: DomainEvents; audit: AuditService }): BillingService {
+  const { database, clock, events, audit } = deps;
 
   async function lockBalance(tx: Db, companyId: number): Promise<Money> {
     const balance = await repo.lockCompanyBalance(tx, companyId);
@@ -42,8 +51,15 @@ export function createBillingService(deps: { database: Database; clock: Clock; e
   // Every balance change goes through here: the ledger row and the new balance in one transaction.
   async function post(
     tx: Db,
-    entry: { companyId: number; amount: Money; kind: LedgerEntryKind; activationId?: number; reason: string },
+    entry: { companyId: number; amount: Money; kind: LedgerEntryKind; activationId?: number; reason: string; auditId?: number },
   ): Promise<Money> {
+    return (await postEntry(tx, entry)).balanceAfter;
+  }
+
+  async function postEntry(
+    tx: Db,
+    entry: { companyId: number; amount: Money; kind: LedgerEntryKind; activationId?: number; reason: string; auditId?: number },
+  ): Promise<LedgerEntry> {
     const balance = await lockBalance(tx, entry.companyId);
     const balanceAfter = balance + entry.amount;
     if (balanceAfter < 0) {
@@ -52,10 +68,10 @@ export function createBillingService(deps: { database: Database; clock: Clock; e
         `Balance ${formatUsd(balance)} USD is below the price ${formatUsd(-entry.amount)} USD; top up on the website`,
       );
     }
-    await repo.insertLedgerEntry(tx, { ...entry, balanceAfter, createdAt: clock.now() });
+    const row = await repo.insertLedgerEntry(tx, { ...entry, balanceAfter, createdAt: clock.now() });
     await repo.setCompanyBalance(tx, entry.companyId, balanceAfter);
     await events.record(tx, { type: 'balance.changed', companyId: entry.companyId, balance: balanceAfter, at: clock.now() });
-    return balanceAfter;
+    return row;
   }
 
   return {
@@ -84,6 +100,34 @@ export function createBillingService(deps: { database: Database; clock: Clock; e
         throw new AppError('invalid_request', 'The amount must be a non-zero USD amount with at most 4 decimals');
       }
       return post(tx, input);
+    },
+    async adjust(input) {
+      if (!Number.isSafeInteger(input.amount) || input.amount === 0) {
+        throw new AppError('invalid_request', 'The amount must be a non-zero USD amount with at most 4 decimals, e.g. 25 or -1.5');
+      }
+      const reason = input.reason.trim();
+      if (!reason) throw new AppError('invalid_request', 'Give a reason for the adjustment; the customer sees it in their transactions');
+      if (reason.length > 500) throw new AppError('invalid_request', 'The reason must have at most 500 characters');
+      return database.transaction(async (tx) => {
+        const balance = await lockBalance(tx, input.companyId);
+        const balanceAfter = balance + input.amount;
+        if (balanceAfter < 0) {
+          throw new AppError(
+            'insufficient_balance',
+            `Cannot debit ${formatUsd(-input.amount)} USD: company ${input.companyId} has ${formatUsd(balance)} USD and a balance never goes below zero`,
+          );
+        }
+        const auditId = await audit.record(tx, input.actor, {
+          action: 'balance.adjust',
+          targetType: 'company',
+          targetId: input.companyId,
+          before: { balance: toUsdNumber(balance) },
+          after: { balance: toUsdNumber(balanceAfter), amount: toUsdNumber(input.amount) },
+          reason,
+        });
+        const entry = await postEntry(tx, { companyId: input.companyId, amount: input.amount, kind: 'adjustment', reason, auditId });
+        return { entry, balance: entry.balanceAfter, auditId };
+      });
     },
     ledger(companyId, page) {
       return repo.listLedgerEntries(database.db, companyId, page.limit, page.offset);

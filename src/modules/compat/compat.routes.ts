@@ -71,8 +71,8 @@ export const compatRoutes: FastifyPluginAsyncTypebox<{
       for (const [name, value] of Object.entries({ ...(request.query as Record<string, unknown>), ...body })) {
         if (typeof value === 'string' || typeof value === 'number') params[name] = String(value);
       }
-      const principal = params.api_key ? await compat.authenticate(params.api_key) : null;
-      if (!principal) return send(reply, { kind: 'text', body: 'BAD_KEY' });
+      const principal = params.api_key ? await compat.authenticate(params.api_key) : ({ kind: 'text', body: 'BAD_KEY' } as const);
+      if ('kind' in principal) return send(reply, principal);
       try {
         const verdict = await deps.limiter.consume(`key:${principal.keyId}`);
         reply.headers(verdict.headers);

@@ -16,8 +16,8 @@ const text = (body: string): CompatReply => ({ kind: 'text', body });
 const json = (body: unknown): CompatReply => ({ kind: 'json', body });
 
 export interface CompatService {
-  /** The principal of an `api_key`, or null (answered `BAD_KEY`). */
-  authenticate(apiKey: string): Promise<Principal | null>;
+  /** The principal of an `api_key`, or the protocol's refusal: `BAD_KEY`, or `BANNED` for a blocked company. */
+  authenticate(apiKey: string): Promise<Principal | CompatReply>;
   /** Runs one action for an authenticated key; unknown actions answer `BAD_ACTION`. */
   perform(principal: Principal, params: CompatParams): Promise<CompatReply>;
 }
@@ -78,7 +78,7 @@ export function createCompatService(deps: {
       } catch (error) {
         if (error instanceof AppError && error.code === 'out_of_stock' && index < tries.length - 1) continue;
         if (error instanceof AppError && error.code === 'price_above_max') {
-          return text(`WRONG_MAX_PRICE:${formatCompatMoney(await catalog.priceOf(serviceCode, countryId))}`);
+          return text(`WRONG_MAX_PRICE:${formatCompatMoney(await catalog.priceOf(serviceCode, countryId, operator))}`);
         }
         return protocolReply(error, {
           out_of_stock: 'NO_NUMBERS',
@@ -189,7 +189,14 @@ export function createCompatService(deps: {
   }
 
   return {
-    authenticate: (apiKey) => accounts.authenticate(apiKey),
+    async authenticate(apiKey) {
+      try {
+        return (await accounts.authenticate(apiKey)) ?? text('BAD_KEY');
+      } catch (error) {
+        // sms-activate's word for a disabled account.
+        return protocolReply(error, { account_blocked: 'BANNED' });
+      }
+    },
     async perform(principal, params) {
       switch (params.action) {
         case 'getBalance':
