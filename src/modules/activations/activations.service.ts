@@ -9,7 +9,7 @@ import { formatUsd, type Money } from '../billing/money.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
 import type { IncomingSms, RemoteLease, SupplyService } from '../supply/supply.service.ts';
 import * as repo from './activations.repo.ts';
-import type { ActivationRow } from './activations.repo.ts';
+import type { ActivationRow, MemberSpending } from './activations.repo.ts';
 import type { ActivationStatus } from './activations.tables.ts';
 
 export type Activation = ActivationRow;
@@ -56,10 +56,24 @@ export interface ActivationsService {
   sweepExpired(batchSize?: number): Promise<number>;
   /** The supply module's sink for an incoming SMS; runs inside the ingestion transaction. */
   attachSms(tx: Db, sms: IncomingSms): Promise<number | null>;
+  /**
+   * Staff attach an SMS that matched no activation to this one (console "attach to activation"):
+   * it becomes the activation's SMS exactly as if it had matched. Throws `not_found`, or
+   * `invalid_state` when the activation is no longer open. Runs inside the caller's transaction.
+   */
+  attachSmsTo(tx: Db, activationId: number, sms: Pick<IncomingSms, 'text' | 'code' | 'receivedAt'>): Promise<Activation>;
   /** When a cancel becomes allowed. */
   cancelAvailableAt(activation: Activation): Date;
   /** The activation as `tx` sees it (event listeners describe the change inside its transaction). */
   findInTransaction(tx: Db, id: number): Promise<Activation | null>;
+  /** Per member of a company (by account id): how many activations and what they cost (refunded ones excluded). */
+  memberSpending(companyId: number): Promise<Map<number, MemberSpending>>;
+  /** Staff (console): every activation of a company, newest first, whoever bought it. */
+  ofCompany(companyId: number, page: { limit: number; offset: number }): Promise<{ activations: Activation[]; total: number }>;
+  /** Staff (console search): companies that bought a number containing these digits. */
+  companiesByNumber(digits: string, limit: number): Promise<{ companyId: number; number: string }[]>;
+  /** Staff (console search): the company that bought this activation, or null. */
+  companyOfActivation(id: number): Promise<number | null>;
 }
 
 export function createActivationsService(deps: {
@@ -124,12 +138,24 @@ export function createActivationsService(deps: {
     return updated;
   }
 
+  /** An SMS reaches an open activation: its code (a later message without one keeps the code found), text and event. */
+  async function receiveSms(tx: Db, activation: Activation, sms: Pick<IncomingSms, 'text' | 'code' | 'receivedAt'>) {
+    const updated = await repo.updateActivation(tx, activation.id, {
+      status: 'sms_received',
+      code: sms.code ?? activation.code,
+      text: sms.text,
+      smsReceivedAt: activation.smsReceivedAt ?? sms.receivedAt,
+    });
+    await announce(tx, activation, 'activation.sms_received', 'sms_received');
+    return updated;
+  }
+
   async function buy(principal: Principal, request: BuyRequest): Promise<Activation> {
     if (request.idempotencyKey) {
       const existing = await repo.findByIdempotencyKey(database.db, principal.accountId, request.idempotencyKey);
       if (existing) return replayIdempotent(existing, request);
     }
-    const price = await catalog.priceOf(request.serviceCode, request.countryId);
+    const price = await catalog.priceOf(request.serviceCode, request.countryId, request.operator);
     if (request.maxPrice !== undefined && price > request.maxPrice) {
       throw new AppError(
         'price_above_max',
@@ -168,7 +194,7 @@ export function createActivationsService(deps: {
           createdAt: now,
           expiresAt: new Date(now.getTime() + timing.lifetimeSeconds * 1000),
         });
-        await supply.assignNumber(tx, { numberId: number.numberId, activationId: activation.id, serviceCode: request.serviceCode });
+        await supply.assignNumber(tx, { numberId: number.numberId, activationId: activation.id, serviceCode: request.serviceCode, supplyCost: number.supplyCost });
         await billing.chargePurchase(tx, {
           companyId: principal.companyId,
           amount: price,
@@ -273,15 +299,37 @@ export function createActivationsService(deps: {
       const activation = await repo.lockOpenActivationOnNumber(tx, sms.numberId);
       // Past expiry the activation belongs to the sweeper: the SMS is kept unmatched, not sold late.
       if (!activation || activation.expiresAt <= clock.now()) return null;
-      await repo.updateActivation(tx, activation.id, {
-        status: 'sms_received',
-        // A later message without a code keeps the code already found.
-        code: sms.code ?? activation.code,
-        text: sms.text,
-        smsReceivedAt: activation.smsReceivedAt ?? sms.receivedAt,
-      });
-      await announce(tx, activation, 'activation.sms_received', 'sms_received');
+      await receiveSms(tx, activation, sms);
       return activation.id;
+    },
+    async attachSmsTo(tx, activationId, sms) {
+      const activation = await repo.lockActivation(tx, activationId);
+      if (!activation) throw new AppError('not_found', `No activation ${activationId}`);
+      // The same rule as a matching SMS: only an open activation within its lifetime takes it
+      // (a finished one was refunded or completed; reopening it would sell it twice).
+      if (activation.status !== 'waiting' && activation.status !== 'sms_received') {
+        throw new AppError('invalid_state', `Activation ${activationId} is ${activation.status}; an SMS can be attached only to an open activation`);
+      }
+      if (activation.expiresAt <= clock.now()) {
+        throw new AppError('invalid_state', `Activation ${activationId} expired at ${formatApiTime(activation.expiresAt)} UTC; an SMS can be attached only before expiry`);
+      }
+      return receiveSms(tx, activation, sms);
+    },
+    memberSpending(companyId) {
+      return repo.memberSpending(database.db, companyId);
+    },
+    async ofCompany(companyId, page) {
+      const [activations, total] = await Promise.all([
+        repo.listActivations(database.db, { companyId }, page),
+        repo.countActivations(database.db, { companyId }),
+      ]);
+      return { activations, total };
+    },
+    companiesByNumber(digits, limit) {
+      return repo.findCompaniesByNumber(database.db, digits, limit);
+    },
+    async companyOfActivation(id) {
+      return (await repo.findActivation(database.db, id))?.companyId ?? null;
     },
   };
 }

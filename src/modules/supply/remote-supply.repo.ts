@@ -65,6 +65,29 @@ export async function countRemoteStock(db: Db, pairs: { serviceCode: string; cou
   return rows.filter((row) => wanted.has(`${row.serviceCode}:${row.countryId}`));
 }
 
+/**
+ * What one number costs us per (service, country): the cheapest fresh report of a source that
+ * has stock and says its cost (sms-activate getPrices; SMSHub agents report none).
+ */
+export async function cheapestRemoteCosts(db: Db, pairs: { serviceCode: string; countryId: number }[] | undefined, freshSince: Date) {
+  const rows = await db
+    .select({ serviceCode: remoteStock.serviceCode, countryId: remoteStock.countryId, cost: sql<number>`min(${remoteStock.cost})`.mapWith(Number) })
+    .from(remoteStock)
+    .innerJoin(providers, eq(providers.id, remoteStock.providerId))
+    .where(
+      and(
+        eq(providers.enabled, true),
+        gt(remoteStock.available, 0),
+        sql`${remoteStock.cost} is not null`,
+        sql`${remoteStock.updatedAt} >= ${freshSince.toISOString()}`,
+      ),
+    )
+    .groupBy(remoteStock.serviceCode, remoteStock.countryId);
+  if (!pairs) return rows;
+  const wanted = new Set(pairs.map((p) => `${p.serviceCode}:${p.countryId}`));
+  return rows.filter((row) => wanted.has(`${row.serviceCode}:${row.countryId}`));
+}
+
 /** The number row a remote source handed out; created off sale (enabled = false): it is sold only through its lease. */
 export async function findOrCreateRemoteNumber(db: Db, input: { e164: string; countryId: number; operator: string; providerId: number }) {
   await db.insert(phoneNumbers).values({ ...input, enabled: false }).onConflictDoNothing();
@@ -86,6 +109,7 @@ export async function lockLeasedNumber(tx: Db, numberId: number, serviceCode: st
       and(
         eq(phoneNumbers.id, numberId),
         isNull(phoneNumbers.busyActivationId),
+        isNull(phoneNumbers.retiredAt),
         sql`not exists (select 1 from ${numberServiceUses} u where u.number_id = ${phoneNumbers.id} and u.service_code = ${serviceCode})`,
       ),
     )

@@ -43,6 +43,8 @@ export interface RemoteLease {
   leaseId: number;
   numberId: number;
   providerId: number;
+  /** What this number costs us (1/10000 USD): the upstream's price or the agent's payout; null when unknown. */
+  cost: number | null;
 }
 
 type FinishOutcome = AgentFinishOutcome;
@@ -52,6 +54,8 @@ interface RemoteSource {
   stock(): Promise<{ countryId: number; operator: string; serviceCode: string; available: number; cost: number | null }[]>;
   /** Our maximum acceptable cost for a number sold at `price`, or null when the source has no cost. */
   maxCost(price: number): number | null;
+  /** What a number sold at `price` costs us, given the cost the source reported for it (if any). */
+  supplyCost(price: number, reportedCost: number | null): number | null;
   getNumber(input: { countryId: number; operator: string; serviceCode: string; price: number }): Promise<{ number: string; remoteId: string } | null>;
   finish(remoteId: string, outcome: FinishOutcome): Promise<void>;
   /** Sources that do not push SMS are polled for the code (or learn that the source cancelled). */
@@ -61,6 +65,8 @@ interface RemoteSource {
 export interface RemoteSupply {
   refreshStock(): Promise<number>;
   countStock(pairs: { serviceCode: string; countryId: number }[]): Promise<Map<string, number>>;
+  /** Cheapest cost per `service:country` among sources with stock (all pairs when none are named). */
+  costs(pairs?: { serviceCode: string; countryId: number }[]): Promise<Map<string, number>>;
   lease(input: { serviceCode: string; countryId: number; operator?: string; price: number }): Promise<RemoteLease | null>;
   lockLeased(tx: Db, lease: RemoteLease, serviceCode: string): ReturnType<typeof repo.lockLeasedNumber>;
   attach(tx: Db, numberId: number, activationId: number): Promise<void>;
@@ -132,6 +138,8 @@ export function createRemoteSupply(deps: {
           });
         },
         maxCost: () => null,
+        // The agent is paid the `sum` we offer in GET_NUMBER: its payout share of our price.
+        supplyCost: (price) => Math.round((price * settings.payoutPercent) / 100),
         async getNumber(input) {
           const country = countries.toRemote(input.countryId);
           if (!country) return null;
@@ -157,6 +165,7 @@ export function createRemoteSupply(deps: {
         },
         // Our margin: never resell a number that costs us more than price / (1 + markup).
         maxCost: (price) => Math.floor(price / (1 + settings.markupPercent / 100)),
+        supplyCost: (_price, reportedCost) => reportedCost,
         async getNumber(input) {
           const country = countries.toRemote(input.countryId);
           if (!country) return null;
@@ -194,6 +203,10 @@ export function createRemoteSupply(deps: {
       const rows = await repo.countRemoteStock(db, pairs, freshSince());
       return new Map(rows.map((row) => [`${row.serviceCode}:${row.countryId}`, Number(row.available)]));
     },
+    async costs(pairs) {
+      const rows = await repo.cheapestRemoteCosts(db, pairs, freshSince());
+      return new Map(rows.map((row) => [`${row.serviceCode}:${row.countryId}`, row.cost]));
+    },
     async lease(input) {
       const candidates = await repo.remoteCandidates(db, { ...input, freshSince: freshSince() });
       const tried = new Set<number>();
@@ -227,7 +240,7 @@ export function createRemoteSupply(deps: {
             continue;
           }
           const lease = await repo.insertLease(db, { providerId: candidate.provider.id, numberId: number.id, remoteId: got.remoteId, createdAt: clock.now() });
-          return { leaseId: lease.id, numberId: number.id, providerId: candidate.provider.id };
+          return { leaseId: lease.id, numberId: number.id, providerId: candidate.provider.id, cost: source.supplyCost(input.price, candidate.cost) };
         } catch (error) {
           log(`remote source ${candidate.provider.id} number: ${(error as Error).message}`);
         }

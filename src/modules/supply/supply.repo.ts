@@ -52,6 +52,7 @@ export async function lockFreeNumber(tx: Db, input: { countryId: number; service
     eq(phoneNumbers.countryId, input.countryId),
     eq(phoneNumbers.enabled, true),
     isNull(phoneNumbers.busyActivationId),
+    isNull(phoneNumbers.retiredAt),
     or(isNull(phoneNumbers.cooldownUntil), sql`${phoneNumbers.cooldownUntil} <= ${input.now.toISOString()}`),
     sql`not exists (select 1 from ${numberServiceUses} u where u.number_id = ${phoneNumbers.id} and u.service_code = ${input.serviceCode})`,
   ];
@@ -91,7 +92,7 @@ export async function countFreeNumbers(db: Db, pairs: { serviceCode: string; cou
     select pair.service_code as "serviceCode", pair.country_id as "countryId", count(n.id)::int as available
     from unnest(${sql.param(serviceCodes)}::text[], ${sql.param(countryIds)}::int[]) as pair(service_code, country_id)
     left join phone_numbers n
-      on n.country_id = pair.country_id and n.enabled and n.busy_activation_id is null
+      on n.country_id = pair.country_id and n.enabled and n.busy_activation_id is null and n.retired_at is null
       and (n.cooldown_until is null or n.cooldown_until <= ${now.toISOString()})
       and exists (select 1 from providers p where p.id = n.provider_id and p.enabled)
       and not exists (select 1 from number_service_uses u where u.number_id = n.id and u.service_code = pair.service_code)
@@ -181,10 +182,20 @@ export async function insertWebhookReceipt(tx: Db, input: { providerId: number; 
   return rows.length === 1;
 }
 
-export async function insertRental(tx: Db, input: { activationId: number; numberId: number; rentedAt: Date }) {
+/**
+ * Starts a rental with what it costs us: `supplyCost` when the source set it (a lease: the
+ * upstream's cost or the agent's payout, null when unknown); otherwise, for a number of our own,
+ * the provider's configured cost per number (settings.costPerNumber, default 0).
+ */
+export async function insertRental(tx: Db, input: { activationId: number; numberId: number; rentedAt: Date; supplyCost?: number | null }) {
+  const cost =
+    input.supplyCost === undefined
+      ? sql`coalesce((p.settings->>'costPerNumber')::bigint, 0)`
+      : sql`${input.supplyCost}::bigint`;
   await tx.execute(sql`
-    insert into ${numberRentals} (activation_id, number_id, provider_id, rented_at)
-    select ${input.activationId}, n.id, n.provider_id, ${input.rentedAt.toISOString()}::timestamptz from ${phoneNumbers} n where n.id = ${input.numberId}`);
+    insert into ${numberRentals} (activation_id, number_id, provider_id, rented_at, supply_cost)
+    select ${input.activationId}, n.id, n.provider_id, ${input.rentedAt.toISOString()}::timestamptz, ${cost}
+    from ${phoneNumbers} n join ${providers} p on p.id = n.provider_id where n.id = ${input.numberId}`);
 }
 
 export async function markRentalSms(tx: Db, activationId: number, at: Date, hasCode: boolean) {
@@ -260,7 +271,7 @@ export function listUnmatchedSms(db: Db, limit: number) {
 }
 
 /** Per provider: SMS received, rentals sold and answered, median seconds from purchase to first code. */
-export async function providerHealthRows(db: Db) {
+export async function providerHealthRows(db: Db, providerId?: number) {
   const result = await db.execute(sql`
     select p.id, p.name, p.kind, p.enabled, p.last_seen_at as "lastSeenAt",
       p.settings->>'disabledReason' as "disabledReason", p.settings->>'disabledAt' as "disabledAt",
@@ -270,8 +281,11 @@ export async function providerHealthRows(db: Db) {
       (select percentile_cont(0.5) within group (order by extract(epoch from r.first_code_at - r.rented_at))
          from number_rentals r where r.provider_id = p.id and r.first_code_at is not null) as "medianSecondsToCode",
       (select count(*)::int from phone_numbers n where n.provider_id = p.id) as "numbers",
-      (select count(*)::int from phone_numbers n where n.provider_id = p.id and not n.enabled) as "numbersDisabled"
+      (select count(*)::int from phone_numbers n where n.provider_id = p.id and not n.enabled) as "numbersDisabled",
+      (select count(*)::int from phone_numbers n where n.provider_id = p.id and n.retired_at is not null) as "numbersRetired",
+      (p.settings->>'costPerNumber')::bigint as "costPerNumber"
     from providers p
+    ${providerId === undefined ? sql`` : sql`where p.id = ${providerId}`}
     order by p.id`);
   return rowsOf<{
     id: number;
@@ -287,6 +301,8 @@ export async function providerHealthRows(db: Db) {
     medianSecondsToCode: number | string | null;
     numbers: number;
     numbersDisabled: number;
+    numbersRetired: number;
+    costPerNumber: number | string | null;
   }>(result);
 }
 

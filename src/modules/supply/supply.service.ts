@@ -17,6 +17,8 @@ export interface ReservedNumber {
   e164: string;
   operator: string;
   providerId: number;
+  /** What this sale costs us when the source set it (a leased number); absent for our own numbers (the provider's cost per number applies). */
+  supplyCost?: number | null;
 }
 
 export interface Provider {
@@ -104,6 +106,22 @@ export interface ProviderHealth {
   medianSecondsToCode: number | null;
   numbers: number;
   numbersDisabled: number;
+  numbersRetired: number;
+  /** Local providers: what one sale costs us (1/10000 USD, settings.costPerNumber); null when not set. */
+  costPerNumber: number | null;
+}
+
+/** An SMS just stored (for the console's live list), announced after its transaction committed. */
+export interface StoredSms {
+  id: number;
+  providerId: number;
+  numberId: number | null;
+  to: string;
+  sender: string;
+  text: string;
+  code: string | null;
+  activationId: number | null;
+  receivedAt: Date;
 }
 
 export interface UnmatchedSms {
@@ -119,23 +137,35 @@ export interface UnmatchedSms {
 export interface SupplyService {
   /** Locks a free number never sold for this service, inside the buyer's transaction; null when none is left. */
   reserveNumber(tx: Db, input: { countryId: number; serviceCode: string; operator?: string }): Promise<ReservedNumber | null>;
-  assignNumber(tx: Db, input: { numberId: number; activationId: number; serviceCode: string }): Promise<void>;
+  /** Marks the number sold and starts its rental; `supplyCost` is the reserved number's (see ReservedNumber). */
+  assignNumber(tx: Db, input: { numberId: number; activationId: number; serviceCode: string; supplyCost?: number | null }): Promise<void>;
   /** Returns the number to stock once its activation has finished. */
   releaseNumber(tx: Db, numberId: number, activationId: number, outcome?: RentalOutcome): Promise<void>;
   countStock(pairs: { serviceCode: string; countryId: number }[]): Promise<Map<string, number>>;
   /**
+   * What a number of each `service:country` costs us: the cheapest among remote sources with
+   * stock that report a cost (1/10000 USD); pairs without a known cost are absent.
+   */
+  supplyCosts(pairs?: { serviceCode: string; countryId: number }[]): Promise<Map<string, number>>;
+  /**
    * 'http' providers get a bearer secret; 'android-gateway' providers get the webhook signing
    * key (returned as `secret`; pass `signingKey` to use the one already set in the app).
    */
-  createProvider(input: {
-    name: string;
-    kind: 'http' | 'demo' | 'android-gateway' | 'smshub' | 'sms-activate';
-    signingKey?: string;
-    /** For 'smshub': the agent's URL, the protocol key (also returned as `secret`), country names, payout share. */
-    smshub?: Omit<SmshubSettings, 'key'> & { key?: string };
-    /** For 'sms-activate': the upstream's handler_api.php URL, our API key there, country ids, markup. */
-    upstream?: SmsActivateSettings;
-  }): Promise<{ provider: Provider; secret: string }>;
+  createProvider(
+    input: {
+      name: string;
+      kind: 'http' | 'demo' | 'android-gateway' | 'smshub' | 'sms-activate';
+      /** Local kinds: what one sale costs us (1/10000 USD), kept in settings.costPerNumber. */
+      costPerNumber?: number;
+      signingKey?: string;
+      /** For 'smshub': the agent's URL, the protocol key (also returned as `secret`), country names, payout share. */
+      smshub?: Omit<SmshubSettings, 'key'> & { key?: string };
+      /** For 'sms-activate': the upstream's handler_api.php URL, our API key there, country ids, markup. */
+      upstream?: SmsActivateSettings;
+    },
+    /** The caller's transaction (the console writes its audit entry in it). */
+    tx?: Db,
+  ): Promise<{ provider: Provider; secret: string }>;
   /** The SIM-bank agent whose protocol key this is (PUSH_SMS carries it in the body). */
   authenticateAgentKey(key: string): Promise<Provider | null>;
   /** An SMS an agent pushed (PUSH_SMS); a repeated smsId is acknowledged, not stored again. */
@@ -176,10 +206,13 @@ export interface SupplyService {
   enableProvider(providerId: number): Promise<Provider>;
   /** Called (after commit) whenever a provider is disabled automatically. */
   onProviderDisabled(listener: (event: ProviderDisabled) => void): void;
+  /** Called (after commit) for every SMS stored, matched or not; duplicates are not stored, so not announced. */
+  onSmsStored(listener: (sms: StoredSms) => void): void;
   /** Puts a disabled number back on sale (and forgets its failures). */
   enableNumber(e164: string): Promise<{ id: number; e164: string }>;
   listUnmatchedSms(limit?: number): Promise<UnmatchedSms[]>;
-  providerHealth(): Promise<ProviderHealth[]>;
+  /** Every provider's health, or only one's. */
+  providerHealth(providerId?: number): Promise<ProviderHealth[]>;
   messagesOf(activationId: number): Promise<{ id: number; sender: string; text: string; code: string | null; receivedAt: Date }[]>;
   /** Creates the demo provider and its fictional numbers (idempotent). */
   seedDemoSupply(countryIds: number[]): Promise<void>;
@@ -204,6 +237,7 @@ export function createSupplyService(deps: {
   const operations = deps.operations ?? defaultSupplyOperations;
   const db = database.db;
   const disabledListeners: ((event: ProviderDisabled) => void)[] = [];
+  const smsListeners: ((sms: StoredSms) => void)[] = [];
   const announceDisabled = (event: ProviderDisabled) => {
     for (const listener of disabledListeners) {
       try {
@@ -303,6 +337,16 @@ export function createSupplyService(deps: {
         await repo.markRentalSms(tx, activationId, clock.now(), code !== null);
       }
     }
+    const announced: StoredSms = { id: stored.id, providerId: provider.id, numberId: sms.numberId, to: sms.toNumber, sender: sms.from, text: sms.text, code, activationId, receivedAt: sms.receivedAt };
+    afterCommit(tx, () => {
+      for (const listener of smsListeners) {
+        try {
+          listener(announced);
+        } catch {
+          // A broken live listener must not fail the ingestion that already committed.
+        }
+      }
+    });
     return { smsId: stored.id, activationId, code, duplicate: false };
   }
 
@@ -338,8 +382,8 @@ export function createSupplyService(deps: {
       return { numberId: number.id, e164: number.e164, operator: number.operator, providerId: number.providerId };
     },
     async assignNumber(tx, input) {
-      await repo.markNumberBusy(tx, { ...input, at: clock.now() });
-      await repo.insertRental(tx, { activationId: input.activationId, numberId: input.numberId, rentedAt: clock.now() });
+      await repo.markNumberBusy(tx, { numberId: input.numberId, activationId: input.activationId, serviceCode: input.serviceCode, at: clock.now() });
+      await repo.insertRental(tx, { activationId: input.activationId, numberId: input.numberId, rentedAt: clock.now(), supplyCost: input.supplyCost });
       await remote.attach(tx, input.numberId, input.activationId);
     },
     async releaseNumber(tx, numberId, activationId, outcome) {
@@ -369,13 +413,14 @@ export function createSupplyService(deps: {
         ]),
       );
     },
-    async createProvider(input) {
+    async createProvider(input, tx = db) {
       const gateway = input.kind === 'android-gateway';
       // A gateway phone signs its webhooks with a key we must be able to recompute with, so it is
       // kept as is in the settings; a push provider's bearer secret is kept only as a hash. An
       // SMSHub agent's protocol key goes both ways (we send it, it pushes with it): kept and hashed.
       let secret = gateway ? (input.signingKey ?? randomBytes(18).toString('base64url')) : `nps_${randomBytes(24).toString('base64url')}`;
       let settings: Record<string, unknown> = gateway ? { signingKey: secret } : {};
+      if (input.costPerNumber !== undefined && !(remoteKinds as string[]).includes(input.kind)) settings.costPerNumber = input.costPerNumber;
       if (input.kind === 'smshub') {
         if (!input.smshub) throw new AppError('invalid_request', 'An smshub provider needs the agent URL and its country names');
         secret = input.smshub.key ?? randomBytes(18).toString('hex');
@@ -388,7 +433,7 @@ export function createSupplyService(deps: {
         settings = { ...input.upstream };
       }
       try {
-        const row = await repo.insertProvider(db, {
+        const row = await repo.insertProvider(tx, {
           name: input.name,
           kind: input.kind,
           secretHash: gateway || input.kind === 'sms-activate' ? null : hashApiKey(secret),
@@ -451,10 +496,11 @@ export function createSupplyService(deps: {
     leaseRemoteNumber: (input) => remote.lease(input),
     async reserveLeasedNumber(tx, lease, serviceCode) {
       const number = await remote.lockLeased(tx, lease, serviceCode);
-      return number ? { numberId: number.id, e164: number.e164, operator: number.operator, providerId: number.providerId } : null;
+      return number ? { numberId: number.id, e164: number.e164, operator: number.operator, providerId: number.providerId, supplyCost: lease.cost } : null;
     },
     releaseLease: (lease, reason) => remote.release(lease, reason),
     refreshRemoteStock: () => remote.refreshStock(),
+    supplyCosts: (pairs) => remote.costs(pairs),
     notifyRemoteFinishes: (activationId) => remote.notifyFinishes(activationId),
     pollUpstreamCodes: () => remote.pollCodes(),
     recordProviderSeen: (providerId) => repo.touchProvider(db, providerId, clock.now()),
@@ -464,6 +510,7 @@ export function createSupplyService(deps: {
       return row;
     },
     onProviderDisabled: (listener) => void disabledListeners.push(listener),
+    onSmsStored: (listener) => void smsListeners.push(listener),
     async enableNumber(e164) {
       const normalized = toE164(e164);
       const row = normalized ? await repo.enableNumber(db, normalized) : null;
@@ -474,8 +521,8 @@ export function createSupplyService(deps: {
       const rows = await repo.listUnmatchedSms(db, limit);
       return rows.map(({ toNumber, ...row }) => ({ ...row, to: toNumber }));
     },
-    async providerHealth() {
-      const rows = await repo.providerHealthRows(db);
+    async providerHealth(providerId) {
+      const rows = await repo.providerHealthRows(db, providerId);
       return rows.map((row) => ({
         providerId: row.id,
         name: row.name,
@@ -491,6 +538,8 @@ export function createSupplyService(deps: {
         medianSecondsToCode: row.medianSecondsToCode === null ? null : Number(row.medianSecondsToCode),
         numbers: row.numbers,
         numbersDisabled: row.numbersDisabled,
+        numbersRetired: row.numbersRetired,
+        costPerNumber: row.costPerNumber === null ? null : Number(row.costPerNumber),
       }));
     },
     async messagesOf(activationId) {
