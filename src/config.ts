@@ -20,6 +20,7 @@ const configSchema = z.object({
   NOVA_RATE_LIMIT_RPS: z.coerce.number().int().min(1).default(30),
   NOVA_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(60),
   NOVA_SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
+  NOVA_CHAT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   NOVA_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
   NOVA_WEBHOOKS_ALLOW_HTTP_LOOPBACK: envBoolean.default(false),
   NOVA_WEBHOOK_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
@@ -57,6 +58,8 @@ export interface Config {
   cancelAfterSeconds: number;
   rateLimit: { requestsPerSecond: number; burst: number };
   sweepIntervalMs: number;
+  /** Closed chats of anonymous visitors are deleted this many days after closing. */
+  chatRetentionDays: number;
   /** Webhooks: http://127.0.0.1 / localhost endpoints allowed (development, tests); how often due deliveries are sent. */
   webhooks: { allowHttpLoopback: boolean; intervalMs: number };
   bodyLimitBytes: number;
@@ -103,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cancelAfterSeconds: e.NOVA_CANCEL_AFTER_S,
     rateLimit: { requestsPerSecond: e.NOVA_RATE_LIMIT_RPS, burst: e.NOVA_RATE_LIMIT_BURST },
     sweepIntervalMs: e.NOVA_SWEEP_INTERVAL_MS,
+    chatRetentionDays: e.NOVA_CHAT_RETENTION_DAYS,
     webhooks: { allowHttpLoopback: e.NOVA_WEBHOOKS_ALLOW_HTTP_LOOPBACK, intervalMs: e.NOVA_WEBHOOK_INTERVAL_MS },
     bodyLimitBytes: e.NOVA_BODY_LIMIT_BYTES,
     logLevel: e.LOG_LEVEL,

@@ -11,13 +11,14 @@ import { startExpirySweeper } from './jobs/expiry-sweeper.job.ts';
 import type { RunningJob } from './jobs/job-loop.ts';
 import { startWebhookDeliveryJob } from './jobs/webhook-delivery.job.ts';
 import { startRemoteSupplyJob } from './jobs/remote-supply.job.ts';
+import { chatRetentionIntervalMs, startChatRetentionJob } from './jobs/chat-retention.job.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
   database: Database;
   services: Services;
-  jobs: { sweeper: RunningJob; demoSms?: RunningJob; webhooks: RunningJob; email: RunningJob; remoteSupply: RunningJob };
+  jobs: { sweeper: RunningJob; demoSms?: RunningJob; webhooks: RunningJob; email: RunningJob; remoteSupply: RunningJob; chatRetention: RunningJob };
   demoLogin: DemoLogin | null;
   close(): Promise<void>;
 }
@@ -44,7 +45,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     demoSms: config.demo ? startDemoSmsJob(services.supply, config.demoSmsDelaySeconds, app.log) : undefined,
     webhooks: startWebhookDeliveryJob(services.webhooks, config.webhooks.intervalMs, app.log),
     email: startEmailSenderJob(services.email, config, app.log),
-    remoteSupply: startRemoteSupplyJob(services.supply, config.supply.remotePollMs, app.log),
+    remoteSupply: startRemoteSupplyJob(services.supply, config.supply.remotePollMs, app.log, () => services.catalog.repriceFromCosts()),
+    chatRetention: startChatRetentionJob(services.support, config.chatRetentionDays, chatRetentionIntervalMs, app.log),
   };
   const stopControlSocket =
     database.kind === 'pglite' && options.controlSocket !== false ? await startControlSocket(services, config.dataDir) : null;
@@ -65,6 +67,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await jobs.webhooks.stop();
       await jobs.email.stop();
       await jobs.remoteSupply.stop();
+      await jobs.chatRetention.stop();
       await stopControlSocket?.();
       await app.close();
       if (!options.database) await database.close();
