@@ -13,6 +13,7 @@ import { createKeyRateLimiter } from './http/rate-limit.ts';
 import { registerValidation } from './http/validation.ts';
 import { websiteRoutes } from './http/website.ts';
 import { createAccountsService } from './modules/accounts/accounts.service.ts';
+import { createCustomersService } from './modules/accounts/customers.service.ts';
 import { activationsRoutes } from './modules/activations/activations.routes.ts';
 import { type ActivationsService, createActivationsService } from './modules/activations/activations.service.ts';
 import { billingRoutes } from './modules/billing/billing.routes.ts';
@@ -23,9 +24,18 @@ import { supplyRoutes } from './modules/supply/supply.routes.ts';
 import { androidGatewayRoutes } from './modules/supply/android-gateway/android-gateway.routes.ts';
 import { smshubRoutes } from './modules/supply/smshub/smshub.routes.ts';
 import { createSupplyService } from './modules/supply/supply.service.ts';
+import { createSupplyConsoleService } from './modules/supply/supply-console.service.ts';
+import { createActivationsMonitorService } from './modules/activations/activations-monitor.service.ts';
 import { compatRoutes } from './modules/compat/compat.routes.ts';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
 import { createWebhooksService } from './modules/webhooks/webhooks.service.ts';
+import { createAuditService } from './modules/audit/audit.service.ts';
+import { type ConsoleRoute, consoleRoutes } from './modules/console/console.routes.ts';
+import { createStaffService } from './modules/staff/staff.service.ts';
+import { createFeedbackService } from './modules/support/feedback.service.ts';
+import { createSupportInboxService } from './modules/support/support-inbox.service.ts';
+import { createSecretBox } from './modules/web-sessions/secret-box.ts';
+import { loadServerSecret } from './modules/web-sessions/web-sessions.service.ts';
 import { webRoutes } from './modules/web/web.routes.ts';
 import { createWebServices } from './modules/web/web.services.ts';
 
@@ -35,6 +45,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Cross-instance messages (see src/events/pubsub.ts). */
     pubsub: PubSub;
+    /** Every /api/console back-office route (the authorization test walks them). */
+    consoleRouteIndex: ConsoleRoute[];
   }
 }
 
@@ -42,8 +54,10 @@ declare module 'fastify' {
 export function createServices(deps: { config: Config; database: Database; clock: Clock }) {
   const { config, database, clock } = deps;
   const events = createDomainEvents();
-  const accounts = createAccountsService({ database, clock });
-  const billing = createBillingService({ database, clock, events });
+  // First: staff and CLI changes in every module write their audit entry in the change's transaction.
+  const audit = createAuditService({ database, clock });
+  const accounts = createAccountsService({ database, clock, audit });
+  const billing = createBillingService({ database, clock, events, audit });
   // Supply and activations need each other (buying reserves a number; an SMS finds its
   // activation), so supply gets its SMS sink as a late-bound call.
   let activations: ActivationsService | undefined;
@@ -59,7 +73,13 @@ export function createServices(deps: { config: Config; database: Database; clock
       await activations?.cancelBySource(activationId);
     },
   });
-  const catalog = createCatalogService({ database, countStock: (pairs) => supply.countStock(pairs) });
+  const catalog = createCatalogService({
+    database,
+    clock,
+    audit,
+    countStock: (pairs) => supply.countStock(pairs),
+    supplyCosts: (pairs) => supply.supplyCosts(pairs),
+  });
   activations = createActivationsService({
     database,
     clock,
@@ -69,6 +89,8 @@ export function createServices(deps: { config: Config; database: Database; clock
     events,
     timing: { lifetimeSeconds: config.activationLifetimeSeconds, cancelAfterSeconds: config.cancelAfterSeconds },
   });
+  // The console's view of customers: search and read; changes stay with accounts and billing.
+  const customers = createCustomersService({ accounts, activations, billing });
   // Writes its outbox rows from the domain events, inside each change's transaction.
   const webhooks = createWebhooksService({
     database,
@@ -78,7 +100,25 @@ export function createServices(deps: { config: Config; database: Database; clock
     billing,
     settings: { allowHttpLoopback: config.webhooks.allowHttpLoopback, timeoutMs: 10_000 },
   });
-  return { events, accounts, billing, supply, catalog, activations, webhooks, ...createWebServices({ config, database, clock, accounts, billing }) };
+  const staff = createStaffService({ database, clock, audit, secretBox: createSecretBox(loadServerSecret(config.secret, config.dataDir)) });
+  const web = createWebServices({ config, database, clock, accounts, billing, audit });
+  return {
+    events,
+    accounts,
+    billing,
+    supply,
+    catalog,
+    activations,
+    webhooks,
+    audit,
+    staff,
+    customers,
+    ...web,
+    supportInbox: createSupportInboxService({ database, support: web.support, accounts, activations }),
+    feedback: createFeedbackService({ database, clock }),
+    supplyConsole: createSupplyConsoleService({ database, clock, audit, supply, catalog, activations }),
+    activationsMonitor: createActivationsMonitorService({ database, clock }),
+  };
 }
 
 export interface AppDeps {
@@ -160,7 +200,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     { prefix: '/api/v1' },
   );
 
-  await app.register(webRoutes, { prefix: '/api/web', config, services, database: deps.database, redisKeyPrefix: deps.redisKeyPrefix ?? 'nova' });
+  await app.register(webRoutes, { prefix: '/api/web', config, services, redisKeyPrefix: deps.redisKeyPrefix ?? 'nova' });
+  app.decorate('consoleRouteIndex', [] as ConsoleRoute[]);
+  await app.register(consoleRoutes, { prefix: '/api/console', config, services, redisKeyPrefix: deps.redisKeyPrefix ?? 'nova', routeIndex: app.consoleRouteIndex });
 
   // The sms-activate protocol, for tools written against it (same services, same per-key limit).
   await app.register(compatRoutes, {

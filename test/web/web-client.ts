@@ -28,7 +28,13 @@ export interface EventReader {
   close(): void;
 }
 
-export function webClient(baseUrl: string): WebClient {
+/**
+ * `options.apiBase` and `options.csrfCookie` point the same client at the console's API
+ * (`/api/console`, `nova_console_csrf`); the defaults are the customer website's.
+ */
+export function webClient(baseUrl: string, options: { apiBase?: string; csrfCookie?: string } = {}): WebClient {
+  const apiBase = options.apiBase ?? '/api/web';
+  const csrfCookie = options.csrfCookie ?? 'nova_csrf';
   const cookies = new Map<string, string>();
   const cookieHeader = () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   const remember = (headers: Headers) => {
@@ -42,7 +48,7 @@ export function webClient(baseUrl: string): WebClient {
     }
   };
   const raw = async (pathname: string, init: RequestInit & { headers?: Record<string, string> }): Promise<ApiResponse> => {
-    const response = await fetch(`${baseUrl}/api/web${pathname}`, { ...init, headers: { cookie: cookieHeader(), ...init.headers } });
+    const response = await fetch(`${baseUrl}${apiBase}${pathname}`, { ...init, headers: { cookie: cookieHeader(), ...init.headers } });
     remember(response.headers);
     const text = await response.text();
     let body: unknown;
@@ -56,7 +62,7 @@ export function webClient(baseUrl: string): WebClient {
   const client: WebClient = {
     cookies,
     get csrf() {
-      return cookies.get('nova_csrf') ?? '';
+      return cookies.get(csrfCookie) ?? '';
     },
     start: () => raw('/session', {}),
     get: (pathname, headers = {}) => raw(pathname, { headers }),
@@ -68,7 +74,7 @@ export function webClient(baseUrl: string): WebClient {
       }),
     async events(pathname, headers = {}) {
       const abort = new AbortController();
-      const response = await fetch(`${baseUrl}/api/web${pathname}`, { headers: { cookie: cookieHeader(), ...headers }, signal: abort.signal });
+      const response = await fetch(`${baseUrl}${apiBase}${pathname}`, { headers: { cookie: cookieHeader(), ...headers }, signal: abort.signal });
       const queue: ServerEvent[] = [];
       const waiters: (() => void)[] = [];
       let buffer = '';

@@ -1,4 +1,4 @@
-import { type ReactNode, useEffect } from 'react';
+import { lazy, type ReactNode, Suspense, useEffect } from 'react';
 import { Layout } from './components/Layout.tsx';
 import { Loading } from './components/States.tsx';
 import { ApiAccessPage } from './pages/ApiAccessPage.tsx';
@@ -13,6 +13,9 @@ import { TopUpPage } from './pages/TopUpPage.tsx';
 import { TransactionsPage } from './pages/TransactionsPage.tsx';
 import { Link, navigate, useLocation } from './router.tsx';
 import { SessionProvider, useSession } from './session.tsx';
+
+// The staff back office (/console) has its own layout and session, and its own bundle: customers never load it.
+const ConsoleApp = lazy(() => import('./console/ConsoleApp.tsx'));
 
 const titles: Record<string, string> = {
   '/': 'Nova SMS — temporary numbers for verification codes',
@@ -89,6 +92,14 @@ function Routes() {
 }
 
 export function App() {
+  const { pathname } = useLocation();
+  if (pathname === '/console' || pathname.startsWith('/console/')) {
+    return (
+      <Suspense fallback={<Loading what="the console" />}>
+        <ConsoleApp />
+      </Suspense>
+    );
+  }
   return (
     <SessionProvider>
       <Layout>

@@ -88,7 +88,8 @@ export function ChatWidget() {
       if (!visitorToken) {
         const created = await api<{ conversation_id: number; visitor_token: string }>('/api/web/chat/conversations', {
           method: 'POST',
-          body: {},
+          // The page the visitor writes from, shown to the agent beside the conversation.
+          body: { page: location.pathname.slice(0, 300) },
         });
         visitorToken = created.visitor_token;
         localStorage.setItem(tokenKey, visitorToken);
@@ -97,7 +98,7 @@ export function ChatWidget() {
       }
       const sent = await api<{ message: ChatMessage }>('/api/web/chat/messages', {
         method: 'POST',
-        body: { text },
+        body: { text, page: location.pathname.slice(0, 300) },
         headers: { 'x-visitor-token': visitorToken },
       });
       setMessages((current) => mergeMessages(current, [sent.message]));

@@ -14,7 +14,7 @@ function NavLink({ to, children, onNavigate }: { to: string; children: ReactNode
 }
 
 export function Layout({ children }: { children: ReactNode }) {
-  const { account, setAccount } = useSession();
+  const { account, blockedMessage, setAccount } = useSession();
   const [menuOpen, setMenuOpen] = useState(false);
   const close = () => setMenuOpen(false);
 
@@ -77,6 +77,11 @@ export function Layout({ children }: { children: ReactNode }) {
         </div>
       </header>
       <main id="main" className="container main" tabIndex={-1}>
+        {blockedMessage && (
+          <p className="form-error blocked-banner" role="alert">
+            {blockedMessage}
+          </p>
+        )}
         {children}
       </main>
       <footer className="site-footer">

@@ -131,6 +131,7 @@ const errorMeanings: Record<string, string> = {
   unknown_country: 'No such country id',
   price_above_max: 'The price is above your max_price',
   idempotency_conflict: 'The Idempotency-Key was used with another request',
+  account_blocked: 'Your company account is blocked — contact support',
 };
 
 /** Error codes with their HTTP status: the description's table, response examples and schema enums. */

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { cliActor } from '../../src/modules/audit/audit.service.ts';
+import { consoleClient, signInStaff, totpCode } from '../support/console-client.ts';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
+import { uniqueName } from '../support/test-target.ts';
+import { signUp } from '../web/web-client.ts';
+
+describe('console staff sign-in', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  async function newStaff(role: 'admin' | 'support') {
+    const email = `${uniqueName(role)}@nova.example`;
+    const { password } = await server.services.staff.create(cliActor, { email, role });
+    const client = consoleClient(server.url);
+    await client.start();
+    return { email, password, client };
+  }
+
+  it('an admin must enrol a TOTP second factor on first sign-in before any back-office route opens', async () => {
+    const { email, password, client } = await newStaff('admin');
+    const signIn = await client.post('/signin', { email, password });
+    assert.equal(signIn.status, 200);
+    assert.equal(signIn.body.data.stage, 'totp_enroll');
+    assert.equal(signIn.body.data.staff.totp_enabled, false);
+
+    const early = await client.get('/staff');
+    assert.equal(early.status, 403);
+    assert.match(early.body.error.message, /authenticator/);
+
+    const enrol = await client.post('/totp/enroll');
+    assert.equal(enrol.status, 200);
+    const secret: string = enrol.body.data.secret;
+    assert.match(enrol.body.data.otpauth_url, /^otpauth:\/\/totp\//);
+
+    const wrong = await client.post('/totp/verify', { code: '000000' === (await totpCode(server, secret)) ? '111111' : '000000' });
+    assert.equal(wrong.status, 401);
+    assert.equal((await client.get('/staff')).status, 403);
+
+    const right = await client.post('/totp/verify', { code: await totpCode(server, secret) });
+    assert.equal(right.status, 200);
+    assert.equal(right.body.data.stage, 'complete');
+    assert.equal((await client.get('/staff')).status, 200);
+
+    // Next sign-in: the enrolled factor is asked for, and a code of 3 minutes ago no longer works.
+    await client.post('/signout');
+    assert.equal((await client.get('/staff')).status, 403);
+    const again = await client.post('/signin', { email, password });
+    assert.equal(again.body.data.stage, 'totp');
+    assert.equal((await client.post('/totp/enroll')).status, 409);
+    const oldCode = await totpCode(server, secret);
+    server.clock.advance(180);
+    assert.equal((await client.post('/totp/verify', { code: oldCode })).status, 401);
+    const verified = await client.post('/totp/verify', { code: await totpCode(server, secret) });
+    assert.equal(verified.body.data.stage, 'complete');
+    assert.equal((await client.get('/session')).body.data.staff.email, email);
+  });
+
+  it('support staff without a second factor sign in with the password and reach only the routes support may use', async () => {
+    const { email, password, client } = await newStaff('support');
+    const signIn = await client.post('/signin', { email, password });
+    assert.equal(signIn.body.data.stage, 'complete');
+    assert.equal((await client.get('/staff')).status, 200);
+    const audit = await client.get('/audit');
+    assert.equal(audit.status, 403);
+    assert.match(audit.body.error.message, /admin/);
+    const create = await client.post('/staff', { email: `${uniqueName('x')}@nova.example`, role: 'admin' });
+    assert.equal(create.status, 403);
+  });
+
+  it('refuses a wrong password, then throttles repeated attempts with 429 and Retry-After', async () => {
+    const { email, client } = await newStaff('support');
+    const wrong = await client.post('/signin', { email, password: 'not the password' });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.body.error.code, 'unauthorized');
+    let throttled;
+    for (let i = 0; i < 8 && !throttled; i++) {
+      const answer = await client.post('/signin', { email, password: 'not the password' });
+      if (answer.status === 429) throttled = answer;
+    }
+    assert.ok(throttled, 'sign-in was never throttled');
+    assert.equal(throttled.body.error.code, 'rate_limited');
+    assert.ok(Number(throttled.headers.get('retry-after')) >= 1);
+  });
+
+  it('the console cookie is httpOnly and SameSite=Strict, expires with the session, and a POST without the CSRF header is refused', async () => {
+    const { email, password, client } = await newStaff('support');
+    const noCsrf = await client.post('/signin', { email, password }, { 'x-csrf-token': 'forged' });
+    assert.equal(noCsrf.status, 403);
+    const signIn = await client.post('/signin', { email, password });
+    const line = signIn.headers.getSetCookie().find((c) => c.startsWith('nova_console='))!;
+    assert.match(line, /HttpOnly/i);
+    assert.match(line, /SameSite=Strict/i);
+    assert.equal((await client.get('/staff')).status, 200);
+    server.clock.advance(13 * 3600);
+    assert.equal((await client.get('/staff')).status, 403);
+    assert.equal((await client.get('/session')).body.data.staff, null);
+  });
+
+  it('a staff session is not a customer session and a customer session is not a staff session', async () => {
+    const staff = await signInStaff(server, 'admin');
+    const customer = await signUp(server.url);
+    // The staff cookie on the customer website: not signed in there.
+    const websiteBalance = await fetch(`${server.url}/api/web/balance`, {
+      headers: { cookie: [...staff.client.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+    });
+    assert.equal(websiteBalance.status, 401);
+    // The customer's cookies on the console: forbidden.
+    const consoleStaff = await fetch(`${server.url}/api/console/staff`, {
+      headers: { cookie: [...customer.client.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+    });
+    assert.equal(consoleStaff.status, 403);
+    assert.equal(((await consoleStaff.json()) as { error: { code: string } }).error.code, 'forbidden');
+  });
+
+  it('an admin creates staff from the console; the generated password is shown once and the action is audited', async () => {
+    const admin = await signInStaff(server, 'admin');
+    const email = `${uniqueName('new')}@nova.example`;
+    const created = await admin.client.post('/staff', { email, role: 'support' });
+    assert.equal(created.status, 201);
+    assert.equal(created.body.data.staff.email, email);
+    assert.ok(created.body.data.password.length >= 12);
+    const newcomer = consoleClient(server.url);
+    await newcomer.start();
+    assert.equal((await newcomer.post('/signin', { email, password: created.body.data.password })).body.data.stage, 'complete');
+
+    const duplicate = await admin.client.post('/staff', { email, role: 'support' });
+    assert.equal(duplicate.status, 409);
+    const badRole = await admin.client.post('/staff', { email: `${uniqueName('r')}@nova.example`, role: 'owner' });
+    assert.equal(badRole.status, 400);
+
+    const audit = await admin.client.get(`/audit?action=staff.create&target_id=${created.body.data.staff.id}`);
+    assert.equal(audit.status, 200);
+    assert.equal(audit.body.data.entries.length, 1);
+    const [entry] = audit.body.data.entries;
+    assert.equal(entry.actor, `staff:${admin.email}`);
+    assert.equal(entry.staff_id, admin.staffId);
+    assert.deepEqual(entry.after, { email, role: 'support' });
+    assert.equal(entry.before, null);
+  });
+
+  it('the audit log filters by actor, action and time and pages newest first', async () => {
+    const admin = await signInStaff(server, 'admin');
+    for (let i = 0; i < 3; i++) await admin.client.post('/staff', { email: `${uniqueName('p')}@nova.example`, role: 'support' });
+    const first = await admin.client.get(`/audit?staff_id=${admin.staffId}&limit=2`);
+    assert.equal(first.body.data.entries.length, 2);
+    assert.ok(first.body.data.entries[0].id > first.body.data.entries[1].id);
+    const second = await admin.client.get(`/audit?staff_id=${admin.staffId}&limit=2&before_id=${first.body.data.next_before_id}`);
+    assert.equal(second.body.data.entries.length, 1);
+    assert.equal(second.body.data.next_before_id, null);
+    const today = server.clock.now().toISOString().slice(0, 10);
+    assert.equal((await admin.client.get(`/audit?staff_id=${admin.staffId}&from=${today}&to=${today}`)).body.data.entries.length, 3);
+    assert.equal((await admin.client.get(`/audit?staff_id=${admin.staffId}&to=2000-01-01`)).body.data.entries.length, 0);
+    const badTime = await admin.client.get('/audit?from=yesterday');
+    assert.equal(badTime.status, 400);
+    assert.match(badTime.body.error.message, /from/);
+  });
+});

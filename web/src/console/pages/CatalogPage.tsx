@@ -1,0 +1,69 @@
+import { ErrorBox, Loading } from '../../components/States.tsx';
+import { navigate, useLocation } from '../../router.tsx';
+import { useAsync } from '../../use-async.ts';
+import type { Catalog } from '../catalog-api.ts';
+import { consoleGet } from '../console-api.ts';
+import type { ConsolePageProps } from '../console-pages.tsx';
+import { CatalogImport } from './catalog/CatalogImport.tsx';
+import { CountriesTable, OperatorsTable, ServicesTable } from './catalog/CatalogEntries.tsx';
+import { PricingGrid } from './catalog/PricingGrid.tsx';
+
+const tabs = [
+  { id: 'pricing', label: 'Pricing' },
+  { id: 'services', label: 'Services' },
+  { id: 'countries', label: 'Countries' },
+  { id: 'operators', label: 'Operators' },
+  { id: 'import', label: 'Import' },
+] as const;
+type TabId = (typeof tabs)[number]['id'];
+
+/** /console/catalog — what is sold where, at what price: services, countries, operators, prices, rules, import. */
+export function CatalogPage(_props: ConsolePageProps) {
+  const { search } = useLocation();
+  const requested = search.get('tab');
+  const tab: TabId = tabs.some((t) => t.id === requested) ? (requested as TabId) : 'pricing';
+  const catalog = useAsync(() => consoleGet<Catalog>('/catalog'), []);
+  const select = (id: TabId) => navigate(id === 'pricing' ? '/console/catalog' : `/console/catalog?tab=${id}`, { replace: true });
+
+  return (
+    <div className="page">
+      <div>
+        <h1>Catalog &amp; pricing</h1>
+        <p className="muted">Every change is live at once in the API and on the public price table, and written to the audit log.</p>
+      </div>
+      <div className="tabs" role="tablist" aria-label="Catalog sections">
+        {tabs.map((t) => (
+          <button
+            key={t.id}
+            type="button"
+            role="tab"
+            id={`tab-${t.id}`}
+            className="tab"
+            aria-selected={tab === t.id}
+            aria-controls="catalog-panel"
+            onClick={() => select(t.id)}
+          >
+            {t.label}
+          </button>
+        ))}
+      </div>
+      <div id="catalog-panel" role="tabpanel" aria-labelledby={`tab-${tab}`} className="stack">
+        {catalog.loading && !catalog.data ? (
+          <Loading what="the catalog" />
+        ) : catalog.error || !catalog.data ? (
+          <ErrorBox message={catalog.error ?? 'The catalog did not load.'} onRetry={catalog.reload} />
+        ) : tab === 'pricing' ? (
+          <PricingGrid catalog={catalog.data} />
+        ) : tab === 'services' ? (
+          <ServicesTable catalog={catalog.data} onChange={catalog.reload} />
+        ) : tab === 'countries' ? (
+          <CountriesTable catalog={catalog.data} onChange={catalog.reload} />
+        ) : tab === 'operators' ? (
+          <OperatorsTable catalog={catalog.data} onChange={catalog.reload} />
+        ) : (
+          <CatalogImport onImported={catalog.reload} />
+        )}
+      </div>
+    </div>
+  );
+}
