@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../../src/config.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
+import { type CliResult, jsonOf, runCli } from '../support/cli-runner.ts';
 import { apiClient } from '../support/test-server.ts';
 import { createScratchDatabase, testTarget, uniqueName } from '../support/test-target.ts';
 
@@ -16,47 +16,6 @@ import { createScratchDatabase, testTarget, uniqueName } from '../support/test-t
  * when no server runs, or handed to the running server over its Unix socket — and on PostgreSQL.
  * Every spawn costs a tsx start and often a PGlite open, so the tests group their calls.
  */
-const root = path.resolve(import.meta.dirname, '../..');
-const cliTimeoutMs = 60_000;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, NOVA_DEMO: '0', LOG_LEVEL: 'silent', ...env };
-  // The CLI must use only what this test gives it, never the runner's database or test context.
-  if (!env.DATABASE_URL) delete childEnv.DATABASE_URL;
-  delete childEnv.REDIS_URL;
-  delete childEnv.NODE_TEST_CONTEXT;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/nova.ts', ...args], { cwd: root, env: childEnv });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), cliTimeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** `--json` output is exactly one JSON object on one line of stdout. */
-// The CLI's output is untyped JSON; the tests assert on its fields.
-function jsonOf(result: CliResult): any {
-  const lines = result.stdout.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line of JSON, got:\n${result.stdout}\nstderr:\n${result.stderr}`);
-  const value = JSON.parse(lines[0]!);
-  assert.equal(typeof value, 'object');
-  assert.ok(value !== null && !Array.isArray(value));
-  return value;
-}
-
 function assertSucceeded(result: CliResult): void {
   assert.equal(result.code, 0, `exit ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
 }
