@@ -130,6 +130,18 @@ describe('console: staff sign-in', () => {
     await newcomer.page.getByLabel('Password').fill(password);
     await newcomer.page.getByRole('button', { name: 'Sign in' }).click();
     await newcomer.page.getByTestId('staff-email').filter({ hasText: email }).waitFor();
+
+    // The admin disables the newcomer: their open console is closed on its next request.
+    const row = page.getByRole('table', { name: 'Staff members' }).getByRole('row', { name: new RegExp(email.replace(/[.]/g, '\\.')) });
+    await row.getByRole('button', { name: `Disable ${email}` }).click();
+    await row.getByRole('cell', { name: 'Disabled' }).waitFor();
+    await newcomer.page.reload();
+    await newcomer.page.getByRole('heading', { name: 'Sign in to Nova Console' }).waitFor();
+    await row.getByRole('button', { name: `Enable ${email}` }).click();
+    await row.getByRole('cell', { name: 'Can sign in' }).waitFor();
+    await row.getByRole('button', { name: `Make ${email} admin` }).click();
+    await row.getByRole('button', { name: `Make ${email} support` }).waitFor();
+    assert.match(await row.innerText(), /admin/);
     await newcomer.context.close();
     await admin.context.close();
   });

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
 import { staff, staffSessions, type StaffRole } from './staff.tables.ts';
 
@@ -46,4 +46,24 @@ export async function updateSession(db: Db, id: number, set: { stage?: 'password
 
 export async function deleteSession(db: Db, tokenHash: string) {
   await db.delete(staffSessions).where(eq(staffSessions.tokenHash, tokenHash));
+}
+
+/** Locks a staff row for a change, so two admins editing one member never interleave. */
+export async function lockStaff(db: Db, id: number): Promise<StaffRow | null> {
+  const rows = await db.select().from(staff).where(eq(staff.id, id)).for('update');
+  return rows[0] ?? null;
+}
+
+export async function updateStaff(db: Db, id: number, set: { role?: StaffRole; disabledAt?: Date | null; totpSecretSealed?: string | null; totpEnabledAt?: Date | null }) {
+  await db.update(staff).set(set).where(eq(staff.id, id));
+}
+
+/** Admins who can still sign in (the last one may not be demoted or disabled). */
+export async function countActiveAdmins(db: Db): Promise<number> {
+  const rows = await db.select({ id: staff.id }).from(staff).where(and(eq(staff.role, 'admin'), isNull(staff.disabledAt)));
+  return rows.length;
+}
+
+export async function deleteSessionsOf(db: Db, staffId: number) {
+  await db.delete(staffSessions).where(eq(staffSessions.staffId, staffId));
 }

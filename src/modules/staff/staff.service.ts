@@ -5,7 +5,7 @@ import type { Database } from '../../db/database.ts';
 import { isUniqueViolation } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
 import { normalizeEmail } from '../accounts/accounts.service.ts';
-import { hashPassword, verifyPassword } from '../accounts/password.ts';
+import type { PasswordHasher } from '../accounts/password.ts';
 import type { Actor, AuditService } from '../audit/audit.service.ts';
 import type { SecretBox } from '../web-sessions/secret-box.ts';
 import * as repo from './staff.repo.ts';
@@ -16,9 +16,6 @@ export const staffSessionLifetimeMs = 12 * 3600 * 1000;
 // A code from the previous or next 30 s step still counts (clock drift of the phone).
 const totpToleranceSeconds = 30;
 
-// Compared against for an unknown email, so the answer time does not tell which emails are staff.
-let dummyHash: Promise<string> | undefined;
-
 const newToken = () => randomBytes(32).toString('base64url');
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -27,6 +24,7 @@ export interface StaffMember {
   email: string;
   role: StaffRole;
   totpEnabled: boolean;
+  disabled: boolean;
   createdAt: Date;
 }
 
@@ -53,10 +51,16 @@ export interface StaffService {
   /** Checks a 6-digit code (enrolling or signing in); the session becomes complete. */
   verifyTotp(token: string, code: string): Promise<StaffSession>;
   signOut(token: string): Promise<void>;
+  /**
+   * An admin changes a staff member: role, disabled (signs them out everywhere), or a reset of
+   * their second factor (a lost phone: they enrol again at next sign-in). Audited; the last
+   * active admin can be neither demoted nor disabled, and nobody changes themselves.
+   */
+  update(actor: Actor, staffId: number, change: { role?: StaffRole; disabled?: boolean; resetTotp?: boolean }): Promise<StaffMember>;
 }
 
 function memberOf(row: repo.StaffRow): StaffMember {
-  return { id: row.id, email: row.email, role: row.role, totpEnabled: row.totpEnabledAt !== null, createdAt: row.createdAt };
+  return { id: row.id, email: row.email, role: row.role, totpEnabled: row.totpEnabledAt !== null, disabled: row.disabledAt !== null, createdAt: row.createdAt };
 }
 
 function stageOf(row: repo.StaffRow, sessionStage: 'password' | 'complete'): SignInStage {
@@ -66,8 +70,8 @@ function stageOf(row: repo.StaffRow, sessionStage: 'password' | 'complete'): Sig
   return row.role === 'admin' ? 'totp_enroll' : 'complete';
 }
 
-export function createStaffService(deps: { database: Database; clock: Clock; audit: AuditService; secretBox: SecretBox }): StaffService {
-  const { database, clock, audit, secretBox } = deps;
+export function createStaffService(deps: { database: Database; clock: Clock; audit: AuditService; secretBox: SecretBox; passwords: PasswordHasher }): StaffService {
+  const { database, clock, audit, secretBox, passwords } = deps;
   const db = database.db;
 
   async function liveSession(token: string) {
@@ -91,7 +95,7 @@ export function createStaffService(deps: { database: Database; clock: Clock; aud
       }
       const password = input.password ?? randomBytes(15).toString('base64url');
       if (password.length < 12) throw new AppError('invalid_request', 'A staff password must have at least 12 characters');
-      const passwordHash = await hashPassword(password);
+      const passwordHash = await passwords.hash(password);
       try {
         const row = await database.transaction(async (tx) => {
           const created = await repo.insertStaff(tx, { email, passwordHash, role: input.role as StaffRole, createdAt: clock.now() });
@@ -117,8 +121,7 @@ export function createStaffService(deps: { database: Database; clock: Clock; aud
         return null;
       }
       const row = await repo.findStaffByEmail(db, email);
-      dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
-      const valid = await verifyPassword(password, row?.passwordHash ?? (await dummyHash));
+      const valid = await passwords.verify(password, row?.passwordHash ?? (await passwords.dummyHash()));
       if (!row || !valid || row.disabledAt) return null;
       const token = newToken();
       const stage = stageOf(row, 'password') === 'complete' ? 'complete' : 'password';
@@ -163,6 +166,31 @@ export function createStaffService(deps: { database: Database; clock: Clock; aud
 
     async signOut(token) {
       if (token) await repo.deleteSession(db, hashToken(token));
+    },
+
+    async update(actor, staffId, change) {
+      if (actor.staffId === staffId) throw new AppError('invalid_request', 'Ask another admin to change your own staff account');
+      if (change.role === undefined && change.disabled === undefined && !change.resetTotp) {
+        throw new AppError('invalid_request', 'Say what to change: role, disabled or reset_totp');
+      }
+      return database.transaction(async (tx) => {
+        const before = await repo.lockStaff(tx, staffId);
+        if (!before) throw new AppError('not_found', `No staff member ${staffId}`);
+        const role = change.role ?? before.role;
+        const disabledAt = change.disabled === undefined ? before.disabledAt : change.disabled ? (before.disabledAt ?? clock.now()) : null;
+        const losesAdmin = before.role === 'admin' && before.disabledAt === null && (role !== 'admin' || disabledAt !== null);
+        if (losesAdmin && (await repo.countActiveAdmins(tx)) <= 1) {
+          throw new AppError('invalid_state', 'This is the last active admin; make another admin first');
+        }
+        const resetTotp = change.resetTotp === true && before.totpEnabledAt !== null;
+        await repo.updateStaff(tx, staffId, { role, disabledAt, ...(resetTotp ? { totpSecretSealed: null, totpEnabledAt: null } : {}) });
+        // A disabled member, a new role or a new second factor: every open console session of theirs ends.
+        await repo.deleteSessionsOf(tx, staffId);
+        const after = { ...before, role, disabledAt, ...(resetTotp ? { totpSecretSealed: null, totpEnabledAt: null } : {}) };
+        const view = (row: repo.StaffRow) => ({ role: row.role, disabled: row.disabledAt !== null, totp_enabled: row.totpEnabledAt !== null });
+        await audit.record(tx, actor, { action: 'staff.update', targetType: 'staff', targetId: staffId, before: view(before), after: view(after) });
+        return memberOf(after);
+      });
     },
   };
 }
