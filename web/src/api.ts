@@ -22,25 +22,38 @@ export const sessionEndedEvent = 'nova:session-ended';
 
 const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-export async function api<T>(
-  path: string,
-  options: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<T> {
+export interface EnvelopeRequest {
+  method?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** The token of the site's double-submit CSRF cookie, sent as x-csrf-token on unsafe methods. */
+  csrfToken(): string;
+  /** What the user reads when the server cannot be reached at all. */
+  unreachable: string;
+  /** Called with the HTTP status of every failed answer, before it is thrown. */
+  onFailure?(status: number): void;
+}
+
+/**
+ * One JSON request to our server, as the website and the console both make them: the
+ * `{ ok, data | error }` envelope unwrapped, failures thrown as ApiError.
+ */
+export async function requestEnvelope<T>(url: string, options: EnvelopeRequest): Promise<T> {
   const method = options.method ?? (options.body === undefined ? 'GET' : 'POST');
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
-  // Double-submit CSRF: the server compares this header with its nova_csrf cookie.
-  if (unsafeMethods.has(method)) headers['x-csrf-token'] = readCookie('nova_csrf') ?? '';
+  // Double-submit CSRF: the server compares this header with the site's CSRF cookie.
+  if (unsafeMethods.has(method)) headers['x-csrf-token'] = options.csrfToken();
   let response: Response;
   try {
-    response = await fetch(path, {
+    response = await fetch(url, {
       method,
       headers,
       credentials: 'same-origin',
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
   } catch {
-    throw new ApiError('network', 'We could not reach Nova SMS. Check your connection and try again.', 0);
+    throw new ApiError('network', options.unreachable, 0);
   }
   let envelope: { ok: boolean; data?: T; error?: { code: string; message: string } } | undefined;
   try {
@@ -49,12 +62,23 @@ export async function api<T>(
     envelope = undefined;
   }
   if (envelope?.ok) return envelope.data as T;
-  if (response.status === 401 && path.startsWith('/api/web/') && !path.startsWith('/api/web/signin')) {
-    // The session ended (signed out elsewhere, removed from the team): the app goes to sign-in.
-    window.dispatchEvent(new Event(sessionEndedEvent));
-  }
+  options.onFailure?.(response.status);
   if (envelope?.error) throw new ApiError(envelope.error.code, envelope.error.message, response.status);
   throw new ApiError('internal', `The server answered ${response.status}. Please try again in a moment.`, response.status);
+}
+
+export function api<T>(path: string, options: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
+  return requestEnvelope<T>(path, {
+    ...options,
+    csrfToken: () => readCookie('nova_csrf') ?? '',
+    unreachable: 'We could not reach Nova SMS. Check your connection and try again.',
+    onFailure(status) {
+      if (status === 401 && path.startsWith('/api/web/') && !path.startsWith('/api/web/signin')) {
+        // The session ended (signed out elsewhere, removed from the team): the app goes to sign-in.
+        window.dispatchEvent(new Event(sessionEndedEvent));
+      }
+    },
+  });
 }
 
 export const post = <T>(path: string, body: unknown = {}) => api<T>(path, { method: 'POST', body });

@@ -39,3 +39,13 @@ export function FormError({ error }: { error: string | null }) {
     </p>
   );
 }
+
+/** The outcome of a change that worked, announced politely; renders nothing without one. */
+export function StatusLine({ message, testId }: { message: ReactNode; testId?: string }) {
+  if (!message) return null;
+  return (
+    <p className="notice-ok" role="status" data-testid={testId}>
+      {message}
+    </p>
+  );
+}

@@ -3,7 +3,7 @@
  * envelope unwrapped, failures thrown as ApiError (the same error type as the customer website's).
  * Shapes follow docs/console-api.md.
  */
-import { ApiError, readCookie } from '../api.ts';
+import { readCookie, requestEnvelope } from '../api.ts';
 
 export { ApiError, errorMessage, formatLocalTime, formatUsd, parseApiTime } from '../api.ts';
 
@@ -17,8 +17,6 @@ let csrfFromSession: string | undefined;
 export function rememberCsrfToken(token: string | undefined) {
   csrfFromSession = token;
 }
-
-const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export type QueryValue = string | number | boolean | null | undefined;
 
@@ -34,37 +32,19 @@ export function queryString(params: Record<string, QueryValue>): string {
 }
 
 /** `path` is relative to /api/console, e.g. `/staff` or `/audit?action=price.set`. */
-export async function consoleApi<T>(path: string, options: { method?: string; body?: unknown } = {}): Promise<T> {
-  const method = options.method ?? (options.body === undefined ? 'GET' : 'POST');
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  // Double-submit CSRF: the server compares this header with its nova_console_csrf cookie.
-  if (unsafeMethods.has(method)) headers['x-csrf-token'] = readCookie(consoleCsrfCookie) ?? csrfFromSession ?? '';
-  let response: Response;
-  try {
-    response = await fetch(`/api/console${path}`, {
-      method,
-      headers,
-      credentials: 'same-origin',
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-  } catch {
-    throw new ApiError('network', 'We could not reach the server. Check your connection and try again.', 0);
-  }
-  let envelope: { ok: boolean; data?: T; error?: { code: string; message: string } } | undefined;
-  try {
-    envelope = await response.json();
-  } catch {
-    envelope = undefined;
-  }
-  if (envelope?.ok) return envelope.data as T;
-  const signInRoute = path.startsWith('/signin') || path.startsWith('/totp') || path.startsWith('/session');
-  if (response.status === 403 && !signInRoute) {
-    // Signed out elsewhere, session expired, or a role that may not do this: the shell checks which.
-    window.dispatchEvent(new Event(consoleForbiddenEvent));
-  }
-  if (envelope?.error) throw new ApiError(envelope.error.code, envelope.error.message, response.status);
-  throw new ApiError('internal', `The server answered ${response.status}. Please try again in a moment.`, response.status);
+export function consoleApi<T>(path: string, options: { method?: string; body?: unknown } = {}): Promise<T> {
+  return requestEnvelope<T>(`/api/console${path}`, {
+    ...options,
+    csrfToken: () => readCookie(consoleCsrfCookie) ?? csrfFromSession ?? '',
+    unreachable: 'We could not reach the server. Check your connection and try again.',
+    onFailure(status) {
+      const signInRoute = path.startsWith('/signin') || path.startsWith('/totp') || path.startsWith('/session');
+      if (status === 403 && !signInRoute) {
+        // Signed out elsewhere, session expired, or a role that may not do this: the shell checks which.
+        window.dispatchEvent(new Event(consoleForbiddenEvent));
+      }
+    },
+  });
 }
 
 export const consoleGet = <T>(path: string, query: Record<string, QueryValue> = {}) => consoleApi<T>(`${path}${queryString(query)}`);
@@ -87,6 +67,7 @@ export interface StaffMember {
   email: string;
   role: StaffRole;
   totp_enabled: boolean;
+  disabled: boolean;
   created_at: string;
 }
 

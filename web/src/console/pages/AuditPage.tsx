@@ -1,7 +1,10 @@
 import { type FormEvent, useEffect, useState } from 'react';
-import { Empty, ErrorBox, Loading } from '../../components/States.tsx';
+import { Empty, ErrorBox } from '../../components/States.tsx';
 import { navigate, useLocation } from '../../router.tsx';
 import { useAsync } from '../../use-async.ts';
+import { AsyncContent } from '../components/AsyncContent.tsx';
+import { DataTable } from '../components/DataTable.tsx';
+import { Field } from '../components/Field.tsx';
 import { type AuditEntry, consoleGet, errorMessage, formatLocalTime, queryString, type StaffMember } from '../console-api.ts';
 import type { ConsolePageProps } from '../console-pages.tsx';
 
@@ -118,25 +121,21 @@ export function AuditPage(_props: ConsolePageProps) {
       </div>
       <section className="card">
         <form className="filters" onSubmit={apply} aria-label="Filter the audit log">
-          <label className="field">
-            Action
+          <Field label="Action">
             <input type="text" list="audit-actions" value={draft.action} onChange={set('action')} placeholder="price.set" />
             <datalist id="audit-actions">
               {knownActions.map((a) => (
                 <option key={a} value={a} />
               ))}
             </datalist>
-          </label>
-          <label className="field">
-            Target type
+          </Field>
+          <Field label="Target type">
             <input type="text" value={draft.target_type} onChange={set('target_type')} placeholder="company" />
-          </label>
-          <label className="field">
-            Target ID
+          </Field>
+          <Field label="Target ID">
             <input type="text" value={draft.target_id} onChange={set('target_id')} />
-          </label>
-          <label className="field">
-            Staff member
+          </Field>
+          <Field label="Staff member">
             <select value={draft.staff_id} onChange={set('staff_id')}>
               <option value="">Anyone</option>
               {staff.data?.staff.map((s) => (
@@ -145,15 +144,13 @@ export function AuditPage(_props: ConsolePageProps) {
                 </option>
               ))}
             </select>
-          </label>
-          <label className="field">
-            From (UTC date)
+          </Field>
+          <Field label="From (UTC date)">
             <input type="date" value={draft.from} onChange={set('from')} />
-          </label>
-          <label className="field">
-            To (UTC date)
+          </Field>
+          <Field label="To (UTC date)">
             <input type="date" value={draft.to} onChange={set('to')} />
-          </label>
+          </Field>
           <button type="submit" className="btn btn-primary">
             Filter
           </button>
@@ -161,54 +158,43 @@ export function AuditPage(_props: ConsolePageProps) {
             Clear filters
           </button>
         </form>
-        {page.loading && !page.data ? (
-          <Loading what="the audit log" />
-        ) : page.error ? (
-          <ErrorBox message={page.error} onRetry={page.reload} />
-        ) : entries.length === 0 ? (
-          <Empty title="No audit entries match these filters." />
-        ) : (
-          <>
-            <div className="table-wrap">
-              <table className="table" aria-label="Audit entries">
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Who</th>
-                    <th scope="col">Action</th>
-                    <th scope="col">Target</th>
-                    <th scope="col">Before → after</th>
-                    <th scope="col">Reason</th>
+        <AsyncContent
+          state={page}
+          what="the audit log"
+          isEmpty={() => entries.length === 0}
+          empty={<Empty title="No audit entries match these filters." />}
+        >
+          {() => (
+            <>
+              <DataTable label="Audit entries" columns={['When', 'Who', 'Action', 'Target', 'Before → after', 'Reason']}>
+                {entries.map((entry) => (
+                  <tr key={entry.id} className={entry.id === highlight ? 'is-highlighted' : undefined} data-audit-id={entry.id}>
+                    <td className="nowrap" title={`${entry.created_at} UTC`}>
+                      {formatLocalTime(entry.created_at)}
+                    </td>
+                    <td>{entry.actor.replace(/^staff:/, '')}</td>
+                    <td>
+                      <code>{entry.action}</code>
+                    </td>
+                    <td className="nowrap">
+                      {entry.target_type} {entry.target_id}
+                    </td>
+                    <td>
+                      <ChangeList before={entry.before} after={entry.after} />
+                    </td>
+                    <td>{entry.reason ?? ''}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {entries.map((entry) => (
-                    <tr key={entry.id} className={entry.id === highlight ? 'is-highlighted' : undefined} data-audit-id={entry.id}>
-                      <td className="nowrap" title={`${entry.created_at} UTC`}>{formatLocalTime(entry.created_at)}</td>
-                      <td>{entry.actor.replace(/^staff:/, '')}</td>
-                      <td>
-                        <code>{entry.action}</code>
-                      </td>
-                      <td className="nowrap">
-                        {entry.target_type} {entry.target_id}
-                      </td>
-                      <td>
-                        <ChangeList before={entry.before} after={entry.after} />
-                      </td>
-                      <td>{entry.reason ?? ''}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            {moreError && <ErrorBox message={moreError} />}
-            {next && (
-              <button type="button" className="btn btn-small" onClick={loadOlder}>
-                Show older entries
-              </button>
-            )}
-          </>
-        )}
+                ))}
+              </DataTable>
+              {moreError && <ErrorBox message={moreError} />}
+              {next && (
+                <button type="button" className="btn btn-small" onClick={loadOlder}>
+                  Show older entries
+                </button>
+              )}
+            </>
+          )}
+        </AsyncContent>
       </section>
     </div>
   );

@@ -1,7 +1,8 @@
-import { ErrorBox, Loading } from '../../components/States.tsx';
 import { navigate, useLocation } from '../../router.tsx';
 import { useAsync } from '../../use-async.ts';
 import type { Catalog } from '../catalog-api.ts';
+import { AsyncContent } from '../components/AsyncContent.tsx';
+import { Tabs } from '../components/Tabs.tsx';
 import { consoleGet } from '../console-api.ts';
 import type { ConsolePageProps } from '../console-pages.tsx';
 import { CatalogImport } from './catalog/CatalogImport.tsx';
@@ -31,39 +32,23 @@ export function CatalogPage(_props: ConsolePageProps) {
         <h1>Catalog &amp; pricing</h1>
         <p className="muted">Every change is live at once in the API and on the public price table, and written to the audit log.</p>
       </div>
-      <div className="tabs" role="tablist" aria-label="Catalog sections">
-        {tabs.map((t) => (
-          <button
-            key={t.id}
-            type="button"
-            role="tab"
-            id={`tab-${t.id}`}
-            className="tab"
-            aria-selected={tab === t.id}
-            aria-controls="catalog-panel"
-            onClick={() => select(t.id)}
-          >
-            {t.label}
-          </button>
-        ))}
-      </div>
-      <div id="catalog-panel" role="tabpanel" aria-labelledby={`tab-${tab}`} className="stack">
-        {catalog.loading && !catalog.data ? (
-          <Loading what="the catalog" />
-        ) : catalog.error || !catalog.data ? (
-          <ErrorBox message={catalog.error ?? 'The catalog did not load.'} onRetry={catalog.reload} />
-        ) : tab === 'pricing' ? (
-          <PricingGrid catalog={catalog.data} />
-        ) : tab === 'services' ? (
-          <ServicesTable catalog={catalog.data} onChange={catalog.reload} />
-        ) : tab === 'countries' ? (
-          <CountriesTable catalog={catalog.data} onChange={catalog.reload} />
-        ) : tab === 'operators' ? (
-          <OperatorsTable catalog={catalog.data} onChange={catalog.reload} />
-        ) : (
-          <CatalogImport onImported={catalog.reload} />
-        )}
-      </div>
+      <Tabs name="catalog" label="Catalog sections" tabs={tabs} selected={tab} onSelect={select} panelClassName="stack">
+        <AsyncContent state={catalog} what="the catalog">
+          {(data) =>
+            tab === 'pricing' ? (
+              <PricingGrid catalog={data} />
+            ) : tab === 'services' ? (
+              <ServicesTable catalog={data} onChange={catalog.reload} />
+            ) : tab === 'countries' ? (
+              <CountriesTable catalog={data} onChange={catalog.reload} />
+            ) : tab === 'operators' ? (
+              <OperatorsTable catalog={data} onChange={catalog.reload} />
+            ) : (
+              <CatalogImport onImported={catalog.reload} />
+            )
+          }
+        </AsyncContent>
+      </Tabs>
     </div>
   );
 }

@@ -1,13 +1,16 @@
 import { useState } from 'react';
-import { Pager } from '../../components/Pager.tsx';
-import { Empty, ErrorBox, FormError, Loading } from '../../components/States.tsx';
+import { Empty, ErrorBox, FormError, Loading, StatusLine } from '../../components/States.tsx';
 import { Link } from '../../router.tsx';
 import { useAsync } from '../../use-async.ts';
 import { useFormAction } from '../../use-form-action.ts';
-import { consoleGet, consolePost, errorMessage, formatLocalTime, formatUsd, parseUsdInput } from '../console-api.ts';
+import { AsyncContent } from '../components/AsyncContent.tsx';
+import { actionsColumn, DataTable, numeric, PagedTable } from '../components/DataTable.tsx';
+import { Field } from '../components/Field.tsx';
+import { consoleGet, consolePost, formatLocalTime, formatUsd, parseUsdInput } from '../console-api.ts';
 import type { ConsolePageProps } from '../console-pages.tsx';
 import { useStaff } from '../console-session.tsx';
 import type { Company, CompanyActivation, CompanyMember, LedgerEntry, Paged } from '../customers-api.ts';
+import { usePagedList } from '../use-paged-list.ts';
 
 const kindLabels: Record<string, string> = { topup: 'Top-up', purchase: 'Number bought', refund: 'Refund', adjustment: 'Adjustment' };
 const statusLabels: Record<string, string> = {
@@ -44,28 +47,21 @@ function AdjustmentForm({ company, onDone }: { company: Company; onDone(): void 
       <h2 id="adjust-title">Adjust the balance</h2>
       <form className="form" onSubmit={onSubmit} noValidate>
         <div className="inline-form">
-          <label className="field">
-            Credit or debit
+          <Field label="Credit or debit">
             <select value={direction} onChange={(e) => setDirection(e.target.value as 'credit' | 'debit')}>
               <option value="credit">Credit (add)</option>
               <option value="debit">Debit (take)</option>
             </select>
-          </label>
-          <label className="field">
-            Amount in USD
+          </Field>
+          <Field label="Amount in USD">
             <input type="text" inputMode="decimal" className="input-small" value={amount} onChange={(e) => setAmount(e.target.value)} />
-          </label>
+          </Field>
         </div>
-        <label className="field">
-          Reason (the customer sees it)
+        <Field label="Reason (the customer sees it)">
           <input type="text" maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} />
-        </label>
+        </Field>
         <FormError error={error} />
-        {done && (
-          <p className="notice-ok" role="status">
-            {done}
-          </p>
-        )}
+        <StatusLine message={done} />
         <div>
           <button type="submit" className="btn btn-primary" disabled={busy}>
             {busy ? 'Saving…' : 'Apply adjustment'}
@@ -98,10 +94,9 @@ function BlockForm({ company, onDone }: { company: Company; onDone(company: Comp
         <p className="muted small">A blocked company's API keys get 403 account_blocked and its members are told to contact support.</p>
       )}
       <form className="form" onSubmit={onSubmit} noValidate>
-        <label className="field">
-          {company.blocked ? 'Reason for unblocking (optional)' : 'Reason for blocking'}
+        <Field label={company.blocked ? 'Reason for unblocking (optional)' : 'Reason for blocking'}>
           <input type="text" maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} />
-        </label>
+        </Field>
         <FormError error={error} />
         <div>
           <button type="submit" className={company.blocked ? 'btn btn-primary' : 'btn btn-danger'} disabled={busy}>
@@ -115,197 +110,143 @@ function BlockForm({ company, onDone }: { company: Company; onDone(company: Comp
 
 function Members({ companyId, members, isAdmin, onRotated }: { companyId: number; members: CompanyMember[]; isAdmin: boolean; onRotated(): void }) {
   const [confirming, setConfirming] = useState<number | null>(null);
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
-  const rotate = async (member: CompanyMember) => {
-    setMessage(null);
-    try {
-      const answer = await consolePost<{ member: CompanyMember }>(`/companies/${companyId}/members/${member.id}/rotate-key`);
-      setMessage({ ok: true, text: `New key for ${member.email} (${answer.member.key_prefix}…). The old key stopped working; they see the new one under Profile → API access.` });
-      onRotated();
-    } catch (e) {
-      setMessage({ ok: false, text: errorMessage(e) });
-    } finally {
-      setConfirming(null);
-    }
-  };
+  const [rotated, setRotated] = useState<string | null>(null);
+  const rotation = useFormAction();
+  const rotate = (member: CompanyMember) =>
+    rotation.run(async () => {
+      setRotated(null);
+      try {
+        const answer = await consolePost<{ member: CompanyMember }>(`/companies/${companyId}/members/${member.id}/rotate-key`);
+        setRotated(`New key for ${member.email} (${answer.member.key_prefix}…). The old key stopped working; they see the new one under Profile → API access.`);
+        onRotated();
+      } finally {
+        setConfirming(null);
+      }
+    });
   return (
     <section className="card">
       <h2>Members</h2>
-      {message && (
-        <p className={message.ok ? 'notice-ok' : 'form-error'} role={message.ok ? 'status' : 'alert'}>
-          {message.text}
-        </p>
-      )}
-      <div className="table-wrap">
-        <table className="table" aria-label="Members">
-          <thead>
-            <tr>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">API key</th>
-              <th scope="col">Joined</th>
-              {isAdmin && (
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
+      <StatusLine message={rotated} />
+      <FormError error={rotation.error} />
+      <DataTable label="Members" columns={['Email', 'Role', 'API key', 'Joined', ...(isAdmin ? [actionsColumn] : [])]}>
+        {members.map((member) => (
+          <tr key={member.id} className={member.removed ? 'muted' : undefined}>
+            <td>
+              {member.email} {member.removed && <span className="badge badge-muted">Removed</span>}
+            </td>
+            <td>{member.role}</td>
+            <td>
+              {member.key_prefix ? (
+                <>
+                  <code>{member.key_prefix}…</code>{' '}
+                  {member.key_created_at && <span className="muted small">since {formatLocalTime(member.key_created_at)}</span>}
+                </>
+              ) : (
+                <span className="muted">none</span>
               )}
-            </tr>
-          </thead>
-          <tbody>
-            {members.map((member) => (
-              <tr key={member.id} className={member.removed ? 'muted' : undefined}>
-                <td>
-                  {member.email} {member.removed && <span className="badge badge-muted">Removed</span>}
-                </td>
-                <td>{member.role}</td>
-                <td>
-                  {member.key_prefix ? (
-                    <>
-                      <code>{member.key_prefix}…</code>{' '}
-                      {member.key_created_at && <span className="muted small">since {formatLocalTime(member.key_created_at)}</span>}
-                    </>
+            </td>
+            <td>{formatLocalTime(member.created_at)}</td>
+            {isAdmin && (
+              <td>
+                {!member.removed &&
+                  (confirming === member.id ? (
+                    <span className="row">
+                      <button type="button" className="btn btn-small btn-danger" onClick={() => void rotate(member)} aria-label={`Confirm: rotate the key of ${member.email}`}>
+                        Rotate now
+                      </button>
+                      <button type="button" className="btn btn-small" onClick={() => setConfirming(null)}>
+                        Keep
+                      </button>
+                    </span>
                   ) : (
-                    <span className="muted">none</span>
-                  )}
-                </td>
-                <td>{formatLocalTime(member.created_at)}</td>
-                {isAdmin && (
-                  <td>
-                    {!member.removed &&
-                      (confirming === member.id ? (
-                        <span className="row">
-                          <button type="button" className="btn btn-small btn-danger" onClick={() => rotate(member)} aria-label={`Confirm: rotate the key of ${member.email}`}>
-                            Rotate now
-                          </button>
-                          <button type="button" className="btn btn-small" onClick={() => setConfirming(null)}>
-                            Keep
-                          </button>
-                        </span>
-                      ) : (
-                        <button type="button" className="btn btn-small" onClick={() => setConfirming(member.id)} aria-label={`Rotate the key of ${member.email}`}>
-                          Rotate key
-                        </button>
-                      ))}
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+                    <button type="button" className="btn btn-small" onClick={() => setConfirming(member.id)} aria-label={`Rotate the key of ${member.email}`}>
+                      Rotate key
+                    </button>
+                  ))}
+              </td>
+            )}
+          </tr>
+        ))}
+      </DataTable>
     </section>
   );
 }
 
 function Activations({ companyId, tick }: { companyId: number; tick: number }) {
-  const [offset, setOffset] = useState(0);
-  const limit = 20;
-  const list = useAsync(() => consoleGet<Paged & { activations: CompanyActivation[] }>(`/companies/${companyId}/activations`, { limit, offset }), [companyId, offset, tick]);
-  const data = list.data;
+  const list = usePagedList<Paged & { activations: CompanyActivation[] }>(`/companies/${companyId}/activations`, {}, 20, [companyId, tick]);
   return (
     <section className="card">
       <h2>Activations</h2>
-      {list.loading && !data ? (
-        <Loading what="activations" />
-      ) : list.error ? (
-        <ErrorBox message={list.error} onRetry={list.reload} />
-      ) : !data || data.activations.length === 0 ? (
-        <Empty title="No activations yet." />
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table className="table compact" aria-label="Activations">
-              <thead>
-                <tr>
-                  <th scope="col">ID</th>
-                  <th scope="col">Number</th>
-                  <th scope="col">Service</th>
-                  <th scope="col">Country</th>
-                  <th scope="col" className="num">Price</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Code</th>
-                  <th scope="col">Bought</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.activations.map((a) => (
-                  <tr key={a.id}>
-                    <td className="mono">{a.id}</td>
-                    <td className="mono">{a.number}</td>
-                    <td>{a.service}</td>
-                    <td>
-                      {a.country}
-                      {a.operator && a.operator !== 'any' ? <span className="muted small"> · {a.operator}</span> : null}
-                    </td>
-                    <td className="num">{formatUsd(a.price)}</td>
-                    <td>
-                      <span className={`badge status-${a.status}`}>{statusLabels[a.status] ?? a.status}</span>
-                    </td>
-                    <td className="mono">{a.code ?? ''}</td>
-                    <td>{formatLocalTime(a.created_at)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <Pager label="Activation pages" offset={offset} limit={limit} shown={data.activations.length} total={data.total} onOffset={setOffset} />
-        </>
-      )}
+      <AsyncContent state={list} what="activations" isEmpty={(data) => data.activations.length === 0} empty={<Empty title="No activations yet." />}>
+        {(data) => (
+          <PagedTable
+            label="Activations"
+            columns={['ID', 'Number', 'Service', 'Country', numeric('Price'), 'Status', 'Code', 'Bought']}
+            compact
+            rows={data.activations}
+            total={data.total}
+            paging={list.paging}
+            pagerLabel="Activation pages"
+          >
+            {(a) => (
+              <tr key={a.id}>
+                <td className="mono">{a.id}</td>
+                <td className="mono">{a.number}</td>
+                <td>{a.service}</td>
+                <td>
+                  {a.country}
+                  {a.operator && a.operator !== 'any' ? <span className="muted small"> · {a.operator}</span> : null}
+                </td>
+                <td className="num">{formatUsd(a.price)}</td>
+                <td>
+                  <span className={`badge status-${a.status}`}>{statusLabels[a.status] ?? a.status}</span>
+                </td>
+                <td className="mono">{a.code ?? ''}</td>
+                <td>{formatLocalTime(a.created_at)}</td>
+              </tr>
+            )}
+          </PagedTable>
+        )}
+      </AsyncContent>
     </section>
   );
 }
 
 function Ledger({ companyId, tick }: { companyId: number; tick: number }) {
-  const [offset, setOffset] = useState(0);
-  const limit = 20;
-  const list = useAsync(() => consoleGet<Paged & { entries: LedgerEntry[] }>(`/companies/${companyId}/ledger`, { limit, offset }), [companyId, offset, tick]);
-  const data = list.data;
+  const list = usePagedList<Paged & { entries: LedgerEntry[] }>(`/companies/${companyId}/ledger`, {}, 20, [companyId, tick]);
   return (
     <section className="card">
       <h2>Ledger</h2>
-      {list.loading && !data ? (
-        <Loading what="the ledger" />
-      ) : list.error ? (
-        <ErrorBox message={list.error} onRetry={list.reload} />
-      ) : !data || data.entries.length === 0 ? (
-        <Empty title="No ledger entries yet." />
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table className="table compact" aria-label="Ledger">
-              <thead>
-                <tr>
-                  <th scope="col">Date</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Details</th>
-                  <th scope="col" className="num">Amount</th>
-                  <th scope="col" className="num">Balance after</th>
-                  <th scope="col">Audit</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.entries.map((e) => (
-                  <tr key={e.id}>
-                    <td>{formatLocalTime(e.created_at)}</td>
-                    <td>{kindLabels[e.kind] ?? e.kind}</td>
-                    <td>
-                      {e.reason ?? ''}
-                      {e.activation_id ? <span className="muted small"> activation {e.activation_id}</span> : null}
-                    </td>
-                    <td className={`num ${e.amount < 0 ? 'neg' : 'pos'}`}>
-                      {e.amount > 0 ? '+' : ''}
-                      {formatUsd(e.amount)}
-                    </td>
-                    <td className="num">{formatUsd(e.balance_after)}</td>
-                    <td>{e.audit_id ? <Link to={`/console/audit?action=balance.adjust&highlight=${e.audit_id}`}>entry {e.audit_id}</Link> : ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <Pager label="Ledger pages" offset={offset} limit={limit} shown={data.entries.length} total={data.total} onOffset={setOffset} />
-        </>
-      )}
+      <AsyncContent state={list} what="the ledger" isEmpty={(data) => data.entries.length === 0} empty={<Empty title="No ledger entries yet." />}>
+        {(data) => (
+          <PagedTable
+            label="Ledger"
+            columns={['Date', 'Type', 'Details', numeric('Amount'), numeric('Balance after'), 'Audit']}
+            compact
+            rows={data.entries}
+            total={data.total}
+            paging={list.paging}
+            pagerLabel="Ledger pages"
+          >
+            {(e) => (
+              <tr key={e.id}>
+                <td>{formatLocalTime(e.created_at)}</td>
+                <td>{kindLabels[e.kind] ?? e.kind}</td>
+                <td>
+                  {e.reason ?? ''}
+                  {e.activation_id ? <span className="muted small"> activation {e.activation_id}</span> : null}
+                </td>
+                <td className={`num ${e.amount < 0 ? 'neg' : 'pos'}`}>
+                  {e.amount > 0 ? '+' : ''}
+                  {formatUsd(e.amount)}
+                </td>
+                <td className="num">{formatUsd(e.balance_after)}</td>
+                <td>{e.audit_id ? <Link to={`/console/audit?action=balance.adjust&highlight=${e.audit_id}`}>entry {e.audit_id}</Link> : ''}</td>
+              </tr>
+            )}
+          </PagedTable>
+        )}
+      </AsyncContent>
     </section>
   );
 }

@@ -1,8 +1,9 @@
-import { type FormEvent, useEffect, useState } from 'react';
-import { Pager } from '../../components/Pager.tsx';
-import { Empty, ErrorBox, Loading } from '../../components/States.tsx';
+import { Empty } from '../../components/States.tsx';
 import { Link, navigate, useLocation } from '../../router.tsx';
 import { useAsync } from '../../use-async.ts';
+import { AsyncContent } from '../components/AsyncContent.tsx';
+import { numeric, PagedTable } from '../components/DataTable.tsx';
+import { CustomerSearchForm } from '../components/CustomerSearchForm.tsx';
 import { consoleGet, formatLocalTime, formatUsd, queryString } from '../console-api.ts';
 import type { ConsolePageProps } from '../console-pages.tsx';
 import type { Company, CompanyMatch, Paged } from '../customers-api.ts';
@@ -21,17 +22,12 @@ export function CustomersPage(_props: ConsolePageProps) {
   const { search } = useLocation();
   const q = search.get('q') ?? '';
   const offset = Math.max(0, Number(search.get('offset')) || 0);
-  const [draft, setDraft] = useState(q);
-  useEffect(() => setDraft(q), [q]);
   const list = useAsync(
     () => consoleGet<Paged & { companies: (Company & { matched: CompanyMatch[] })[] }>('/companies', { q, limit, offset }),
     [q, offset],
   );
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    navigate(`/console/customers${queryString({ q: draft.trim() })}`, { replace: true });
-  };
-  const data = list.data;
+  // The search and the page are in the address (?q=…&offset=…), so a search can be shared or reloaded.
+  const paging = { offset, limit, onOffset: (next: number) => navigate(`/console/customers${queryString({ q, offset: next || undefined })}`, { replace: true }) };
   return (
     <div className="page">
       <div>
@@ -39,75 +35,45 @@ export function CustomersPage(_props: ConsolePageProps) {
         <p className="muted">Companies, their members, balances and activity.</p>
       </div>
       <section className="card">
-        <form className="inline-form" role="search" onSubmit={submit}>
-          <label className="field grow">
-            Search customers
-            <input
-              type="search"
-              value={draft}
-              maxLength={200}
-              onChange={(e) => setDraft(e.target.value)}
-              placeholder="email, phone number, activation id or company name"
-            />
-          </label>
-          <button type="submit" className="btn btn-primary">
-            Search
-          </button>
-        </form>
+        <CustomerSearchForm label="Search customers" query={q} replace />
       </section>
       <section className="card">
-        {list.loading && !data ? (
-          <Loading what="companies" />
-        ) : list.error ? (
-          <ErrorBox message={list.error} onRetry={list.reload} />
-        ) : !data || data.companies.length === 0 ? (
-          <Empty title={q ? `No company matches “${q}”.` : 'No companies yet.'} />
-        ) : (
-          <>
-            <div className="table-wrap">
-              <table className="table" aria-label="Companies">
-                <thead>
-                  <tr>
-                    <th scope="col">Company</th>
-                    <th scope="col">Matched</th>
-                    <th scope="col" className="num">Members</th>
-                    <th scope="col" className="num">Balance</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Since</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.companies.map((company) => (
-                    <tr key={company.id}>
-                      <td>
-                        <Link to={`/console/customers/${company.id}`}>{company.name}</Link> <span className="muted small">#{company.id}</span>
-                      </td>
-                      <td className="small">
-                        {company.matched.map((m) => (
-                          <div key={`${m.field}:${m.value}`}>
-                            {matchLabels[m.field] ?? m.field}: <span className="mono">{m.value}</span>
-                          </div>
-                        ))}
-                      </td>
-                      <td className="num">{company.members}</td>
-                      <td className="num">{formatUsd(company.balance)}</td>
-                      <td>{company.blocked ? <span className="badge badge-danger">Blocked</span> : <span className="badge badge-ok">Active</span>}</td>
-                      <td>{formatLocalTime(company.created_at)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <Pager
-              label="Company pages"
-              offset={offset}
-              limit={limit}
-              shown={data.companies.length}
+        <AsyncContent
+          state={list}
+          what="companies"
+          isEmpty={(data) => data.companies.length === 0}
+          empty={<Empty title={q ? `No company matches “${q}”.` : 'No companies yet.'} />}
+        >
+          {(data) => (
+            <PagedTable
+              label="Companies"
+              columns={['Company', 'Matched', numeric('Members'), numeric('Balance'), 'Status', 'Since']}
+              rows={data.companies}
               total={data.total}
-              onOffset={(next) => navigate(`/console/customers${queryString({ q, offset: next || undefined })}`, { replace: true })}
-            />
-          </>
-        )}
+              paging={paging}
+              pagerLabel="Company pages"
+            >
+              {(company) => (
+                <tr key={company.id}>
+                  <td>
+                    <Link to={`/console/customers/${company.id}`}>{company.name}</Link> <span className="muted small">#{company.id}</span>
+                  </td>
+                  <td className="small">
+                    {company.matched.map((m) => (
+                      <div key={`${m.field}:${m.value}`}>
+                        {matchLabels[m.field] ?? m.field}: <span className="mono">{m.value}</span>
+                      </div>
+                    ))}
+                  </td>
+                  <td className="num">{company.members}</td>
+                  <td className="num">{formatUsd(company.balance)}</td>
+                  <td>{company.blocked ? <span className="badge badge-danger">Blocked</span> : <span className="badge badge-ok">Active</span>}</td>
+                  <td>{formatLocalTime(company.created_at)}</td>
+                </tr>
+              )}
+            </PagedTable>
+          )}
+        </AsyncContent>
       </section>
     </div>
   );

@@ -1,11 +1,14 @@
 import { useMemo, useState } from 'react';
-import { Empty, ErrorBox, Loading } from '../../components/States.tsx';
-import { Pager } from '../../components/Pager.tsx';
+import { Empty } from '../../components/States.tsx';
 import { Link } from '../../router.tsx';
 import { useAsync } from '../../use-async.ts';
 import { Chart, type ChartSeries } from '../Chart.tsx';
+import { AsyncContent } from '../components/AsyncContent.tsx';
+import { PagedTable } from '../components/DataTable.tsx';
+import { PeriodSelect } from '../components/PeriodSelect.tsx';
 import { consoleGet, formatLocalTime } from '../console-api.ts';
 import type { ConsolePageProps } from '../console-pages.tsx';
+import { usePagedList } from '../use-paged-list.ts';
 import './operations.css';
 
 // ---- Shapes of /api/console/feedback/* (docs/console-api.md, "Feedback") ----
@@ -59,140 +62,125 @@ function RatingsSection() {
           <h2 id="ratings-title">Ratings</h2>
           {data && <p className="muted small">Since {data.from} (UTC)</p>}
         </div>
-        <label className="field inline">
-          <span>Period</span>
-          <select value={days} onChange={(e) => setDays(Number(e.target.value))}>
-            <option value={30}>Last 30 days</option>
-            <option value={90}>Last 90 days</option>
-          </select>
-        </label>
+        <PeriodSelect days={days} choices={[30, 90]} onDays={setDays} />
       </div>
-      {ratings.loading && !data ? (
-        <Loading what="ratings" />
-      ) : ratings.error || !data ? (
-        <ErrorBox message={`We could not load the ratings: ${ratings.error}`} onRetry={ratings.reload} />
-      ) : (
-        <div className="feedback-grid">
-          <div>
-            <div className="stat-grid">
-              <div className="stat" data-testid="feedback-average">
-                <div className="stat-label">Average</div>
-                <div className="stat-value">{data.average === null ? '—' : data.average.toFixed(2)}</div>
-                <div className="stat-delta stars" aria-hidden="true">
-                  {data.average === null ? '' : stars(Math.round(data.average))}
+      <AsyncContent state={ratings} what="ratings" failure="We could not load the ratings">
+        {(data) => (
+          <div className="feedback-grid">
+            <div>
+              <div className="stat-grid">
+                <div className="stat" data-testid="feedback-average">
+                  <div className="stat-label">Average</div>
+                  <div className="stat-value">{data.average === null ? '—' : data.average.toFixed(2)}</div>
+                  <div className="stat-delta stars" aria-hidden="true">
+                    {data.average === null ? '' : stars(Math.round(data.average))}
+                  </div>
+                </div>
+                <div className="stat" data-testid="feedback-count">
+                  <div className="stat-label">Answers</div>
+                  <div className="stat-value">{data.count}</div>
                 </div>
               </div>
-              <div className="stat" data-testid="feedback-count">
-                <div className="stat-label">Answers</div>
-                <div className="stat-value">{data.count}</div>
-              </div>
+              <table className="table compact section-gap" aria-label="Rating distribution">
+                <tbody>
+                  {(['5', '4', '3', '2', '1'] as const).map((r) => (
+                    <tr key={r}>
+                      <th scope="row">
+                        {r} {r === '1' ? 'star' : 'stars'}
+                      </th>
+                      <td className="dist-bar">
+                        <span className="bar-track" aria-hidden="true">
+                          <span className="bar" style={{ width: `${Math.round((data.distribution[r] / most) * 100)}%` }} />
+                        </span>
+                      </td>
+                      <td className="num">{data.distribution[r]}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
             </div>
-            <table className="table compact section-gap" aria-label="Rating distribution">
-              <tbody>
-                {(['5', '4', '3', '2', '1'] as const).map((r) => (
-                  <tr key={r}>
-                    <th scope="row">
-                      {r} {r === '1' ? 'star' : 'stars'}
-                    </th>
-                    <td className="dist-bar">
-                      <span className="bar-track" aria-hidden="true">
-                        <span className="bar" style={{ width: `${Math.round((data.distribution[r] / most) * 100)}%` }} />
-                      </span>
-                    </td>
-                    <td className="num">{data.distribution[r]}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <Chart title="Average rating and answers per day" days={chartDays} series={series} yRange={ratingRange} />
           </div>
-          <Chart title="Average rating and answers per day" days={chartDays} series={series} yRange={ratingRange} />
-        </div>
-      )}
+        )}
+      </AsyncContent>
     </section>
   );
 }
 
-const pageSize = 25;
-
 function CommentsSection() {
-  const [offset, setOffset] = useState(0);
-  const comments = useAsync(() => consoleGet<{ comments: FeedbackComment[]; total: number }>('/feedback/comments', { limit: pageSize, offset }), [offset]);
+  const comments = usePagedList<{ comments: FeedbackComment[]; total: number }>('/feedback/comments', {}, 25, []);
   return (
     <section className="card section-gap" aria-labelledby="comments-title">
       <h2 id="comments-title">Comments</h2>
-      {comments.loading && !comments.data ? (
-        <Loading what="comments" />
-      ) : comments.error || !comments.data ? (
-        <ErrorBox message={`We could not load the comments: ${comments.error}`} onRetry={comments.reload} />
-      ) : comments.data.comments.length === 0 ? (
-        <Empty title="No comments yet.">
-          <p className="muted small">Answers with a comment appear here, newest first.</p>
-        </Empty>
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table className="table compact" aria-label="Feedback comments">
-              <thead>
-                <tr>
-                  <th scope="col">Rating</th>
-                  <th scope="col">Comment</th>
-                  <th scope="col">From</th>
-                  <th scope="col">About</th>
-                  <th scope="col">When</th>
-                </tr>
-              </thead>
-              <tbody>
-                {comments.data.comments.map((c) => (
-                  <tr key={c.id} data-feedback-id={c.id}>
-                    <td>
-                      <span className="stars" aria-hidden="true">
-                        {stars(c.rating)}
-                      </span>
-                      <span className="visually-hidden">
-                        {c.rating} {c.rating === 1 ? 'star' : 'stars'}
-                      </span>
-                    </td>
-                    <td className="pre-line feedback-comment">{c.comment}</td>
-                    <td>
+      <AsyncContent
+        state={comments}
+        what="comments"
+        failure="We could not load the comments"
+        isEmpty={(data) => data.comments.length === 0}
+        empty={
+          <Empty title="No comments yet.">
+            <p className="muted small">Answers with a comment appear here, newest first.</p>
+          </Empty>
+        }
+      >
+        {(data) => (
+          <PagedTable
+            label="Feedback comments"
+            columns={['Rating', 'Comment', 'From', 'About', 'When']}
+            compact
+            rows={data.comments}
+            total={data.total}
+            paging={comments.paging}
+            pagerLabel="Comment pages"
+          >
+            {(c) => (
+              <tr key={c.id} data-feedback-id={c.id}>
+                <td>
+                  <span className="stars" aria-hidden="true">
+                    {stars(c.rating)}
+                  </span>
+                  <span className="visually-hidden">
+                    {c.rating} {c.rating === 1 ? 'star' : 'stars'}
+                  </span>
+                </td>
+                <td className="pre-line feedback-comment">{c.comment}</td>
+                <td>
+                  {c.account ? (
+                    <>
+                      {c.account.email}
+                      <div className="small">
+                        <Link to={`/console/customers/${c.account.company_id}`}>{c.account.company_name}</Link>
+                      </div>
+                    </>
+                  ) : (
+                    <span className="muted">Anonymous visitor</span>
+                  )}
+                </td>
+                <td>
+                  <span className="small muted">{contextLabels[c.context]}</span>
+                  {c.activation_id !== null && (
+                    <div>
                       {c.account ? (
-                        <>
-                          {c.account.email}
-                          <div className="small">
-                            <Link to={`/console/customers/${c.account.company_id}`}>{c.account.company_name}</Link>
-                          </div>
-                        </>
+                        <Link to={`/console/customers/${c.account.company_id}`} aria-label={`Activation ${c.activation_id} of ${c.account.company_name}`}>
+                          Activation {c.activation_id}
+                        </Link>
                       ) : (
-                        <span className="muted">Anonymous visitor</span>
+                        `Activation ${c.activation_id}`
                       )}
-                    </td>
-                    <td>
-                      <span className="small muted">{contextLabels[c.context]}</span>
-                      {c.activation_id !== null && (
-                        <div>
-                          {c.account ? (
-                            <Link to={`/console/customers/${c.account.company_id}`} aria-label={`Activation ${c.activation_id} of ${c.account.company_name}`}>
-                              Activation {c.activation_id}
-                            </Link>
-                          ) : (
-                            `Activation ${c.activation_id}`
-                          )}
-                        </div>
-                      )}
-                      {c.conversation_id !== null && (
-                        <div>
-                          <Link to={`/console/support?c=${c.conversation_id}`}>Conversation {c.conversation_id}</Link>
-                        </div>
-                      )}
-                    </td>
-                    <td>{formatLocalTime(c.created_at)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <Pager label="Comment pages" offset={offset} limit={pageSize} shown={comments.data.comments.length} total={comments.data.total} onOffset={setOffset} />
-        </>
-      )}
+                    </div>
+                  )}
+                  {c.conversation_id !== null && (
+                    <div>
+                      <Link to={`/console/support?c=${c.conversation_id}`}>Conversation {c.conversation_id}</Link>
+                    </div>
+                  )}
+                </td>
+                <td>{formatLocalTime(c.created_at)}</td>
+              </tr>
+            )}
+          </PagedTable>
+        )}
+      </AsyncContent>
     </section>
   );
 }

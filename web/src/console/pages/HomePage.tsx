@@ -1,6 +1,6 @@
-import { type FormEvent, useState } from 'react';
-import { Link, navigate } from '../../router.tsx';
+import { Link } from '../../router.tsx';
 import { useAsync } from '../../use-async.ts';
+import { CustomerSearchForm } from '../components/CustomerSearchForm.tsx';
 import { consoleGet, formatUsd } from '../console-api.ts';
 import { type ConsolePageProps, consolePages } from '../console-pages.tsx';
 import { useStaff } from '../console-session.tsx';
@@ -53,11 +53,6 @@ function TodayTotals() {
 
 export function HomePage(_props: ConsolePageProps) {
   const staff = useStaff();
-  const [q, setQ] = useState('');
-  const search = (event: FormEvent) => {
-    event.preventDefault();
-    navigate(`/console/customers?q=${encodeURIComponent(q.trim())}`);
-  };
   const pages = consolePages.filter((page) => page.nav && page.path !== '/console' && page.roles.includes(staff.role));
   return (
     <div className="page">
@@ -67,15 +62,7 @@ export function HomePage(_props: ConsolePageProps) {
       </div>
       {staff.role === 'admin' && <TodayTotals />}
       <section className="card">
-        <form className="inline-form" role="search" onSubmit={search}>
-          <label className="field grow">
-            Find a customer
-            <input type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="email, phone number, activation id or company name" />
-          </label>
-          <button type="submit" className="btn btn-primary">
-            Search
-          </button>
-        </form>
+        <CustomerSearchForm label="Find a customer" />
       </section>
       <nav className="link-grid" aria-label="Shortcuts">
         {pages.map((page) => (

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { FormError, Loading } from '../../components/States.tsx';
 import { navigate, useLocation } from '../../router.tsx';
 import { useFormAction } from '../../use-form-action.ts';
+import { Field } from '../components/Field.tsx';
 import { consolePost, errorMessage, type SignInStage, type StaffMember } from '../console-api.ts';
 import { safeNext, useConsoleSession } from '../console-session.tsx';
 
@@ -22,14 +23,12 @@ function PasswordStep() {
   });
   return (
     <form className="form" onSubmit={onSubmit} noValidate>
-      <label className="field">
-        Email
+      <Field label="Email">
         <input type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
-      </label>
-      <label className="field">
-        Password
+      </Field>
+      <Field label="Password">
         <input type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
-      </label>
+      </Field>
       <FormError error={error} />
       <button type="submit" className="btn btn-primary" disabled={busy}>
         {busy ? 'Signing in…' : 'Sign in'}
@@ -48,8 +47,7 @@ function CodeForm({ button }: { button: string }) {
   });
   return (
     <form className="form" onSubmit={onSubmit} noValidate>
-      <label className="field">
-        Code from your authenticator app
+      <Field label="Code from your authenticator app">
         <input
           type="text"
           inputMode="numeric"
@@ -60,7 +58,7 @@ function CodeForm({ button }: { button: string }) {
           value={code}
           onChange={(e) => setCode(e.target.value)}
         />
-      </label>
+      </Field>
       <FormError error={error} />
       <button type="submit" className="btn btn-primary" disabled={busy || code.trim() === ''}>
         {busy ? 'Checking…' : button}

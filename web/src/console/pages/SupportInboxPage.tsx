@@ -1,10 +1,14 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
-import { Empty, ErrorBox, Loading } from '../../components/States.tsx';
+import { Empty, ErrorBox, FormError, Loading } from '../../components/States.tsx';
 import { Link, navigate, useLocation } from '../../router.tsx';
 import { useAsync } from '../../use-async.ts';
+import { AsyncContent } from '../components/AsyncContent.tsx';
+import { DataTable } from '../components/DataTable.tsx';
+import { Field } from '../components/Field.tsx';
 import { consoleGet, consolePost, errorMessage, formatLocalTime, formatUsd } from '../console-api.ts';
 import type { ConsolePageProps } from '../console-pages.tsx';
 import { useStaff } from '../console-session.tsx';
+import { useLiveEvents } from '../use-live-events.ts';
 import './operations.css';
 
 // ---- Shapes of /api/console/support/* (docs/console-api.md, "Support inbox") ----
@@ -128,48 +132,36 @@ function ConversationItem({ conversation, selected, onSelect }: { conversation: 
 
 function ContextPanel({ conversationId, refreshKey }: { conversationId: number; refreshKey: number }) {
   const context = useAsync(() => consoleGet<VisitorContext>(`/support/conversations/${conversationId}/context`), [conversationId, refreshKey]);
-  if (context.loading && !context.data) return <Loading what="the visitor's context" />;
-  if (context.error || !context.data) return <ErrorBox message={`We could not load the context: ${context.error}`} onRetry={context.reload} />;
-  const { account, company, page, recent_activations: activations } = context.data;
   return (
-    <>
-      <dl className="facts">
-        <dt>Account</dt>
-        <dd data-testid="context-account">{account ? `${account.email} (${account.role})` : 'Anonymous visitor (not signed in)'}</dd>
-        {company && (
-          <>
-            <dt>Company</dt>
-            <dd>
-              <Link to={`/console/customers/${company.id}`}>{company.name}</Link>
-              {company.blocked && (
-                <span className="badge badge-danger" title={company.blocked_reason ?? undefined}>
-                  blocked
-                </span>
-              )}
-            </dd>
-            <dt>Balance</dt>
-            <dd data-testid="context-balance">{formatUsd(company.balance)}</dd>
-          </>
-        )}
-        <dt>Page</dt>
-        <dd data-testid="context-page">{page ? <code>{page}</code> : 'unknown'}</dd>
-      </dl>
-      <h3 className="context-title">Recent activations</h3>
-      {activations.length === 0 ? (
-        <p className="muted small">{account ? 'No activations yet.' : 'Anonymous visitors have none.'}</p>
-      ) : (
-        <div className="table-wrap">
-          <table className="table compact" aria-label="Recent activations">
-            <thead>
-              <tr>
-                <th scope="col">Id</th>
-                <th scope="col">Service</th>
-                <th scope="col">Number</th>
-                <th scope="col">Status</th>
-                <th scope="col">Code</th>
-              </tr>
-            </thead>
-            <tbody>
+    <AsyncContent state={context} what="the visitor's context" failure="We could not load the context">
+      {({ account, company, page, recent_activations: activations }) => (
+        <>
+          <dl className="facts">
+            <dt>Account</dt>
+            <dd data-testid="context-account">{account ? `${account.email} (${account.role})` : 'Anonymous visitor (not signed in)'}</dd>
+            {company && (
+              <>
+                <dt>Company</dt>
+                <dd>
+                  <Link to={`/console/customers/${company.id}`}>{company.name}</Link>
+                  {company.blocked && (
+                    <span className="badge badge-danger" title={company.blocked_reason ?? undefined}>
+                      blocked
+                    </span>
+                  )}
+                </dd>
+                <dt>Balance</dt>
+                <dd data-testid="context-balance">{formatUsd(company.balance)}</dd>
+              </>
+            )}
+            <dt>Page</dt>
+            <dd data-testid="context-page">{page ? <code>{page}</code> : 'unknown'}</dd>
+          </dl>
+          <h3 className="context-title">Recent activations</h3>
+          {activations.length === 0 ? (
+            <p className="muted small">{account ? 'No activations yet.' : 'Anonymous visitors have none.'}</p>
+          ) : (
+            <DataTable label="Recent activations" columns={['Id', 'Service', 'Number', 'Status', 'Code']} compact>
               {activations.map((a) => (
                 <tr key={a.id}>
                   <td>{a.id}</td>
@@ -183,11 +175,11 @@ function ContextPanel({ conversationId, refreshKey }: { conversationId: number; 
                   <td className="mono">{a.code ?? '—'}</td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </DataTable>
+          )}
+        </>
       )}
-    </>
+    </AsyncContent>
   );
 }
 
@@ -264,8 +256,7 @@ function ConversationView({
           </p>
         </div>
         <div className="row">
-          <label className="field inline">
-            <span>Assigned to</span>
+          <Field label="Assigned to" inline>
             <select value={summary.assigned_to?.id ?? ''} disabled={busy !== null} onChange={(e) => void assign(e.target.value)}>
               <option value="">Unassigned</option>
               {agents.map((agent) => (
@@ -274,7 +265,7 @@ function ConversationView({
                 </option>
               ))}
             </select>
-          </label>
+          </Field>
           {summary.status === 'open' ? (
             <button type="button" className="btn btn-small" disabled={busy !== null} onClick={() => void setOpen(false)}>
               {busy === 'close' ? 'Closing…' : 'Close conversation'}
@@ -300,8 +291,7 @@ function ConversationView({
         ))}
       </ol>
       <form className="inbox-reply" onSubmit={send}>
-        <label className="field">
-          <span>Reply</span>
+        <Field label="Reply">
           <textarea
             rows={3}
             maxLength={2000}
@@ -315,18 +305,14 @@ function ConversationView({
               }
             }}
           />
-        </label>
+        </Field>
         <div className="row">
           <button type="submit" className="btn btn-primary" disabled={busy !== null || !draft.trim()}>
             {busy === 'send' ? 'Sending…' : 'Send reply'}
           </button>
           {summary.status === 'closed' && <span className="muted small">Replying reopens the conversation.</span>}
         </div>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
       </form>
     </section>
   );
@@ -349,7 +335,6 @@ export function SupportInboxPage(_props: ConsolePageProps) {
   const [messages, setMessages] = useState<SupportMessage[]>([]);
   const [conversationError, setConversationError] = useState<string | null>(null);
   const [contextKey, setContextKey] = useState(0);
-  const [live, setLive] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
   const agents = useAsync(() => consoleGet<{ agents: Agent[] }>('/support/agents'), []);
 
   // Read by the live handlers, which are set up once.
@@ -416,47 +401,28 @@ export function SupportInboxPage(_props: ConsolePageProps) {
   }, [selectedId, loadConversation]);
 
   // One live stream for the whole inbox.
-  useEffect(() => {
-    const source = new EventSource('/api/console/support/live');
-    let dropped = false;
-    source.addEventListener('open', () => {
-      setLive('live');
-      // After a drop, what happened meanwhile is not replayed: read the list and the open conversation again.
-      if (dropped) {
-        reloadList();
-        const id = state.current.selectedId;
-        if (id) void loadConversation(id, state.current.lastMessageId);
-      }
-    });
-    source.addEventListener('error', () => {
-      dropped = true;
-      setLive('reconnecting');
-    });
-    source.addEventListener('message', (event) => {
-      try {
-        const data = JSON.parse((event as MessageEvent<string>).data) as { conversation_id: number; message: SupportMessage };
+  const live = useLiveEvents(
+    '/api/console/support/live',
+    {
+      message: (event) => {
+        const data = event as { conversation_id: number; message: SupportMessage };
         if (data.conversation_id !== state.current.selectedId) return;
         setMessages((current) => mergeMessages(current, [data.message]));
         // The agent is looking at it: a visitor message is read at once (the GET marks it read).
         if (data.message.author === 'visitor') void loadConversation(data.conversation_id, state.current.lastMessageId);
-      } catch {
-        // A malformed event is skipped; the next load repairs the view.
-      }
-    });
-    source.addEventListener('conversation', (event) => {
-      try {
-        const data = JSON.parse((event as MessageEvent<string>).data) as {
-          conversation: ConversationSummary;
-          total_unread: number;
-          unread_conversations: number;
-        };
+      },
+      conversation: (event) => {
+        const data = event as { conversation: ConversationSummary; total_unread: number; unread_conversations: number };
         upsert(data.conversation, { total_unread: data.total_unread, unread_conversations: data.unread_conversations });
-      } catch {
-        // As above.
-      }
-    });
-    return () => source.close();
-  }, [upsert, loadConversation, reloadList]);
+      },
+    },
+    // After a drop: the list and the open conversation again.
+    () => {
+      reloadList();
+      const id = state.current.selectedId;
+      if (id) void loadConversation(id, state.current.lastMessageId);
+    },
+  );
 
   const select = (id: number) => navigate(`/console/support?c=${id}`);
 

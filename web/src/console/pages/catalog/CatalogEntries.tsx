@@ -1,8 +1,11 @@
 import { useState } from 'react';
 import { FormError } from '../../../components/States.tsx';
 import { useFormAction } from '../../../use-form-action.ts';
-import type { Catalog, CatalogCountry, CatalogOperator, CatalogService } from '../../catalog-api.ts';
-import { consolePost, errorMessage } from '../../console-api.ts';
+import { actionsColumn, DataTable } from '../../components/DataTable.tsx';
+import { Field } from '../../components/Field.tsx';
+import type { Catalog } from '../../catalog-api.ts';
+import { consolePost } from '../../console-api.ts';
+import { CountryOptions } from './CatalogOptions.tsx';
 
 /** "Rename" → an input and Save/Cancel, in place. */
 function RenameControl({ what, current, onSave }: { what: string; current: string; onSave(name: string): Promise<void> }) {
@@ -45,26 +48,33 @@ function RenameControl({ what, current, onSave }: { what: string; current: strin
   );
 }
 
-function EnabledBadge({ enabled }: { enabled: boolean }) {
-  return enabled ? <span className="badge badge-ok">On sale</span> : <span className="badge badge-muted">Disabled</span>;
-}
-
-/** Rename (errors shown by the rename form) and enable/disable (errors shown above the table). */
+/** Changes to the entries of one table: a rename shows its error in its own form, enable/disable above the table. */
 function useEntryChange(onChange: () => void) {
-  const [error, setError] = useState<string | null>(null);
-  const change = async (path: string, body: object) => {
+  const toggleAction = useFormAction();
+  const save = async (path: string, body: object) => {
     await consolePost(path, body);
     onChange();
   };
-  const toggle = async (path: string, enabled: boolean) => {
-    setError(null);
-    try {
-      await change(path, { enabled });
-    } catch (e) {
-      setError(errorMessage(e));
-    }
-  };
-  return { error, change, toggle };
+  const toggle = (path: string, enabled: boolean) => toggleAction.run(() => save(path, { enabled }));
+  return { error: toggleAction.error, save, toggle };
+}
+
+/** The Status and actions cells of a service, country or operator at `path`: on sale or not, rename, enable/disable. */
+function EntryCells(props: { entries: ReturnType<typeof useEntryChange>; what: string; path: string; name: string; enabled: boolean }) {
+  const { entries, what, path, name, enabled } = props;
+  return (
+    <>
+      <td>{enabled ? <span className="badge badge-ok">On sale</span> : <span className="badge badge-muted">Disabled</span>}</td>
+      <td>
+        <div className="row">
+          <RenameControl what={what} current={name} onSave={(n) => entries.save(path, { name: n })} />
+          <button type="button" className="btn btn-small" onClick={() => entries.toggle(path, !enabled)}>
+            {enabled ? `Disable ${name}` : `Enable ${name}`}
+          </button>
+        </div>
+      </td>
+    </>
+  );
 }
 
 export function ServicesTable({ catalog, onChange }: { catalog: Catalog; onChange(): void }) {
@@ -82,53 +92,27 @@ export function ServicesTable({ catalog, onChange }: { catalog: Catalog; onChang
     <section className="card">
       <h2>Services</h2>
       <form className="inline-form" onSubmit={onAdd} noValidate aria-label="Add a service">
-        <label className="field">
-          Service code
+        <Field label="Service code">
           <input type="text" className="input-small" value={code} maxLength={32} placeholder="tg" onChange={(e) => setCode(e.target.value)} />
-        </label>
-        <label className="field grow">
-          Service name
+        </Field>
+        <Field label="Service name" grow>
           <input type="text" value={name} maxLength={100} placeholder="Telegram" onChange={(e) => setName(e.target.value)} />
-        </label>
+        </Field>
         <button type="submit" className="btn btn-primary" disabled={add.busy || !code.trim() || !name.trim()}>
           Add service
         </button>
       </form>
       <FormError error={add.error} />
       <FormError error={entries.error} />
-      <div className="table-wrap">
-        <table className="table" aria-label="Services">
-          <thead>
-            <tr>
-              <th scope="col">Code</th>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {catalog.services.map((s: CatalogService) => (
-              <tr key={s.code}>
-                <td className="mono">{s.code}</td>
-                <td>{s.name}</td>
-                <td>
-                  <EnabledBadge enabled={s.enabled} />
-                </td>
-                <td>
-                  <div className="row">
-                    <RenameControl what={`service ${s.code}`} current={s.name} onSave={(n) => entries.change(`/catalog/services/${encodeURIComponent(s.code)}`, { name: n })} />
-                    <button type="button" className="btn btn-small" onClick={() => entries.toggle(`/catalog/services/${encodeURIComponent(s.code)}`, !s.enabled)}>
-                      {s.enabled ? `Disable ${s.name}` : `Enable ${s.name}`}
-                    </button>
-                  </div>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable label="Services" columns={['Code', 'Name', 'Status', actionsColumn]}>
+        {catalog.services.map((s) => (
+          <tr key={s.code}>
+            <td className="mono">{s.code}</td>
+            <td>{s.name}</td>
+            <EntryCells entries={entries} what={`service ${s.code}`} path={`/catalog/services/${encodeURIComponent(s.code)}`} name={s.name} enabled={s.enabled} />
+          </tr>
+        ))}
+      </DataTable>
     </section>
   );
 }
@@ -151,18 +135,15 @@ export function CountriesTable({ catalog, onChange }: { catalog: Catalog; onChan
     <section className="card">
       <h2>Countries</h2>
       <form className="inline-form" onSubmit={onAdd} noValidate aria-label="Add a country">
-        <label className="field">
-          Country ID
+        <Field label="Country ID">
           <input type="text" inputMode="numeric" className="input-small" value={id} onChange={(e) => setId(e.target.value)} />
-        </label>
-        <label className="field">
-          ISO code
+        </Field>
+        <Field label="ISO code">
           <input type="text" className="input-small" value={iso} maxLength={2} placeholder="US" onChange={(e) => setIso(e.target.value)} />
-        </label>
-        <label className="field grow">
-          Country name (optional)
+        </Field>
+        <Field label="Country name (optional)" grow>
           <input type="text" value={name} maxLength={100} onChange={(e) => setName(e.target.value)} />
-        </label>
+        </Field>
         <button type="submit" className="btn btn-primary" disabled={add.busy || !id.trim() || !iso.trim()}>
           Add country
         </button>
@@ -170,43 +151,17 @@ export function CountriesTable({ catalog, onChange }: { catalog: Catalog; onChan
       <p className="muted small">The name and dialling prefix come from the ISO code when left empty.</p>
       <FormError error={add.error} />
       <FormError error={entries.error} />
-      <div className="table-wrap">
-        <table className="table" aria-label="Countries">
-          <thead>
-            <tr>
-              <th scope="col">ID</th>
-              <th scope="col">ISO</th>
-              <th scope="col">Name</th>
-              <th scope="col">Prefix</th>
-              <th scope="col">Status</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {catalog.countries.map((c: CatalogCountry) => (
-              <tr key={c.id}>
-                <td className="mono">{c.id}</td>
-                <td>{c.iso}</td>
-                <td>{c.name}</td>
-                <td className="mono">{c.prefix.startsWith('+') ? c.prefix : `+${c.prefix}`}</td>
-                <td>
-                  <EnabledBadge enabled={c.enabled} />
-                </td>
-                <td>
-                  <div className="row">
-                    <RenameControl what={`country ${c.id}`} current={c.name} onSave={(n) => entries.change(`/catalog/countries/${c.id}`, { name: n })} />
-                    <button type="button" className="btn btn-small" onClick={() => entries.toggle(`/catalog/countries/${c.id}`, !c.enabled)}>
-                      {c.enabled ? `Disable ${c.name}` : `Enable ${c.name}`}
-                    </button>
-                  </div>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable label="Countries" columns={['ID', 'ISO', 'Name', 'Prefix', 'Status', actionsColumn]}>
+        {catalog.countries.map((c) => (
+          <tr key={c.id}>
+            <td className="mono">{c.id}</td>
+            <td>{c.iso}</td>
+            <td>{c.name}</td>
+            <td className="mono">{c.prefix.startsWith('+') ? c.prefix : `+${c.prefix}`}</td>
+            <EntryCells entries={entries} what={`country ${c.id}`} path={`/catalog/countries/${c.id}`} name={c.name} enabled={c.enabled} />
+          </tr>
+        ))}
+      </DataTable>
     </section>
   );
 }
@@ -228,24 +183,17 @@ export function OperatorsTable({ catalog, onChange }: { catalog: Catalog; onChan
     <section className="card">
       <h2>Operators</h2>
       <form className="inline-form" onSubmit={onAdd} noValidate aria-label="Add an operator">
-        <label className="field">
-          Operator country
+        <Field label="Operator country">
           <select value={country} onChange={(e) => setCountry(e.target.value)}>
-            {catalog.countries.map((c) => (
-              <option key={c.id} value={String(c.id)}>
-                {c.name} ({c.id})
-              </option>
-            ))}
+            <CountryOptions countries={catalog.countries} />
           </select>
-        </label>
-        <label className="field">
-          Operator code
+        </Field>
+        <Field label="Operator code">
           <input type="text" className="input-small" value={code} maxLength={32} placeholder="tmobile" onChange={(e) => setCode(e.target.value)} />
-        </label>
-        <label className="field grow">
-          Operator name
+        </Field>
+        <Field label="Operator name" grow>
           <input type="text" value={name} maxLength={100} placeholder="T-Mobile" onChange={(e) => setName(e.target.value)} />
-        </label>
+        </Field>
         <button type="submit" className="btn btn-primary" disabled={add.busy || !country || !code.trim() || !name.trim()}>
           Add operator
         </button>
@@ -255,44 +203,22 @@ export function OperatorsTable({ catalog, onChange }: { catalog: Catalog; onChan
       {catalog.operators.length === 0 ? (
         <p className="muted">No operators yet: numbers are sold as "any operator".</p>
       ) : (
-        <div className="table-wrap">
-          <table className="table" aria-label="Operators">
-            <thead>
-              <tr>
-                <th scope="col">Country</th>
-                <th scope="col">Code</th>
-                <th scope="col">Name</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {catalog.operators.map((o: CatalogOperator) => {
-                const path = `/catalog/operators/${o.country}/${encodeURIComponent(o.code)}`;
-                return (
-                  <tr key={`${o.country}:${o.code}`}>
-                    <td>{countryName(o.country)}</td>
-                    <td className="mono">{o.code}</td>
-                    <td>{o.name}</td>
-                    <td>
-                      <EnabledBadge enabled={o.enabled} />
-                    </td>
-                    <td>
-                      <div className="row">
-                        <RenameControl what={`operator ${o.code} in ${o.country}`} current={o.name} onSave={(n) => entries.change(path, { name: n })} />
-                        <button type="button" className="btn btn-small" onClick={() => entries.toggle(path, !o.enabled)}>
-                          {o.enabled ? `Disable ${o.name}` : `Enable ${o.name}`}
-                        </button>
-                      </div>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Operators" columns={['Country', 'Code', 'Name', 'Status', actionsColumn]}>
+          {catalog.operators.map((o) => (
+            <tr key={`${o.country}:${o.code}`}>
+              <td>{countryName(o.country)}</td>
+              <td className="mono">{o.code}</td>
+              <td>{o.name}</td>
+              <EntryCells
+                entries={entries}
+                what={`operator ${o.code} in ${o.country}`}
+                path={`/catalog/operators/${o.country}/${encodeURIComponent(o.code)}`}
+                name={o.name}
+                enabled={o.enabled}
+              />
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );

@@ -1,7 +1,10 @@
 import { useState } from 'react';
 import { FormError } from '../../../components/States.tsx';
+import { useFormAction } from '../../../use-form-action.ts';
 import type { ImportReport } from '../../catalog-api.ts';
-import { consolePost, errorMessage } from '../../console-api.ts';
+import { DataTable } from '../../components/DataTable.tsx';
+import { Field } from '../../components/Field.tsx';
+import { consolePost } from '../../console-api.ts';
 
 const example = `service,tg,Telegram
 country,6,US
@@ -15,8 +18,7 @@ export function CatalogImport({ onImported }: { onImported(): void }) {
   const [content, setContent] = useState('');
   const [format, setFormat] = useState<'' | 'csv' | 'json'>('');
   const [report, setReport] = useState<ImportReport | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useFormAction();
 
   const loadFile = async (file: File | undefined) => {
     if (!file) return;
@@ -28,21 +30,14 @@ export function CatalogImport({ onImported }: { onImported(): void }) {
     else if (file.name.toLowerCase().endsWith('.csv')) setFormat('csv');
   };
 
-  const run = async (dryRun: boolean) => {
-    setBusy(true);
-    setError(null);
-    setReport(null);
-    try {
-      if (!content.trim()) throw new Error('Paste the catalog file or choose one first.');
+  const send = (dryRun: boolean) =>
+    run(async () => {
+      setReport(null);
+      if (!content.trim()) return setError('Paste the catalog file or choose one first.');
       const answer = await consolePost<ImportReport>('/catalog/import', { content, ...(format ? { format } : {}), dry_run: dryRun });
       setReport(answer);
       if (answer.applied) onImported();
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <section className="card">
@@ -56,30 +51,27 @@ export function CatalogImport({ onImported }: { onImported(): void }) {
         <pre className="mono small">{example}</pre>
       </details>
       <div className="form">
-        <label className="field">
-          Catalog file (CSV or JSON)
+        <Field label="Catalog file (CSV or JSON)">
           <textarea rows={10} className="mono" value={content} spellCheck={false} onChange={(e) => setContent(e.target.value)} />
-        </label>
+        </Field>
         <div className="inline-form">
-          <label className="field">
-            Or load a file
+          <Field label="Or load a file">
             <input type="file" accept=".csv,.json,text/csv,application/json,text/plain" onChange={(e) => void loadFile(e.target.files?.[0])} />
-          </label>
-          <label className="field">
-            Format
+          </Field>
+          <Field label="Format">
             <select value={format} onChange={(e) => setFormat(e.target.value as '' | 'csv' | 'json')}>
               <option value="">Guess from the content</option>
               <option value="csv">CSV</option>
               <option value="json">JSON</option>
             </select>
-          </label>
+          </Field>
         </div>
         <FormError error={error} />
         <div className="row">
-          <button type="button" className="btn" disabled={busy} onClick={() => run(true)}>
+          <button type="button" className="btn" disabled={busy} onClick={() => void send(true)}>
             Check without applying
           </button>
-          <button type="button" className="btn btn-primary" disabled={busy} onClick={() => run(false)}>
+          <button type="button" className="btn btn-primary" disabled={busy} onClick={() => void send(false)}>
             Import
           </button>
         </div>
@@ -90,31 +82,19 @@ export function CatalogImport({ onImported }: { onImported(): void }) {
             {report.applied ? 'Imported' : 'Checked, nothing applied'}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged.
           </p>
           {report.changes.some((c) => c.result !== 'unchanged') && (
-            <div className="table-wrap">
-              <table className="table compact" aria-label="Import changes">
-                <thead>
-                  <tr>
-                    <th scope="col">Line</th>
-                    <th scope="col">Kind</th>
-                    <th scope="col">Entry</th>
-                    <th scope="col">Result</th>
+            <DataTable label="Import changes" columns={['Line', 'Kind', 'Entry', 'Result']} compact>
+              {report.changes
+                .filter((c) => c.result !== 'unchanged')
+                .slice(0, 500)
+                .map((c) => (
+                  <tr key={`${c.line}:${c.kind}:${c.key}`}>
+                    <td>{c.line}</td>
+                    <td>{c.kind}</td>
+                    <td className="mono">{c.key}</td>
+                    <td>{c.result}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {report.changes
-                    .filter((c) => c.result !== 'unchanged')
-                    .slice(0, 500)
-                    .map((c) => (
-                      <tr key={`${c.line}:${c.kind}:${c.key}`}>
-                        <td>{c.line}</td>
-                        <td>{c.kind}</td>
-                        <td className="mono">{c.key}</td>
-                        <td>{c.result}</td>
-                      </tr>
-                    ))}
-                </tbody>
-              </table>
-            </div>
+                ))}
+            </DataTable>
           )}
         </div>
       )}

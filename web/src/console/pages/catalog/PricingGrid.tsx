@@ -1,9 +1,13 @@
 import { Fragment, useState } from 'react';
-import { Empty, ErrorBox, FormError, Loading } from '../../../components/States.tsx';
+import { Empty, FormError, StatusLine } from '../../../components/States.tsx';
 import { useAsync } from '../../../use-async.ts';
 import { useFormAction } from '../../../use-form-action.ts';
+import { AsyncContent } from '../../components/AsyncContent.tsx';
+import { actionsColumn, DataTable, numeric } from '../../components/DataTable.tsx';
+import { Field } from '../../components/Field.tsx';
 import type { Catalog, PricingRow } from '../../catalog-api.ts';
-import { consoleGet, consolePost, errorMessage, formatUsd, parseUsdInput } from '../../console-api.ts';
+import { consoleGet, consolePost, formatUsd, parseUsdInput } from '../../console-api.ts';
+import { CountryOptions } from './CatalogOptions.tsx';
 
 const rowKey = (row: { service: string; country: number }) => `${row.service}:${row.country}`;
 const rowName = (row: PricingRow) => `${row.service_name} · ${row.country_name}`;
@@ -59,9 +63,10 @@ function PriceEditor({ row, catalog, onRow }: { row: PricingRow; catalog: Catalo
       `The price now follows the supply cost: ${percent}% markup, at least ${formatUsd(min)} margin.`,
     );
   });
-  const makeManual = ruleForm.submit(async () => {
-    changed(await consolePost<{ row: PricingRow }>('/pricing/rule', { ...base, mode: 'manual' }), 'The price is manual now: it stays as it is when the cost changes.');
-  });
+  const makeManual = () =>
+    ruleForm.run(async () => {
+      changed(await consolePost<{ row: PricingRow }>('/pricing/rule', { ...base, mode: 'manual' }), 'The price is manual now: it stays as it is when the cost changes.');
+    });
   const saveOperatorPrice = operatorForm.submit(async () => {
     const value = parseUsdInput(operatorPrice);
     if (!operator) return operatorForm.setError('Choose an operator.');
@@ -69,14 +74,10 @@ function PriceEditor({ row, catalog, onRow }: { row: PricingRow; catalog: Catalo
     changed(await consolePost<{ row: PricingRow }>('/pricing/price', { ...base, price: value, operator }), `Price for ${operator} set to ${formatUsd(value)}.`);
     setOperatorPrice('');
   });
-  const removeOperatorPrice = async (code: string) => {
-    operatorForm.setError(null);
-    try {
+  const removeOperatorPrice = (code: string) =>
+    operatorForm.run(async () => {
       changed(await consolePost<{ row: PricingRow }>('/pricing/operator-price/remove', { ...base, operator: code }), `Removed the ${code} price.`);
-    } catch (e) {
-      operatorForm.setError(errorMessage(e));
-    }
-  };
+    });
 
   const percent = Number(markup);
   const min = parseUsdInput(minMargin);
@@ -84,18 +85,13 @@ function PriceEditor({ row, catalog, onRow }: { row: PricingRow; catalog: Catalo
 
   return (
     <div className="price-editor" role="group" aria-label={`Edit ${rowName(row)}`}>
-      {saved && (
-        <p className="notice-ok" role="status">
-          {saved}
-        </p>
-      )}
+      <StatusLine message={saved} />
       <div className="price-editor-grid">
         <form className="form" onSubmit={savePrice} noValidate>
           <h3>Manual price</h3>
-          <label className="field">
-            Price in USD
+          <Field label="Price in USD">
             <input type="text" inputMode="decimal" value={price} onChange={(e) => setPrice(e.target.value)} />
-          </label>
+          </Field>
           {row.cost !== null && parseUsdInput(price) !== null && (parseUsdInput(price) ?? 0) < row.cost && (
             <p className="notice-warn small">This price is below the supply cost of {formatUsd(row.cost)}: every sale loses money.</p>
           )}
@@ -110,14 +106,12 @@ function PriceEditor({ row, catalog, onRow }: { row: PricingRow; catalog: Catalo
         <form className="form" onSubmit={saveRule} noValidate>
           <h3>Markup rule {row.rule.mode === 'markup' && <span className="badge badge-ok">active</span>}</h3>
           <div className="inline-form">
-            <label className="field">
-              Markup %
+            <Field label="Markup %">
               <input type="text" inputMode="decimal" className="input-small" value={markup} onChange={(e) => setMarkup(e.target.value)} />
-            </label>
-            <label className="field">
-              Minimum margin in USD
+            </Field>
+            <Field label="Minimum margin in USD">
               <input type="text" inputMode="decimal" className="input-small" value={minMargin} onChange={(e) => setMinMargin(e.target.value)} />
-            </label>
+            </Field>
           </div>
           <p className="muted small">
             {row.cost === null
@@ -130,7 +124,7 @@ function PriceEditor({ row, catalog, onRow }: { row: PricingRow; catalog: Catalo
               Use markup rule
             </button>
             {row.rule.mode === 'markup' && (
-              <button type="button" className="btn" disabled={ruleForm.busy} onClick={(e) => void makeManual(e)}>
+              <button type="button" className="btn" disabled={ruleForm.busy} onClick={() => void makeManual()}>
                 Keep the price manual
               </button>
             )}
@@ -146,7 +140,7 @@ function PriceEditor({ row, catalog, onRow }: { row: PricingRow; catalog: Catalo
                 <li key={op.operator} className="row">
                   <span className="mono">{op.operator}</span> {formatUsd(op.price)}
                   <Margin margin={op.margin} percent={op.margin_percent} belowCost={op.below_cost} />
-                  <button type="button" className="btn btn-small btn-ghost" onClick={() => removeOperatorPrice(op.operator)} aria-label={`Remove the ${op.operator} price`}>
+                  <button type="button" className="btn btn-small btn-ghost" onClick={() => void removeOperatorPrice(op.operator)} aria-label={`Remove the ${op.operator} price`}>
                     Remove
                   </button>
                 </li>
@@ -158,8 +152,7 @@ function PriceEditor({ row, catalog, onRow }: { row: PricingRow; catalog: Catalo
           ) : (
             <>
               <div className="inline-form">
-                <label className="field">
-                  Operator
+                <Field label="Operator">
                   <select value={operator} onChange={(e) => setOperator(e.target.value)}>
                     {operators.map((o) => (
                       <option key={o.code} value={o.code}>
@@ -167,11 +160,10 @@ function PriceEditor({ row, catalog, onRow }: { row: PricingRow; catalog: Catalo
                       </option>
                     ))}
                   </select>
-                </label>
-                <label className="field">
-                  Operator price in USD
+                </Field>
+                <Field label="Operator price in USD">
                   <input type="text" inputMode="decimal" className="input-small" value={operatorPrice} onChange={(e) => setOperatorPrice(e.target.value)} />
-                </label>
+                </Field>
               </div>
               <FormError error={operatorForm.error} />
               <div>
@@ -202,8 +194,7 @@ function AddPriceForm({ catalog, onRow }: { catalog: Catalog; onRow(row: Pricing
   });
   return (
     <form className="inline-form" onSubmit={onSubmit} noValidate aria-label="Price a service in a country">
-      <label className="field">
-        Service to price
+      <Field label="Service to price">
         <select value={service} onChange={(e) => setService(e.target.value)}>
           {catalog.services.map((s) => (
             <option key={s.code} value={s.code}>
@@ -211,21 +202,15 @@ function AddPriceForm({ catalog, onRow }: { catalog: Catalog; onRow(row: Pricing
             </option>
           ))}
         </select>
-      </label>
-      <label className="field">
-        Country to price
+      </Field>
+      <Field label="Country to price">
         <select value={country} onChange={(e) => setCountry(e.target.value)}>
-          {catalog.countries.map((c) => (
-            <option key={c.id} value={String(c.id)}>
-              {c.name} ({c.id})
-            </option>
-          ))}
+          <CountryOptions countries={catalog.countries} />
         </select>
-      </label>
-      <label className="field">
-        New price in USD
+      </Field>
+      <Field label="New price in USD">
         <input type="text" inputMode="decimal" className="input-small" value={price} onChange={(e) => setPrice(e.target.value)} />
-      </label>
+      </Field>
       <button type="submit" className="btn btn-primary" disabled={busy}>
         Set price
       </button>
@@ -233,6 +218,8 @@ function AddPriceForm({ catalog, onRow }: { catalog: Catalog; onRow(row: Pricing
     </form>
   );
 }
+
+const gridColumns = ['Service', 'Country', numeric('Stock'), numeric('Cost'), numeric('Price'), numeric('Margin'), 'Rule', actionsColumn];
 
 /** Cost, price and margin side by side for every service × country, with the editor of one row at a time. */
 export function PricingGrid({ catalog }: { catalog: Catalog }) {
@@ -259,8 +246,7 @@ export function PricingGrid({ catalog }: { catalog: Catalog }) {
         <div className="card-head">
           <h2>Pricing grid</h2>
           <div className="inline-form">
-            <label className="field">
-              Show service
+            <Field label="Show service">
               <select value={service} onChange={(e) => setService(e.target.value)}>
                 <option value="">All services</option>
                 {catalog.services.map((s) => (
@@ -269,9 +255,8 @@ export function PricingGrid({ catalog }: { catalog: Catalog }) {
                   </option>
                 ))}
               </select>
-            </label>
-            <label className="field">
-              Show country
+            </Field>
+            <Field label="Show country">
               <select value={country} onChange={(e) => setCountry(e.target.value)}>
                 <option value="">All countries</option>
                 {catalog.countries.map((c) => (
@@ -280,7 +265,7 @@ export function PricingGrid({ catalog }: { catalog: Catalog }) {
                   </option>
                 ))}
               </select>
-            </label>
+            </Field>
           </div>
         </div>
         {belowCost.length > 0 && (
@@ -288,87 +273,72 @@ export function PricingGrid({ catalog }: { catalog: Catalog }) {
             ⚠ {belowCost.length} price{belowCost.length === 1 ? '' : 's'} below the supply cost: {belowCost.map(rowName).join(', ')}.
           </p>
         )}
-        {grid.loading && !grid.data ? (
-          <Loading what="prices" />
-        ) : grid.error ? (
-          <ErrorBox message={grid.error} onRetry={grid.reload} />
-        ) : rows.length === 0 ? (
-          <Empty title="Nothing priced yet.">
-            <p className="muted">Set a first price above, or import a catalog file.</p>
-          </Empty>
-        ) : (
-          <div className="table-wrap">
-            <table className="table" aria-label="Pricing grid">
-              <thead>
-                <tr>
-                  <th scope="col">Service</th>
-                  <th scope="col">Country</th>
-                  <th scope="col" className="num">Stock</th>
-                  <th scope="col" className="num">Cost</th>
-                  <th scope="col" className="num">Price</th>
-                  <th scope="col" className="num">Margin</th>
-                  <th scope="col">Rule</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((row) => {
-                  const key = rowKey(row);
-                  const open = editing === key;
-                  return (
-                    <Fragment key={key}>
-                      <tr className={row.below_cost ? 'below-cost' : undefined}>
-                        <td>
-                          <span className="service-name">{row.service_name}</span> <span className="tag">{row.service}</span>
-                          {!row.on_sale && <span className="badge badge-muted">not on sale</span>}
-                        </td>
-                        <td>{row.country_name}</td>
-                        <td className="num">{row.stock}</td>
-                        <td className="num">{row.cost === null ? <span className="muted">unknown</span> : formatUsd(row.cost)}</td>
-                        <td className="num">
-                          {row.price === null ? <span className="muted">not sold</span> : formatUsd(row.price)}
-                          {row.operator_prices.length > 0 && <div className="muted small">+{row.operator_prices.length} operator</div>}
-                        </td>
-                        <td className="num">
-                          <Margin margin={row.margin} percent={row.margin_percent} belowCost={row.below_cost} />
-                        </td>
-                        <td>
-                          {row.rule.mode === 'markup' ? (
-                            <span>
-                              markup {row.rule.markup_percent}%, min {formatUsd(row.rule.min_margin)}
-                            </span>
-                          ) : (
-                            <span className="muted">manual</span>
-                          )}
-                        </td>
-                        <td>
-                          <button
-                            type="button"
-                            className="btn btn-small"
-                            aria-expanded={open}
-                            aria-label={`${open ? 'Close' : 'Edit'} ${rowName(row)}`}
-                            onClick={() => setEditing(open ? null : key)}
-                          >
-                            {open ? 'Close' : 'Edit'}
-                          </button>
+        <AsyncContent
+          state={grid}
+          what="prices"
+          isEmpty={(data) => data.rows.length === 0}
+          empty={
+            <Empty title="Nothing priced yet.">
+              <p className="muted">Set a first price above, or import a catalog file.</p>
+            </Empty>
+          }
+        >
+          {() => (
+            <DataTable label="Pricing grid" columns={gridColumns}>
+              {rows.map((row) => {
+                const key = rowKey(row);
+                const open = editing === key;
+                return (
+                  <Fragment key={key}>
+                    <tr className={row.below_cost ? 'below-cost' : undefined}>
+                      <td>
+                        <span className="service-name">{row.service_name}</span> <span className="tag">{row.service}</span>
+                        {!row.on_sale && <span className="badge badge-muted">not on sale</span>}
+                      </td>
+                      <td>{row.country_name}</td>
+                      <td className="num">{row.stock}</td>
+                      <td className="num">{row.cost === null ? <span className="muted">unknown</span> : formatUsd(row.cost)}</td>
+                      <td className="num">
+                        {row.price === null ? <span className="muted">not sold</span> : formatUsd(row.price)}
+                        {row.operator_prices.length > 0 && <div className="muted small">+{row.operator_prices.length} operator</div>}
+                      </td>
+                      <td className="num">
+                        <Margin margin={row.margin} percent={row.margin_percent} belowCost={row.below_cost} />
+                      </td>
+                      <td>
+                        {row.rule.mode === 'markup' ? (
+                          <span>
+                            markup {row.rule.markup_percent}%, min {formatUsd(row.rule.min_margin)}
+                          </span>
+                        ) : (
+                          <span className="muted">manual</span>
+                        )}
+                      </td>
+                      <td>
+                        <button
+                          type="button"
+                          className="btn btn-small"
+                          aria-expanded={open}
+                          aria-label={`${open ? 'Close' : 'Edit'} ${rowName(row)}`}
+                          onClick={() => setEditing(open ? null : key)}
+                        >
+                          {open ? 'Close' : 'Edit'}
+                        </button>
+                      </td>
+                    </tr>
+                    {open && (
+                      <tr className="editor-row">
+                        <td colSpan={gridColumns.length}>
+                          <PriceEditor row={row} catalog={catalog} onRow={replaceRow} />
                         </td>
                       </tr>
-                      {open && (
-                        <tr className="editor-row">
-                          <td colSpan={8}>
-                            <PriceEditor row={row} catalog={catalog} onRow={replaceRow} />
-                          </td>
-                        </tr>
-                      )}
-                    </Fragment>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-        )}
+                    )}
+                  </Fragment>
+                );
+              })}
+            </DataTable>
+          )}
+        </AsyncContent>
       </section>
     </>
   );
