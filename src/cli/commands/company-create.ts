@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { AppError } from '../../http/errors.ts';
+import { cliActor } from '../../modules/audit/audit.service.ts';
 import { parseUsd } from '../../modules/billing/money.ts';
 import type { OperatorCommand } from '../command.ts';
 import { requireOption } from '../options.ts';
@@ -19,9 +20,11 @@ export const companyCreate: OperatorCommand = {
       name: requireOption(values, 'name'),
       ownerEmail: requireOption(values, 'owner-email'),
       password: values.password,
+      actor: cliActor,
     });
+    // Money the operator grants is an audited adjustment (like `credit`), not a customer's top-up.
     if (credit > 0) {
-      await services.billing.credit({ companyId: created.companyId, amount: credit, kind: 'topup', reason: 'Initial credit (operator CLI)' });
+      await services.billing.adjust({ companyId: created.companyId, amount: credit, reason: 'Initial credit (operator CLI)', actor: cliActor });
     }
     const balance = await services.billing.balanceOf(created.companyId);
     return {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { cliActor } from '../../modules/audit/audit.service.ts';
 import type { OperatorCommand } from '../command.ts';
 import { requireIdOption, requireOption } from '../options.ts';
 
@@ -12,6 +13,7 @@ export const memberAdd: OperatorCommand = {
       companyId: requireIdOption(values, 'company'),
       email: requireOption(values, 'email'),
       password: values.password,
+      actor: cliActor,
     });
     return {
       json: { account_id: member.accountId, email: member.email, api_key: member.apiKey },

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { OperatorCommand } from '../command.ts';
 import { AppError } from '../../http/errors.ts';
+import { cliActor } from '../../modules/audit/audit.service.ts';
 import { requireIdOption } from '../options.ts';
 
 export const numbersAdd: OperatorCommand = {
@@ -28,7 +29,8 @@ export const numbersAdd: OperatorCommand = {
     if ((values.device !== undefined || simSlot !== undefined) && positionals.length !== 1) {
       throw new AppError('invalid_request', '--device/--sim place exactly one number: name one NUMBER');
     }
-    const added = await services.supply.addNumbers(
+    const added = await services.supplyConsole.addNumbers(
+      cliActor,
       requireIdOption(values, 'provider'),
       positionals.map((e164) => ({ e164, countryId, operator: values.operator, deviceId: values.device, simSlot })),
     );

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { OperatorCommand } from '../command.ts';
 import { AppError } from '../../http/errors.ts';
+import { cliActor } from '../../modules/audit/audit.service.ts';
 
 export const numbersEnable: OperatorCommand = {
   name: 'numbers:enable',
@@ -10,7 +11,7 @@ export const numbersEnable: OperatorCommand = {
     const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
     if (positionals.length === 0) throw new AppError('invalid_request', 'Name at least one number, e.g. +447700900123');
     const enabled: string[] = [];
-    for (const number of positionals) enabled.push((await services.supply.enableNumber(number)).e164);
+    for (const number of positionals) enabled.push((await services.supplyConsole.enableNumber(cliActor, number)).e164);
     return { json: { enabled }, text: `${enabled.length} number(s) enabled: ${enabled.join(', ')}` };
   },
 };

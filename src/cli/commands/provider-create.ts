@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { OperatorCommand } from '../command.ts';
 import { AppError } from '../../http/errors.ts';
+import { cliActor } from '../../modules/audit/audit.service.ts';
 import { parseUsd } from '../../modules/billing/money.ts';
 import { requireOption } from '../options.ts';
 
@@ -36,14 +37,17 @@ export const providerCreate: OperatorCommand = {
     const cost = values.cost === undefined ? undefined : parseUsd(values.cost);
     if (cost === null || (cost !== undefined && cost < 0)) throw new AppError('invalid_request', `--cost is what one number costs us in USD, e.g. 0.05, not "${values.cost}"`);
     if (cost !== undefined && (kind === 'smshub' || kind === 'sms-activate')) throw new AppError('invalid_request', `--cost is for providers with numbers of their own; a ${kind} source reports its own cost`);
-    const { provider, secret } = await services.supply.createProvider({
+    // The console's audited path (action provider.create; secrets and keys stay out of the audit log).
+    const { provider: health, credentials } = await services.supplyConsole.createProvider(cliActor, {
       name: requireOption(values, 'name'),
       kind: kind as (typeof kinds)[number],
       costPerNumber: cost,
       signingKey: values['signing-key'],
-      smshub: kind === 'smshub' ? smshubOptions(values) : undefined,
-      upstream: kind === 'sms-activate' ? upstreamOptions(values) : undefined,
+      ...(kind === 'smshub' ? smshubOptions(values) : {}),
+      ...(kind === 'sms-activate' ? upstreamOptions(values) : {}),
     });
+    const provider = { id: health.providerId, name: health.name };
+    const secret = credentials.secret ?? credentials.signing_key ?? credentials.key;
     if (kind === 'sms-activate') {
       return {
         json: { provider_id: provider.id, name: provider.name, kind },
@@ -95,12 +99,12 @@ function upstreamOptions(values: Record<string, string | boolean | undefined>) {
   const { url, countries } = urlAndCountries(values);
   const markup = values.markup === undefined ? 20 : Number(values.markup);
   if (!Number.isFinite(markup) || markup < 0 || markup > 1000) throw new AppError('invalid_request', '--markup is a percent over the upstream cost, 0 to 1000');
-  return { apiUrl: url, apiKey: requireOption(values, 'api-key'), countries, markupPercent: markup };
+  return { url, apiKey: requireOption(values, 'api-key'), countries, markupPercent: markup };
 }
 
 function smshubOptions(values: Record<string, string | boolean | undefined>) {
   const { url, countries } = urlAndCountries(values);
   const payout = values.payout === undefined ? 80 : Number(values.payout);
   if (!Number.isFinite(payout) || payout <= 0 || payout > 100) throw new AppError('invalid_request', '--payout is a percent of our price, 1 to 100');
-  return { agentUrl: url, countries, payoutPercent: payout, key: typeof values.key === 'string' ? values.key : undefined };
+  return { url, countries, payoutPercent: payout, key: typeof values.key === 'string' ? values.key : undefined };
 }

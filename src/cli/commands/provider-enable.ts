@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { OperatorCommand } from '../command.ts';
 import { AppError } from '../../http/errors.ts';
+import { cliActor } from '../../modules/audit/audit.service.ts';
 
 export const providerEnable: OperatorCommand = {
   name: 'provider:enable',
@@ -12,7 +13,11 @@ export const providerEnable: OperatorCommand = {
     if (!values.provider || !Number.isInteger(providerId) || providerId <= 0) {
       throw new AppError('invalid_request', 'Name the provider with --provider ID (its id from provider:health)');
     }
-    const provider = await services.supply.enableProvider(providerId);
-    return { json: { provider: { provider_id: provider.id, name: provider.name, kind: provider.kind, enabled: true } }, text: `Provider ${provider.id} ${provider.name} enabled` };
+    // The console's audited path; an enabled provider is refused (invalid_state), as in the console.
+    const provider = await services.supplyConsole.enableProvider(cliActor, providerId);
+    return {
+      json: { provider: { provider_id: provider.providerId, name: provider.name, kind: provider.kind, enabled: provider.enabled } },
+      text: `Provider ${provider.providerId} ${provider.name} enabled`,
+    };
   },
 };

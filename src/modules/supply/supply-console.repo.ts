@@ -87,6 +87,11 @@ export async function lockNumber(tx: Db, numberId: number) {
   return rows[0] ?? null;
 }
 
+export async function lockNumberByE164(tx: Db, e164: string) {
+  const rows = await tx.select().from(phoneNumbers).where(eq(phoneNumbers.e164, e164)).for('update');
+  return rows[0] ?? null;
+}
+
 export async function retireNumber(tx: Db, numberId: number, at: Date) {
   await tx.update(phoneNumbers).set({ retiredAt: at }).where(eq(phoneNumbers.id, numberId));
 }

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import type { Clock } from '../../clock.ts';
-import type { Database } from '../../db/database.ts';
+import { type Database, isUniqueViolation } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
 import type { ActivationsService } from '../activations/activations.service.ts';
 import type { Actor, AuditService } from '../audit/audit.service.ts';
@@ -39,6 +39,14 @@ export interface ProviderCredentials {
   push_path?: string;
 }
 
+export interface NewNumber {
+  e164: string;
+  countryId: number;
+  operator?: string;
+  deviceId?: string;
+  simSlot?: number;
+}
+
 export interface NumberHistory {
   number: consoleRepo.NumberWithProvider;
   rentals: (consoleRepo.RentalHistoryRow & { sms: { id: number; sender: string; text: string; code: string | null; receivedAt: Date }[] })[];
@@ -60,6 +68,10 @@ export interface SupplyConsoleService {
   disableProvider(actor: Actor, providerId: number, reason?: string): Promise<ProviderHealth>;
   /** All or nothing: any invalid row fails the whole file, naming each bad line. */
   importNumbers(actor: Actor, providerId: number, csv: string): Promise<{ added: number; skipped: number }>;
+  /** The operator CLI's numbers:add; numbers already in stock are skipped. Returns how many were added. */
+  addNumbers(actor: Actor, providerId: number, numbers: NewNumber[]): Promise<number>;
+  /** Puts a disabled number back on sale and forgets its failures (the operator CLI's numbers:enable). */
+  enableNumber(actor: Actor, e164: string): Promise<{ id: number; e164: string }>;
   listNumbers(filter: consoleRepo.NumberFilter, page: { limit: number; offset: number }): Promise<{ numbers: consoleRepo.NumberWithProvider[]; total: number }>;
   retireNumber(actor: Actor, numberId: number, reason?: string): Promise<consoleRepo.NumberWithProvider>;
   numberHistory(numberId: number): Promise<NumberHistory>;
@@ -306,6 +318,54 @@ export function createSupplyConsoleService(deps: {
           after: { rows: rows.length, added, skipped },
         });
         return { added, skipped };
+      });
+    },
+
+    async addNumbers(actor, providerId, numbers) {
+      const normalized = numbers.map((n) => {
+        const e164 = toE164(n.e164);
+        if (!e164) throw new AppError('invalid_request', `"${n.e164}" is not a phone number in international format`);
+        return { e164, countryId: n.countryId, operator: n.operator ?? 'any', providerId, deviceId: n.deviceId ?? null, simSlot: n.simSlot ?? null };
+      });
+      const countryIds = new Set((await catalog.countries()).map((c) => c.id));
+      const unknown = normalized.find((n) => !countryIds.has(n.countryId));
+      if (unknown) throw new AppError('not_found', `Country ${unknown.countryId} does not exist (add it with country:add or in the catalog)`);
+      try {
+        return await database.transaction(async (tx) => {
+          const provider = await lockedProvider(tx, providerId);
+          if (isRemote(provider.kind)) {
+            throw new AppError('invalid_request', `Provider ${providerId} is a ${provider.kind} source: its numbers are leased per purchase, not added`);
+          }
+          const added = await repo.insertNumbers(tx, normalized);
+          await audit.record(tx, actor, {
+            action: 'numbers.add',
+            targetType: 'provider',
+            targetId: providerId,
+            after: { count: added, skipped: normalized.length - added, numbers: normalized.map((n) => n.e164) },
+          });
+          return added;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new AppError('conflict', 'Another number of this provider already lives in that device and SIM slot');
+        throw error;
+      }
+    },
+
+    async enableNumber(actor, e164) {
+      const normalized = toE164(e164);
+      if (!normalized) throw new AppError('invalid_request', `"${e164}" is not a phone number in international format`);
+      return database.transaction(async (tx) => {
+        const number = await consoleRepo.lockNumberByE164(tx, normalized);
+        if (!number) throw new AppError('not_found', `No number ${e164} in stock`);
+        await repo.enableNumber(tx, normalized);
+        await audit.record(tx, actor, {
+          action: 'number.enable',
+          targetType: 'number',
+          targetId: number.id,
+          before: { e164: number.e164, enabled: number.enabled, consecutive_failures: number.consecutiveFailures },
+          after: { e164: number.e164, enabled: true, consecutive_failures: 0 },
+        });
+        return { id: number.id, e164: number.e164 };
       });
     },
 
