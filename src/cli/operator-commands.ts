@@ -7,6 +7,7 @@ import { serviceAdd } from './commands/service-add.ts';
 import { staffCreate } from './commands/staff-create.ts';
 import { companyCreate } from './commands/company-create.ts';
 import { credit } from './commands/credit.ts';
+import { emailOutbox } from './commands/email-outbox.ts';
 import { keyRotate } from './commands/key-rotate.ts';
 import { ledgerVerify } from './commands/ledger-verify.ts';
 import { memberAdd } from './commands/member-add.ts';
@@ -19,4 +20,4 @@ import { smsUnmatched } from './commands/sms-unmatched.ts';
 import { supportInbox } from './commands/support-inbox.ts';
 import { supportReply } from './commands/support-reply.ts';
 
-export const operatorCommands: OperatorCommand[] = [staffCreate, serviceAdd, countryAdd, priceSet, catalogImport, companyCreate, memberAdd, credit, ledgerVerify, catalogList, providerCreate, numbersAdd, keyRotate, numbersEnable, smsUnmatched, providerHealth, providerEnable, supportInbox, supportReply];
+export const operatorCommands: OperatorCommand[] = [staffCreate, serviceAdd, countryAdd, priceSet, catalogImport, companyCreate, memberAdd, credit, ledgerVerify, catalogList, providerCreate, numbersAdd, keyRotate, numbersEnable, smsUnmatched, providerHealth, providerEnable, supportInbox, supportReply, emailOutbox];

@@ -70,3 +70,73 @@ export function createKeyRateLimiter(
     async close() {},
   };
 }
+
+/**
+ * At most `points` per key in a window of `duration` seconds that starts with the key's first
+ * count. In-process by default; with a Redis client every instance shares the counters.
+ */
+export function createWindowLimiter(
+  settings: { points: number; duration: number },
+  options: { redis?: Redis; keyPrefix: string },
+): RateLimiterAbstract {
+  const { points, duration } = settings;
+  const memory = new RateLimiterMemory({ points, duration, keyPrefix: options.keyPrefix });
+  // If Redis is unreachable, each instance keeps limiting on its own rather than failing requests.
+  return options.redis ? new RateLimiterRedis({ storeClient: options.redis, points, duration, keyPrefix: options.keyPrefix, insuranceLimiter: memory }) : memory;
+}
+
+/** The 429 for a rejected count: the message (given the seconds to wait) and Retry-After. */
+function windowRejection(rejection: RateLimiterRes, message: (retryAfterSeconds: number) => string): AppError {
+  const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+  return new AppError('rate_limited', message(retryAfter), { headers: { 'retry-after': String(retryAfter) } });
+}
+
+/** Counts one for `key`; over the limit, throws 429 `rate_limited` with `message` and Retry-After. */
+export async function consumeWindow(limiter: RateLimiterAbstract, key: string, message: (retryAfterSeconds: number) => string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) throw windowRejection(rejection, message);
+    throw rejection;
+  }
+}
+
+export interface FailureLimit {
+  limiter: RateLimiterAbstract;
+  key: string;
+  message: (retryAfterSeconds: number) => string;
+}
+
+/**
+ * Runs a credential check under limits that count its failures only (a null result). Each
+ * limit is charged before the check, so parallel guesses cannot all slip past one remaining
+ * point, and refunded when the check succeeds or never ran (refused by a later limit, the
+ * password hash queue, bad input). Within a window over a limit, every attempt is refused
+ * before any password is hashed, the right one too: otherwise a guesser would get through on
+ * the guess that happens to be right.
+ */
+export async function limitFailures<T>(limits: FailureLimit[], check: () => Promise<T | null>): Promise<T | null> {
+  const charged: FailureLimit[] = [];
+  const refund = () => Promise.all(charged.map(({ limiter, key }) => limiter.reward(key, 1).catch(() => {})));
+  for (const limit of limits) {
+    try {
+      await limit.limiter.consume(limit.key);
+      charged.push(limit);
+    } catch (rejection) {
+      // The limiter that refused has counted this attempt too, which changes nothing: its window
+      // still ends when it would have. Give back what the limits before it counted.
+      await refund();
+      if (rejection instanceof RateLimiterRes) throw windowRejection(rejection, limit.message);
+      throw rejection;
+    }
+  }
+  let result: T | null;
+  try {
+    result = await check();
+  } catch (error) {
+    await refund();
+    throw error;
+  }
+  if (result !== null) await refund();
+  return result;
+}

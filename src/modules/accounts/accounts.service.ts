@@ -4,7 +4,7 @@ import { AppError } from '../../http/errors.ts';
 import type { Actor, AuditService } from '../audit/audit.service.ts';
 import * as repo from './accounts.repo.ts';
 import { displayPrefix, generateApiKey, hashApiKey } from './api-key.ts';
-import { hashPassword, verifyPassword } from './password.ts';
+import type { PasswordHasher } from './password.ts';
 
 export type Role = 'owner' | 'member';
 
@@ -54,6 +54,7 @@ export interface MemberWithKey {
 }
 
 export type KeyIssuedListener = (tx: Db, key: { keyId: number; accountId: number; apiKey: string }) => Promise<void>;
+export type MemberRemovedListener = (tx: Db, member: { accountId: number; companyId: number }) => Promise<void>;
 
 export interface AccountInfo {
   id: number;
@@ -72,11 +73,24 @@ export interface CreatedCompany {
 }
 
 export interface AccountsService {
-  createCompany(input: { name: string; ownerEmail: string; password?: string }): Promise<CreatedCompany>;
-  addMember(input: { companyId: number; email: string; password?: string; role?: Role }): Promise<{ accountId: number; email: string; apiKey: string }>;
+  /** With an `actor` (staff or the operator CLI), audited as `company.create` in the same transaction. */
+  createCompany(input: { name: string; ownerEmail: string; password?: string; actor?: Actor }): Promise<CreatedCompany>;
+  /** With an `actor` (staff or the operator CLI), audited as `member.add` in the same transaction. */
+  addMember(input: {
+    companyId: number;
+    email: string;
+    password?: string;
+    role?: Role;
+    actor?: Actor;
+  }): Promise<{ accountId: number; email: string; apiKey: string }>;
   /** The account id when email and password match a live account; null otherwise (same cost either way). */
   checkPassword(email: string, password: string): Promise<number | null>;
-  setPassword(accountId: number, password: string): Promise<void>;
+  /**
+   * A new password (at least 8 characters) hashed through the password queue (429 when it is
+   * full), so a caller can hash before it spends anything (a reset link); store it with setPasswordHash.
+   */
+  hashNewPassword(password: string): Promise<string>;
+  setPasswordHash(accountId: number, passwordHash: string): Promise<void>;
   /** The live account with this email (normalized), or null. */
   findByEmail(email: string): Promise<AccountInfo | null>;
   /** A live account with its company, or null when it does not exist or was removed. */
@@ -90,6 +104,8 @@ export interface AccountsService {
   removeMember(actor: Principal, accountId: number): Promise<void>;
   /** Runs in the transaction that issues a key (the website keeps a sealed copy to show it). */
   onKeyIssued(listener: KeyIssuedListener): void;
+  /** Runs in the transaction that removes a member (the website revokes the invitations they sent). */
+  onMemberRemoved(listener: MemberRemovedListener): void;
   /** The principal of a live key; null for an unknown or revoked key; 403 account_blocked for a blocked company. */
   authenticate(apiKey: string): Promise<Principal | null>;
   /**
@@ -116,19 +132,17 @@ export interface AccountsService {
 
 const emailShape = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-// Compared against when the email is unknown, so a wrong email costs as much as a wrong password.
-let dummyHash: Promise<string> | undefined;
-
 export function normalizeEmail(email: string): string {
   const normalized = email.trim().toLowerCase();
   if (!emailShape.test(normalized)) throw new AppError('invalid_request', `"${email}" is not an email address`);
   return normalized;
 }
 
-export function createAccountsService(deps: { database: Database; clock: Clock; audit: AuditService }): AccountsService {
-  const { database, clock, audit } = deps;
+export function createAccountsService(deps: { database: Database; clock: Clock; audit: AuditService; passwords: PasswordHasher }): AccountsService {
+  const { database, clock, audit, passwords } = deps;
 
   const keyListeners: KeyIssuedListener[] = [];
+  const removalListeners: MemberRemovedListener[] = [];
 
   async function issueKey(tx: Db, accountId: number): Promise<string> {
     const apiKey = generateApiKey();
@@ -138,13 +152,13 @@ export function createAccountsService(deps: { database: Database; clock: Clock; 
   }
 
   async function createAccount(
-    input: { companyId?: number; companyName?: string; email: string; password?: string; role: Role },
+    input: { companyId?: number; companyName?: string; email: string; password?: string; role: Role; actor?: Actor },
   ) {
     const email = normalizeEmail(input.email);
     if (input.password !== undefined && input.password.length < 8) {
       throw new AppError('invalid_request', 'The password must have at least 8 characters');
     }
-    const passwordHash = input.password ? await hashPassword(input.password) : null;
+    const passwordHash = input.password ? await passwords.hash(input.password) : null;
     try {
       return await database.transaction(async (tx) => {
         let companyId = input.companyId;
@@ -156,6 +170,23 @@ export function createAccountsService(deps: { database: Database; clock: Clock; 
         const account = await repo.insertAccount(tx, { companyId, email, passwordHash, role: input.role });
         // Every account gets its API key at creation (spec: "created automatically for every account").
         const apiKey = await issueKey(tx, account.id);
+        // Sign-ups and invitations are the customer's own doing; staff and the CLI are audited.
+        // Never the password or the key: the audit log is readable by every admin, forever.
+        if (input.actor && input.companyId === undefined) {
+          await audit.record(tx, input.actor, {
+            action: 'company.create',
+            targetType: 'company',
+            targetId: companyId,
+            after: { name: input.companyName, owner: { account_id: account.id, email, role: input.role } },
+          });
+        } else if (input.actor) {
+          await audit.record(tx, input.actor, {
+            action: 'member.add',
+            targetType: 'account',
+            targetId: account.id,
+            after: { company_id: companyId, email, role: input.role },
+          });
+        }
         return { companyId, accountId: account.id, email, apiKey };
       });
     } catch (error) {
@@ -197,7 +228,7 @@ export function createAccountsService(deps: { database: Database; clock: Clock; 
     async createCompany(input) {
       const name = input.name.trim();
       if (!name) throw new AppError('invalid_request', 'The company name must not be empty');
-      return createAccount({ companyName: name, email: input.ownerEmail, password: input.password, role: 'owner' });
+      return createAccount({ companyName: name, email: input.ownerEmail, password: input.password, role: 'owner', actor: input.actor });
     },
     async addMember(input) {
       const created = await createAccount({ ...input, role: input.role ?? 'member' });
@@ -279,13 +310,14 @@ export function createAccountsService(deps: { database: Database; clock: Clock; 
     async checkPassword(email, password) {
       const found = await repo.findAccountByEmail(database.db, email.trim().toLowerCase());
       const live = found && found.removedAt === null && found.passwordHash ? found : null;
-      dummyHash ??= hashPassword('not-a-real-password');
-      const ok = await verifyPassword(password, live?.passwordHash ?? (await dummyHash));
+      const ok = await passwords.verify(password, live?.passwordHash ?? (await passwords.dummyHash()));
       return live && ok ? live.id : null;
     },
-    async setPassword(accountId, password) {
+    async hashNewPassword(password) {
       if (password.length < 8) throw new AppError('invalid_request', 'The password must have at least 8 characters');
-      const passwordHash = await hashPassword(password);
+      return passwords.hash(password);
+    },
+    async setPasswordHash(accountId, passwordHash) {
       await repo.updateAccount(database.db, accountId, { passwordHash });
     },
     async findByEmail(email) {
@@ -329,10 +361,14 @@ export function createAccountsService(deps: { database: Database; clock: Clock; 
         if (!target || target.companyId !== actor.companyId) throw new AppError('not_found', `Member ${accountId} does not exist`);
         await repo.revokeApiKeysOf(tx, accountId, clock.now());
         await repo.updateAccount(tx, accountId, { removedAt: clock.now() });
+        for (const listener of removalListeners) await listener(tx, { accountId, companyId: target.companyId });
       });
     },
     onKeyIssued(listener) {
       keyListeners.push(listener);
+    },
+    onMemberRemoved(listener) {
+      removalListeners.push(listener);
     },
     async companyExists(companyId) {
       return (await repo.findCompany(database.db, companyId)) !== null;

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ok } from '../../http/envelope.ts';
+import { carriesSecret } from '../../http/no-store.ts';
 import { AppError } from '../../http/errors.ts';
 import type { RateLimitSettings } from '../../http/rate-limit.ts';
 import { formatApiTime } from '../../time-format.ts';
@@ -26,7 +27,7 @@ export interface TeamWebRoutesOptions {
 export const teamWebRoutes: FastifyPluginAsyncTypebox<TeamWebRoutesOptions> = async (app, { web, accounts, webSessions, activations, apiRateLimit }) => {
   // ---- Profile → API access ----
 
-  app.get('/api-key', { schema: hide }, async (request, reply) => {
+  app.get('/api-key', { schema: hide, config: carriesSecret }, async (request, reply) => {
     const { principal } = await web.requireSession(request, reply);
     return ok({
       api_key: await webSessions.apiKeyOf(principal),
@@ -34,7 +35,7 @@ export const teamWebRoutes: FastifyPluginAsyncTypebox<TeamWebRoutesOptions> = as
     });
   });
 
-  app.post('/api-key/regenerate', { schema: hide }, async (request, reply) => {
+  app.post('/api-key/regenerate', { schema: hide, config: carriesSecret }, async (request, reply) => {
     const { principal } = await web.requireSession(request, reply);
     return ok({ api_key: await webSessions.regenerateApiKey(principal.accountId) });
   });
@@ -67,10 +68,16 @@ export const teamWebRoutes: FastifyPluginAsyncTypebox<TeamWebRoutesOptions> = as
     });
   });
 
-  app.post('/team/invites', { schema: { ...hide, body: schema.InviteBody } }, async (request, reply) => {
+  app.post('/team/invites', { schema: { ...hide, body: schema.InviteBody }, config: carriesSecret }, async (request, reply) => {
     const { principal } = await requireOwner(request, reply);
     const { inviteUrl } = await webSessions.invite(principal, request.body, web.publicUrl(request));
     return ok({ invite_url: inviteUrl });
+  });
+
+  app.post('/team/invites/:id/revoke', { schema: { ...hide, params: schema.IdParams } }, async (request, reply) => {
+    const { principal } = await requireOwner(request, reply);
+    await webSessions.revokeInvite(principal, request.params.id);
+    return ok({ id: request.params.id, revoked: true });
   });
 
   app.post('/team/members/:id/role', { schema: { ...hide, params: schema.IdParams, body: schema.RoleBody } }, async (request, reply) => {

@@ -9,6 +9,8 @@ import type { WebHttp } from '../web/web-session.ts';
 import * as schema from '../web/web.schema.ts';
 import { hide } from '../web/web.schema.ts';
 import { activationJson, messageJson } from './activations.routes.ts';
+// Activation ids are bigserial: the API's bound, not the website's 32-bit one.
+import { IdParams } from './activations.schema.ts';
 import type { Activation, ActivationsService } from './activations.service.ts';
 
 function csvField(value: string | number | null): string {
@@ -61,17 +63,17 @@ export const activationsWebRoutes: FastifyPluginAsyncTypebox<{ web: WebHttp; act
       .send(`${lines.join('\r\n')}\r\n`);
   });
 
-  app.get('/activations/:id', { schema: { ...hide, params: schema.IdParams } }, async (request, reply) => {
+  app.get('/activations/:id', { schema: { ...hide, params: IdParams } }, async (request, reply) => {
     const { principal } = await web.requireSession(request, reply);
     return ok({ activation: await fullActivation(principal, request.params.id) });
   });
 
-  app.post('/activations/:id/cancel', { schema: { ...hide, params: schema.IdParams } }, async (request, reply) => {
+  app.post('/activations/:id/cancel', { schema: { ...hide, params: IdParams } }, async (request, reply) => {
     const { principal } = await web.requireSession(request, reply);
     return ok({ activation: activationJson(await activations.cancel(principal, request.params.id), activations) });
   });
 
-  app.post('/activations/:id/complete', { schema: { ...hide, params: schema.IdParams } }, async (request, reply) => {
+  app.post('/activations/:id/complete', { schema: { ...hide, params: IdParams } }, async (request, reply) => {
     const { principal } = await web.requireSession(request, reply);
     return ok({ activation: activationJson(await activations.complete(principal, request.params.id), activations) });
   });

@@ -1,4 +1,3 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -6,8 +5,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from '../../config.ts';
 import { ok } from '../../http/envelope.ts';
+import { carriesSecret } from '../../http/no-store.ts';
+import { createCsrfTokens } from '../../http/csrf.ts';
 import { AppError } from '../../http/errors.ts';
-import { createKeyRateLimiter } from '../../http/rate-limit.ts';
+import { createKeyRateLimiter, createWindowLimiter, limitFailures } from '../../http/rate-limit.ts';
 import { formatApiTime } from '../../time-format.ts';
 import type { AccountsService } from '../accounts/accounts.service.ts';
 import { customersConsoleRoutes } from '../accounts/customers.console.routes.ts';
@@ -30,6 +31,7 @@ import type { FeedbackService } from '../support/feedback.service.ts';
 import { supportConsoleRoutes } from '../support/support.console.routes.ts';
 import type { SupportInboxService } from '../support/support-inbox.service.ts';
 import type { SupportService } from '../support/support.service.ts';
+import { loadServerSecret } from '../web-sessions/web-sessions.service.ts';
 import { consoleCsrfCookie, consoleCsrfHeader, consoleSessionCookie, staffAuthentication } from './staff-auth.ts';
 
 /** The services behind the back office (each module's console routes get only their own). */
@@ -68,12 +70,6 @@ const hide = { hide: true } as const;
 const SignInBody = Type.Object({ email: Type.String({ maxLength: 320 }), password: Type.String({ maxLength: 1024 }) }, { additionalProperties: false });
 const TotpBody = Type.Object({ code: Type.String({ maxLength: 16 }) }, { additionalProperties: false });
 
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 function sessionJson(session: StaffSession | null) {
   if (!session) return { staff: null, stage: null };
   const { staff } = session;
@@ -97,24 +93,35 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleRoutesOptions> = as
   // Staff sign-in and second-factor codes: a few tries in a burst per IP and email, then one every 2 s.
   const signInLimiter = createKeyRateLimiter({ requestsPerSecond: 0.5, burst: 5 }, { redis, keyPrefix: `${redisKeyPrefix}:console-signin` });
   const totpLimiter = createKeyRateLimiter({ requestsPerSecond: 0.5, burst: 5 }, { redis, keyPrefix: `${redisKeyPrefix}:console-totp` });
+  // Failed staff sign-ins in a window, per IP address (across emails) and per email (across
+  // addresses): the same rule and numbers as the website's sign-in (README, "Abuse limits").
+  const { windowSeconds, failuresPerIp, failuresPerAccount } = config.signInLimits;
+  const failuresByIp = createWindowLimiter({ points: failuresPerIp, duration: windowSeconds }, { redis, keyPrefix: `${redisKeyPrefix}:console-signin-failures-ip` });
+  const failuresByAccount = createWindowLimiter({ points: failuresPerAccount, duration: windowSeconds }, { redis, keyPrefix: `${redisKeyPrefix}:console-signin-failures-account` });
   app.addHook('onClose', async () => {
     await signInLimiter.close();
     await totpLimiter.close();
     redis?.disconnect();
   });
 
-  const cookieOptions = (request: FastifyRequest) => ({ path: '/', sameSite: 'strict' as const, secure: request.protocol === 'https' });
+  // Secure also on plain HTTP when configured (NOVA_COOKIE_SECURE): behind a TLS proxy the request we see is http.
+  const cookieOptions = (request: FastifyRequest) => ({ path: '/', sameSite: 'strict' as const, secure: config.cookieSecure || request.protocol === 'https' });
   const tokenOf = (request: FastifyRequest) => request.cookies[consoleSessionCookie] ?? '';
 
-  // CSRF, double submit with the console's own cookie: a state-changing request must echo it in a header.
+  // CSRF with the console's own cookie: a state-changing request must send its token in a header.
+  // With a staff session cookie the token is bound to that session (src/http/csrf.ts), so it
+  // changes at every sign-in and a planted cookie/header pair does not pass.
+  const csrf = createCsrfTokens(loadServerSecret(config.secret, config.dataDir), 'console');
   app.addHook('onRequest', async (request) => {
     if (['GET', 'HEAD', 'OPTIONS'].includes(request.method)) return;
-    const cookie = request.cookies[consoleCsrfCookie] ?? '';
-    const header = request.headers[consoleCsrfHeader];
-    if (!cookie || typeof header !== 'string' || !sameText(cookie, header)) {
+    if (!csrf.accepts(tokenOf(request), request.cookies[consoleCsrfCookie] ?? '', request.headers[consoleCsrfHeader])) {
       throw new AppError('forbidden', 'Missing or wrong CSRF token; reload the console and try again');
     }
   });
+  // Lives as long as a staff session; JS reads it, so not httpOnly.
+  const setCsrfCookie = (request: FastifyRequest, reply: FastifyReply, token: string) => {
+    reply.setCookie(consoleCsrfCookie, token, { ...cookieOptions(request), httpOnly: false, maxAge: staffSessionLifetimeMs / 1000 });
+  };
 
   async function limited<T>(limiter: ReturnType<typeof createKeyRateLimiter>, subject: string, work: () => Promise<T>): Promise<T> {
     try {
@@ -130,26 +137,36 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleRoutesOptions> = as
 
   // ---- Staff sign-in (open to anyone; everything else sits behind the staff-auth hook) ----
 
-  app.get('/session', { schema: hide }, async (request, reply: FastifyReply) => {
-    let csrf = request.cookies[consoleCsrfCookie];
-    if (!csrf) {
-      csrf = randomBytes(24).toString('base64url');
-      reply.setCookie(consoleCsrfCookie, csrf, { ...cookieOptions(request), httpOnly: false, maxAge: 365 * 24 * 3600 });
-    }
+  app.get('/session', { schema: hide, config: carriesSecret }, async (request, reply: FastifyReply) => {
     const token = tokenOf(request);
+    // Bound to the staff session cookie when there is one (re-issued when the cookie holds another).
+    const cookie = request.cookies[consoleCsrfCookie] ?? '';
+    const csrfToken = csrf.expected(token, cookie) || csrf.fresh();
+    if (csrfToken !== cookie) setCsrfCookie(request, reply, csrfToken);
     const session = token ? await staff.resolve(token) : null;
-    return ok({ ...sessionJson(session), csrf_token: csrf });
+    return ok({ ...sessionJson(session), csrf_token: csrfToken });
   });
 
   app.post('/signin', { schema: { ...hide, body: SignInBody } }, async (request, reply) => {
     const { email, password } = request.body;
-    const result = await limited(signInLimiter, `${request.ip}:${email.trim().toLowerCase()}`, () => staff.signIn(email, password));
+    const emailKey = email.trim().toLowerCase();
+    const result = await limited(signInLimiter, `${request.ip}:${emailKey}`, () =>
+      limitFailures(
+        [
+          { limiter: failuresByIp, key: request.ip, message: (s) => `Too many failed sign-ins from your network; try again in ${s} s` },
+          { limiter: failuresByAccount, key: emailKey, message: (s) => `Too many failed sign-ins for this email; try again in ${s} s` },
+        ],
+        () => staff.signIn(email, password),
+      ),
+    );
     if (!result) throw new AppError('unauthorized', 'Wrong email or password');
     reply.setCookie(consoleSessionCookie, result.token, { ...cookieOptions(request), httpOnly: true, maxAge: staffSessionLifetimeMs / 1000 });
+    // A new session, a new CSRF token (the console reads the cookie before every change).
+    setCsrfCookie(request, reply, csrf.expected(result.token, ''));
     return ok(sessionJson(result.session));
   });
 
-  app.post('/totp/enroll', { schema: hide }, async (request) => {
+  app.post('/totp/enroll', { schema: hide, config: carriesSecret }, async (request) => {
     const { secret, otpauthUrl } = await staff.startTotpEnrolment(tokenOf(request));
     return ok({ secret, otpauth_url: otpauthUrl });
   });
@@ -163,6 +180,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleRoutesOptions> = as
   app.post('/signout', { schema: hide }, async (request, reply) => {
     await staff.signOut(tokenOf(request));
     reply.clearCookie(consoleSessionCookie, { path: '/' });
+    setCsrfCookie(request, reply, csrf.fresh());
     return ok({ signed_out: true });
   });
 

@@ -1,8 +1,7 @@
-import { asc, eq, sql } from 'drizzle-orm';
 import nodemailer from 'nodemailer';
 import type { Clock } from '../../clock.ts';
 import type { Database, Db } from '../../db/database.ts';
-import { emailOutbox } from './email.tables.ts';
+import * as repo from './email.repo.ts';
 
 export interface OutgoingEmail {
   to: string;
@@ -10,7 +9,19 @@ export interface OutgoingEmail {
   text: string;
 }
 
-/** Where emails go: SMTP in production, the log in the demo. */
+/** An email in the outbox, sent or not. */
+export interface OutboxEmail extends OutgoingEmail {
+  id: number;
+  createdAt: Date;
+  sentAt: Date | null;
+  attempts: number;
+  lastError: string | null;
+}
+
+/**
+ * Where emails go: an SMTP server. There is deliberately no log sender: reset and invitation
+ * links are as good as a password, so without SMTP emails stay in the outbox (`email:outbox`).
+ */
 export interface EmailSender {
   name: string;
   send(email: OutgoingEmail): Promise<void>;
@@ -26,60 +37,53 @@ export function createSmtpSender(smtpUrl: string, from: string): EmailSender {
   };
 }
 
-export function createConsoleSender(log: (line: string) => void = (line) => console.log(line)): EmailSender {
-  return {
-    name: 'console',
-    async send(email) {
-      log(`[email] to ${email.to}: ${email.subject}\n${email.text}`);
-    },
-  };
-}
-
 export interface EmailService {
   /** Queues an email in the caller's transaction (or on its own); the email job sends it. */
   enqueue(email: OutgoingEmail, tx?: Db): Promise<number>;
   /** Sends up to `batch` pending emails; returns how many were sent. */
   sendPending(sender: EmailSender, batch?: number): Promise<number>;
+  /** The outbox newest first, optionally to one address (the operator's `email:outbox`). */
+  outbox(filter: { to?: string; limit: number }): Promise<OutboxEmail[]>;
+  /** Unsent emails queued after `afterId`, oldest first (the demo's "an email was queued" log lines). */
+  unsentAfter(afterId: number, limit?: number): Promise<OutboxEmail[]>;
 }
 
 const maxAttempts = 5;
 
+function emailOf(row: repo.OutboxRow): OutboxEmail {
+  return {
+    id: row.id,
+    to: row.toAddress,
+    subject: row.subject,
+    text: row.body,
+    createdAt: row.createdAt,
+    sentAt: row.sentAt,
+    attempts: row.attempts,
+    lastError: row.lastError,
+  };
+}
+
 export function createEmailService(deps: { database: Database; clock: Clock }): EmailService {
   const { database, clock } = deps;
+  const db = database.db;
   return {
-    async enqueue(email, tx) {
-      const rows = await (tx ?? database.db)
-        .insert(emailOutbox)
-        .values({ toAddress: email.to, subject: email.subject, body: email.text, createdAt: clock.now() })
-        .returning({ id: emailOutbox.id });
-      return rows[0].id;
-    },
+    enqueue: (email, tx) => repo.insertEmail(tx ?? db, { toAddress: email.to, subject: email.subject, body: email.text, createdAt: clock.now() }),
     async sendPending(sender, batch = 20) {
-      const pending = await database.db
-        .select()
-        .from(emailOutbox)
-        .where(sql`${emailOutbox.sentAt} is null and ${emailOutbox.attempts} < ${maxAttempts}`)
-        .orderBy(asc(emailOutbox.id))
-        .limit(batch);
       let sent = 0;
-      for (const row of pending) {
+      for (const row of await repo.listSendable(db, maxAttempts, batch)) {
         // Claim the row first, so two instances never send one email twice.
-        const claimed = await database.db
-          .update(emailOutbox)
-          .set({ attempts: row.attempts + 1 })
-          .where(sql`${emailOutbox.id} = ${row.id} and ${emailOutbox.attempts} = ${row.attempts} and ${emailOutbox.sentAt} is null`)
-          .returning({ id: emailOutbox.id });
-        if (claimed.length === 0) continue;
+        if (!(await repo.claimAttempt(db, row.id, row.attempts))) continue;
         try {
           await sender.send({ to: row.toAddress, subject: row.subject, text: row.body });
-          await database.db.update(emailOutbox).set({ sentAt: clock.now(), lastError: null }).where(eq(emailOutbox.id, row.id));
+          await repo.markSent(db, row.id, clock.now());
           sent++;
         } catch (error) {
-          await database.db.update(emailOutbox).set({ lastError: String((error as Error).message ?? error) }).where(eq(emailOutbox.id, row.id));
+          await repo.markFailed(db, row.id, String((error as Error).message ?? error));
         }
       }
       return sent;
     },
+    outbox: async (filter) => (await repo.listOutbox(db, filter)).map(emailOf),
+    unsentAfter: async (afterId, limit = 50) => (await repo.listUnsentAfter(db, afterId, limit)).map(emailOf),
   };
 }
-

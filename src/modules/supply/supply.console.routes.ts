@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ok } from '../../http/envelope.ts';
+import { carriesSecret } from '../../http/no-store.ts';
 import { AppError } from '../../http/errors.ts';
 import { formatApiTime } from '../../time-format.ts';
 import { toUsdNumber, usdNumberToUnits } from '../billing/money.ts';
@@ -166,7 +167,7 @@ export const supplyConsoleRoutes: FastifyPluginAsyncTypebox<{ supply: SupplyServ
 
   app.get('/supply/providers', { schema: hide }, async () => ok({ providers: (await supplyConsole.providers()).map(providerJson) }));
 
-  app.post('/supply/providers', { schema: { ...hide, body: CreateProviderBody } }, async (request, reply) => {
+  app.post('/supply/providers', { schema: { ...hide, body: CreateProviderBody }, config: carriesSecret }, async (request, reply) => {
     const b = request.body;
     const { provider, credentials } = await supplyConsole.createProvider(actorOf(request), {
       name: b.name.trim(),

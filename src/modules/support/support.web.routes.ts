@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { RateLimiterRes } from 'rate-limiter-flexible';
 import { ok } from '../../http/envelope.ts';
+import { carriesSecret } from '../../http/no-store.ts';
 import { AppError } from '../../http/errors.ts';
+import { consumeWindow } from '../../http/rate-limit.ts';
 import { formatApiTime } from '../../time-format.ts';
 import type { WebHttp } from '../web/web-session.ts';
 import * as schema from '../web/web.schema.ts';
@@ -20,8 +21,17 @@ export function supportMessageJson(message: SupportMessage) {
  * by its visitor token) and feedback.
  */
 export const supportWebRoutes: FastifyPluginAsyncTypebox<{ web: WebHttp; support: SupportService }> = async (app, { web, support }) => {
-  // Chat: 10 visitor messages a minute per conversation.
+  // Spam limits (README, "Abuse limits"). Chat: 10 visitor messages a minute per conversation
+  // (its visitor token) and 20 a minute per IP address across conversations; 20 new
+  // conversations an hour per IP address (a browser keeps reusing its open one).
+  // Feedback: 10 an hour per IP address and 10 per signed-in customer.
   const chatLimiter = web.windowRateLimiter('chat', { points: 10, duration: 60 });
+  const chatByIp = web.windowRateLimiter('chat-ip', { points: 20, duration: 60 });
+  const conversationsByIp = web.windowRateLimiter('chat-conversations-ip', { points: 20, duration: 3600 });
+  const feedbackByIp = web.windowRateLimiter('feedback-ip', { points: 10, duration: 3600 });
+  const feedbackByAccount = web.windowRateLimiter('feedback-account', { points: 10, duration: 3600 });
+  const tooFast = (s: number) => `You are sending messages too fast; try again in ${s} s`;
+  const inMinutes = (s: number) => `${Math.ceil(s / 60)} min`;
 
   // Every new message goes out on pub/sub, so a chat window on any instance sees it at once.
   support.onMessage((message) => {
@@ -41,7 +51,8 @@ export const supportWebRoutes: FastifyPluginAsyncTypebox<{ web: WebHttp; support
 
   // ---- Chat with us ----
 
-  app.post('/chat/conversations', { schema: { ...hide, body: schema.ChatStartBody } }, async (request, reply) => {
+  app.post('/chat/conversations', { schema: { ...hide, body: schema.ChatStartBody }, config: carriesSecret }, async (request, reply) => {
+    await consumeWindow(conversationsByIp, request.ip, (s) => `Too many new conversations from your network; continue an open one or try again in ${inMinutes(s)}`);
     const session = await web.sessionOf(request, reply);
     const { conversationId, visitorToken: token } = await support.startConversation(session?.account.id ?? null, request.body?.page);
     return ok({ conversation_id: conversationId, visitor_token: token });
@@ -56,13 +67,9 @@ export const supportWebRoutes: FastifyPluginAsyncTypebox<{ web: WebHttp; support
   app.post('/chat/messages', { schema: { ...hide, body: schema.ChatMessageBody } }, async (request, reply) => {
     const token = visitorToken(request);
     const conversation = await conversationOf(token);
-    try {
-      await chatLimiter.consume(`conversation:${conversation.id}`);
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-      throw new AppError('rate_limited', `You are sending messages too fast; try again in ${retryAfter} s`, { headers: { 'retry-after': String(retryAfter) } });
-    }
+    // The conversation first: a message it refuses does not use up the address's allowance.
+    await consumeWindow(chatLimiter, `conversation:${conversation.id}`, tooFast);
+    await consumeWindow(chatByIp, request.ip, tooFast);
     const session = await web.sessionOf(request, reply);
     if (session && conversation.accountId === null) await support.attachAccount(conversation.id, session.account.id);
     const message = await support.post(conversation.id, 'visitor', request.body.text, { page: request.body.page });
@@ -95,6 +102,9 @@ export const supportWebRoutes: FastifyPluginAsyncTypebox<{ web: WebHttp; support
 
   app.post('/feedback', { schema: { ...hide, body: schema.FeedbackBody } }, async (request, reply) => {
     const session = await web.sessionOf(request, reply);
+    const tooMuch = (s: number) => `Thanks, we have your feedback; you can send more in ${inMinutes(s)}`;
+    if (session) await consumeWindow(feedbackByAccount, `account:${session.account.id}`, tooMuch);
+    await consumeWindow(feedbackByIp, request.ip, tooMuch);
     const { rating, comment, context, reference } = request.body;
     await support.leaveFeedback({ rating, comment, context, reference, accountId: session?.account.id ?? null });
     return ok({ message: 'Thanks for your feedback!' });

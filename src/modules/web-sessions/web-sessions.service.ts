@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { and, desc, eq, gt, isNull } from 'drizzle-orm';
 import type { Clock } from '../../clock.ts';
 import type { Database } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
@@ -9,7 +8,7 @@ import type { AccountInfo, AccountsService, Principal, Role } from '../accounts/
 import { normalizeEmail } from '../accounts/accounts.service.ts';
 import type { EmailService } from '../email/email.service.ts';
 import { createSecretBox } from './secret-box.ts';
-import { invites, passwordResets, sealedApiKeys, webSessions } from './web-sessions.tables.ts';
+import * as repo from './web-sessions.repo.ts';
 
 const day = 24 * 3600 * 1000;
 export const sessionLifetimeMs = 30 * day;
@@ -18,6 +17,10 @@ const inviteLifetimeMs = 7 * day;
 
 const newToken = () => randomBytes(32).toString('base64url');
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** What an invite link answers once it was revoked, expired, or its sender is no longer an owner. */
+export const inviteNoLongerValidMessage = 'This invitation is no longer valid; ask an owner for a new one';
+const inviteNoLongerValid = () => new AppError('invalid_state', inviteNoLongerValidMessage);
 
 export interface SignedIn {
   account: AccountInfo;
@@ -45,6 +48,8 @@ export interface WebSessionsService {
   inviteInfo(token: string): Promise<{ email: string; companyName: string; role: Role }>;
   acceptInvite(token: string, password: string): Promise<SignedIn>;
   pendingInvites(companyId: number): Promise<{ id: number; email: string; role: Role; createdAt: Date }[]>;
+  /** Owners only: the invite's link stops working at once; 404 unless it is a pending invite of their company. */
+  revokeInvite(actor: Principal, inviteId: number): Promise<void>;
   /** The account's current API key in full; null when it was issued outside the website (regenerate to see one). */
   apiKeyOf(principal: Principal): Promise<string | null>;
   regenerateApiKey(accountId: number): Promise<string>;
@@ -76,7 +81,7 @@ export function createWebSessionsService(deps: {
 
   async function startSession(accountId: number): Promise<string> {
     const token = newToken();
-    await db.insert(webSessions).values({ accountId, tokenHash: hashToken(token), createdAt: clock.now(), expiresAt: new Date(clock.now().getTime() + sessionLifetimeMs) });
+    await repo.insertSession(db, { accountId, tokenHash: hashToken(token), createdAt: clock.now(), expiresAt: new Date(clock.now().getTime() + sessionLifetimeMs) });
     return token;
   }
 
@@ -88,21 +93,30 @@ export function createWebSessionsService(deps: {
 
   // Every key issued from now on (website, CLI, demo seed) is kept sealed, to be shown in full.
   accounts.onKeyIssued(async (tx, key) => {
-    await tx.insert(sealedApiKeys).values({ keyId: key.keyId, sealed: box.seal(key.apiKey) });
+    await repo.insertSealedKey(tx, { keyId: key.keyId, sealed: box.seal(key.apiKey) });
+  });
+
+  // An invitation speaks for the owner who sent it: once they are removed it must not let anyone in.
+  accounts.onMemberRemoved(async (tx, member) => {
+    await repo.revokeInvitesSentBy(tx, member.accountId, clock.now());
   });
 
   async function endSessionsOf(accountId: number) {
-    await db.delete(webSessions).where(eq(webSessions.accountId, accountId));
+    await repo.deleteSessionsOf(db, accountId);
   }
 
+  /**
+   * The pending invite of this link, with the owner who sent it. The sender must still be an owner
+   * of that company: removal revokes their invites, but a demotion (or a removal by another path)
+   * must not leave an invitation that makes someone an owner on behalf of a non-owner.
+   */
   async function liveInvite(token: string) {
-    const rows = await db
-      .select()
-      .from(invites)
-      .where(and(eq(invites.tokenHash, hashToken(token)), isNull(invites.acceptedAt), gt(invites.expiresAt, clock.now())));
-    const invite = rows[0];
-    if (!invite) throw new AppError('not_found', 'This invitation link is invalid, used or expired; ask for a new one');
-    return invite;
+    const invite = await repo.findInviteByTokenHash(db, hashToken(token));
+    if (!invite || invite.acceptedAt) throw new AppError('not_found', 'This invitation link is invalid, used or expired; ask for a new one');
+    if (invite.expiresAt.getTime() <= clock.now().getTime()) throw inviteNoLongerValid();
+    const inviter = await accounts.account(invite.invitedBy);
+    if (!inviter || inviter.role !== 'owner' || inviter.companyId !== invite.companyId) throw inviteNoLongerValid();
+    return { invite, inviter };
   }
 
   return {
@@ -116,23 +130,25 @@ export function createWebSessionsService(deps: {
     },
     async signIn(emailAddress, password) {
       const accountId = await accounts.checkPassword(emailAddress, password);
-      return accountId === null ? null : signedIn(accountId);
+      if (accountId === null) return null;
+      // Whoever signs in knows the password: a reset link still in some inbox is only a risk now.
+      await repo.voidPasswordResetsOf(db, accountId, clock.now());
+      return signedIn(accountId);
     },
     async resolve(sessionToken) {
       if (!sessionToken) return null;
-      const rows = await db.select().from(webSessions).where(eq(webSessions.tokenHash, hashToken(sessionToken)));
-      const session = rows[0];
+      const session = await repo.findSessionByTokenHash(db, hashToken(sessionToken));
       const now = clock.now().getTime();
       if (!session || session.expiresAt.getTime() <= now) return null;
       const [account, principal] = await Promise.all([accounts.account(session.accountId), accounts.principalOfAccount(session.accountId)]);
       if (!account || !principal) return null;
       // Sliding expiry, written at most once an hour per session.
       const renewed = session.expiresAt.getTime() - now < sessionLifetimeMs - 3600 * 1000;
-      if (renewed) await db.update(webSessions).set({ expiresAt: new Date(now + sessionLifetimeMs) }).where(eq(webSessions.id, session.id));
+      if (renewed) await repo.extendSession(db, session.id, new Date(now + sessionLifetimeMs));
       return { account, principal, renewed };
     },
     async signOut(sessionToken) {
-      if (sessionToken) await db.delete(webSessions).where(eq(webSessions.tokenHash, hashToken(sessionToken)));
+      if (sessionToken) await repo.deleteSessionByTokenHash(db, hashToken(sessionToken));
     },
     async requestPasswordReset(emailAddress, publicUrl) {
       let normalized: string;
@@ -145,7 +161,7 @@ export function createWebSessionsService(deps: {
       if (!account) return;
       const token = newToken();
       await database.transaction(async (tx) => {
-        await tx.insert(passwordResets).values({ accountId: account.id, tokenHash: hashToken(token), createdAt: clock.now(), expiresAt: new Date(clock.now().getTime() + resetLifetimeMs) });
+        await repo.insertPasswordReset(tx, { accountId: account.id, tokenHash: hashToken(token), createdAt: clock.now(), expiresAt: new Date(clock.now().getTime() + resetLifetimeMs) });
         await email.enqueue(
           {
             to: account.email,
@@ -158,17 +174,18 @@ export function createWebSessionsService(deps: {
     },
     async confirmPasswordReset(token, password) {
       if (password.length < 8) throw new AppError('invalid_request', 'The password must have at least 8 characters');
-      const claimed = await db
-        .update(passwordResets)
-        .set({ usedAt: clock.now() })
-        .where(and(eq(passwordResets.tokenHash, hashToken(token)), isNull(passwordResets.usedAt), gt(passwordResets.expiresAt, clock.now())))
-        .returning();
-      const reset = claimed[0];
-      if (!reset) throw new AppError('invalid_request', 'This reset link is invalid, used or expired; ask for a new one');
-      await accounts.setPassword(reset.accountId, password);
-      // A new password signs every other browser out.
-      await endSessionsOf(reset.accountId);
-      return signedIn(reset.accountId);
+      const invalidLink = () => new AppError('invalid_request', 'This reset link is invalid, used or expired; ask for a new one');
+      // A dead link costs no password hash; a live one is hashed for before it is spent, so a full
+      // password queue (429) leaves the link working for the retry.
+      if (!(await repo.passwordResetIsLive(db, hashToken(token), clock.now()))) throw invalidLink();
+      const passwordHash = await accounts.hashNewPassword(password);
+      // Spends this link and every other outstanding link of the account at once.
+      const accountId = await repo.claimPasswordReset(db, hashToken(token), clock.now());
+      if (accountId === null) throw invalidLink();
+      await accounts.setPasswordHash(accountId, passwordHash);
+      // A new password signs every other browser out; this one gets a fresh session.
+      await endSessionsOf(accountId);
+      return signedIn(accountId);
     },
     async invite(actor, input, publicUrl) {
       if (actor.role !== 'owner') throw new AppError('forbidden', 'Only owners manage the team');
@@ -178,7 +195,7 @@ export function createWebSessionsService(deps: {
       const token = newToken();
       const inviteUrl = `${publicUrl}/invite?token=${token}`;
       await database.transaction(async (tx) => {
-        await tx.insert(invites).values({
+        await repo.insertInvite(tx, {
           companyId: actor.companyId,
           email: address,
           role: input.role,
@@ -199,27 +216,36 @@ export function createWebSessionsService(deps: {
       return { inviteUrl };
     },
     async inviteInfo(token) {
-      const invite = await liveInvite(token);
-      const owner = await accounts.account(invite.invitedBy);
-      return { email: invite.email, companyName: owner?.companyName ?? '', role: invite.role };
+      const { invite, inviter } = await liveInvite(token);
+      return { email: invite.email, companyName: inviter.companyName, role: invite.role };
     },
     async acceptInvite(token, password) {
-      const invite = await liveInvite(token);
-      const member = await accounts.addMember({ companyId: invite.companyId, email: invite.email, password, role: invite.role });
-      await db.update(invites).set({ acceptedAt: clock.now() }).where(eq(invites.id, invite.id));
+      const { invite } = await liveInvite(token);
+      // Claimed before the account exists, so a revocation (or a removal of the sender) that lands
+      // first wins, and the same link cannot be accepted twice.
+      if (!(await repo.claimInvite(db, invite.id, clock.now()))) throw inviteNoLongerValid();
+      let member: { accountId: number };
+      try {
+        member = await accounts.addMember({ companyId: invite.companyId, email: invite.email, password, role: invite.role });
+      } catch (error) {
+        await repo.releaseInvite(db, invite.id);
+        throw error;
+      }
       return signedIn(member.accountId);
     },
     async pendingInvites(companyId) {
-      return db
-        .select({ id: invites.id, email: invites.email, role: invites.role, createdAt: invites.createdAt })
-        .from(invites)
-        .where(and(eq(invites.companyId, companyId), isNull(invites.acceptedAt), gt(invites.expiresAt, clock.now())))
-        .orderBy(desc(invites.id));
+      return repo.listPendingInvites(db, companyId, clock.now());
+    },
+    async revokeInvite(actor, inviteId) {
+      if (actor.role !== 'owner') throw new AppError('forbidden', 'Only owners manage the team');
+      if (!(await repo.revokePendingInvite(db, { inviteId, companyId: actor.companyId, now: clock.now() }))) {
+        throw new AppError('not_found', `Invitation ${inviteId} is not pending (it does not exist, or was accepted, revoked or expired)`);
+      }
     },
     async apiKeyOf(principal) {
       if (!principal.keyId) return null;
-      const rows = await db.select().from(sealedApiKeys).where(eq(sealedApiKeys.keyId, principal.keyId));
-      return rows[0] ? box.open(rows[0].sealed) : null;
+      const sealed = await repo.findSealedKey(db, principal.keyId);
+      return sealed ? box.open(sealed.sealed) : null;
     },
     async regenerateApiKey(accountId) {
       return accounts.rotateApiKey(accountId);

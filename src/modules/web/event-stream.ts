@@ -22,6 +22,13 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, op
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
+  // HEAD has no body: Node would keep the headers back until the end, so the client would wait
+  // forever on a stream that never starts. Answer the headers and end.
+  // (Already closed: what the caller registers to clean up runs at once.)
+  if (request.method === 'HEAD') {
+    raw.end();
+    return { send() {}, onClose: (callback) => callback(), end() {} };
+  }
   // Tells the browser how long to wait before reconnecting, and flushes the headers.
   raw.write('retry: 3000\n\n');
   const callbacks: (() => void)[] = [];

@@ -1,13 +1,13 @@
-import { timingSafeEqual } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../../config.ts';
+import { createCsrfTokens } from '../../http/csrf.ts';
 import { AppError } from '../../http/errors.ts';
-import { createKeyRateLimiter, type KeyRateLimiter, type RateLimitSettings } from '../../http/rate-limit.ts';
+import { createKeyRateLimiter, createWindowLimiter, type KeyRateLimiter, type RateLimitSettings } from '../../http/rate-limit.ts';
 import { type AccountInfo, assertNotBlocked, type Principal } from '../accounts/accounts.service.ts';
-import { sessionLifetimeMs, type WebSessionsService } from '../web-sessions/web-sessions.service.ts';
+import { loadServerSecret, sessionLifetimeMs, type WebSessionsService } from '../web-sessions/web-sessions.service.ts';
 import { type EventStream, openEventStream } from './event-stream.ts';
 
 export const sessionCookie = 'nova_session';
@@ -39,7 +39,12 @@ export interface WebHttp {
   resolveToken(token: string): Promise<WebSession | null>;
   /** The request's session cookie value, '' without one. */
   sessionToken(request: FastifyRequest): string;
+  /** Sets the session cookie and the CSRF cookie bound to it (a new session: a new CSRF token). */
   setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string): void;
+  /** Signs the browser out: clears the session cookie and gives it a fresh anonymous CSRF token. */
+  clearSessionCookie(request: FastifyRequest, reply: FastifyReply): void;
+  /** The CSRF token this request's browser must send; sets the nova_csrf cookie when it holds another one. */
+  csrfToken(request: FastifyRequest, reply: FastifyReply): string;
   cookieOptions(request: FastifyRequest): { path: string; sameSite: 'lax'; secure: boolean };
   /** The website's address for links in emails and payment return URLs. */
   publicUrl(request: FastifyRequest): string;
@@ -49,12 +54,6 @@ export interface WebHttp {
   windowRateLimiter(name: string, settings: { points: number; duration: number }): RateLimiterAbstract;
   /** A server-sent event stream, ended when the server closes. */
   openEventStream(request: FastifyRequest, reply: FastifyReply): EventStream;
-}
-
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /**
@@ -87,24 +86,41 @@ export async function registerWebSession(
     redis?.disconnect();
   });
 
-  // CSRF, double submit: a state-changing request must echo the nova_csrf cookie in a header,
-  // which a page on another site can neither read nor set.
+  const sessionToken = (request: FastifyRequest) => request.cookies[sessionCookie] ?? '';
+
+  // CSRF: a state-changing request must send the token of the nova_csrf cookie in a header, which
+  // a page on another site can neither read nor set. Signed in, that token is bound to the
+  // session (src/http/csrf.ts), so a planted cookie/header pair does not pass.
+  const csrf = createCsrfTokens(loadServerSecret(config.secret, config.dataDir), 'web');
   app.addHook('onRequest', async (request) => {
     if (['GET', 'HEAD', 'OPTIONS'].includes(request.method)) return;
     const path = request.url.split('?')[0];
     if (csrfExemptPaths.some((exempt) => path.endsWith(exempt))) return;
-    const cookie = request.cookies[csrfCookie] ?? '';
-    const header = request.headers[csrfHeader];
-    if (!cookie || typeof header !== 'string' || !sameText(cookie, header)) {
+    if (!csrf.accepts(sessionToken(request), request.cookies[csrfCookie] ?? '', request.headers[csrfHeader])) {
       throw new AppError('forbidden', 'Missing or wrong CSRF token; reload the page and try again');
     }
   });
 
-  const cookieOptions = (request: FastifyRequest) => ({ path: '/', sameSite: 'lax' as const, secure: request.protocol === 'https' });
+  // Secure also on plain HTTP when configured: behind a TLS proxy the request we see is http.
+  const cookieOptions = (request: FastifyRequest) => ({ path: '/', sameSite: 'lax' as const, secure: config.cookieSecure || request.protocol === 'https' });
+  // The CSRF cookie lives as long as a session (JS reads it, so not httpOnly).
+  const setCsrfCookie = (request: FastifyRequest, reply: FastifyReply, token: string) => {
+    reply.setCookie(csrfCookie, token, { ...cookieOptions(request), httpOnly: false, maxAge: sessionLifetimeMs / 1000 });
+  };
   const setSessionCookie = (request: FastifyRequest, reply: FastifyReply, token: string) => {
     reply.setCookie(sessionCookie, token, { ...cookieOptions(request), httpOnly: true, maxAge: sessionLifetimeMs / 1000 });
+    setCsrfCookie(request, reply, csrf.expected(token, ''));
   };
-  const sessionToken = (request: FastifyRequest) => request.cookies[sessionCookie] ?? '';
+  const clearSessionCookie = (request: FastifyRequest, reply: FastifyReply) => {
+    reply.clearCookie(sessionCookie, { path: '/' });
+    setCsrfCookie(request, reply, csrf.fresh());
+  };
+  const csrfToken = (request: FastifyRequest, reply: FastifyReply) => {
+    const cookie = request.cookies[csrfCookie] ?? '';
+    const token = csrf.expected(sessionToken(request), cookie) || csrf.fresh();
+    if (token !== cookie) setCsrfCookie(request, reply, token);
+    return token;
+  };
 
   // ---- The session check: the one place that turns a session cookie into a signed-in customer ----
   // (every signed-in website route, the chat and the live stream go through here).
@@ -137,6 +153,8 @@ export async function registerWebSession(
     resolveToken: async (token) => (await resolveSession(token))?.session ?? null,
     sessionToken,
     setSessionCookie,
+    clearSessionCookie,
+    csrfToken,
     cookieOptions,
     // Never taken from the request's Host: a forged Host would put an attacker's site in a reset
     // email. Without NOVA_PUBLIC_URL, the address this server listens on (right for the demo).
@@ -152,12 +170,7 @@ export async function registerWebSession(
       keyLimiters.push(limiter);
       return limiter;
     },
-    windowRateLimiter(name, { points, duration }) {
-      const keyPrefix = `${redisKeyPrefix}:web-${name}`;
-      const memory = new RateLimiterMemory({ points, duration, keyPrefix });
-      // If Redis is unreachable, each instance keeps limiting on its own rather than failing requests.
-      return redis ? new RateLimiterRedis({ storeClient: redis, points, duration, keyPrefix, insuranceLimiter: memory }) : memory;
-    },
+    windowRateLimiter: (name, settings) => createWindowLimiter(settings, { redis, keyPrefix: `${redisKeyPrefix}:web-${name}` }),
     openEventStream: (request, reply) => openEventStream(request, reply, streams),
   };
 }

@@ -46,7 +46,7 @@ export const webRoutes: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app
   const { accounts, activations, billing, catalog, payments, support, webhooks, webSessions } = services;
   const web = await registerWebSession(app, { config, webSessions, redisKeyPrefix, csrfExemptPaths: [stripeWebhookPath] });
 
-  await app.register(webSessionsWebRoutes, { web, webSessions });
+  await app.register(webSessionsWebRoutes, { web, webSessions, signInLimits: config.signInLimits });
   await app.register(catalogWebRoutes, { catalog });
   await app.register(billingWebRoutes, { web, billing });
   await app.register(activationsWebRoutes, { web, activations });

@@ -6,7 +6,10 @@ export const hide = { hide: true } as const;
 const Email = Type.String({ minLength: 3, maxLength: 254 });
 const Password = Type.String({ minLength: 1, maxLength: 200 });
 const Role = Type.Union([Type.Literal('owner'), Type.Literal('member')]);
-const Id = Type.Integer({ minimum: 1 });
+// Serial (32-bit) ids: a larger number would make PostgreSQL fail the query instead of answering 404.
+const Id = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
+// Beyond it PostgreSQL's bigint OFFSET overflows; no page is that far anyway.
+const Offset = Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 });
 
 export const SignUpBody = Type.Object({ email: Email, password: Password, company_name: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false });
 export const SignInBody = Type.Object({ email: Email, password: Password }, { additionalProperties: false });
@@ -19,17 +22,17 @@ export const RoleBody = Type.Object({ role: Role }, { additionalProperties: fals
 export const IdParams = Type.Object({ id: Id });
 export const PageQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  offset: Offset,
 });
 const Status = Type.Union(['waiting', 'sms_received', 'completed', 'cancelled', 'expired'].map((s) => Type.Literal(s)));
 export const ActivationsQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  offset: Offset,
   status: Type.Optional(Status),
 });
 export const CsvQuery = Type.Object({ status: Type.Optional(Status) });
 export const BuyBody = Type.Object(
-  { service_code: Type.String({ minLength: 1, maxLength: 32 }), country_id: Type.Integer({ minimum: 0 }), operator: Type.Optional(Type.String({ maxLength: 64 })) },
+  { service_code: Type.String({ minLength: 1, maxLength: 32 }), country_id: Type.Integer({ minimum: 0, maximum: 2_147_483_647 }), operator: Type.Optional(Type.String({ maxLength: 64 })) },
   { additionalProperties: false },
 );
 export const TopupBody = Type.Object({ amount: Type.Number({ exclusiveMinimum: 0 }) }, { additionalProperties: false });

@@ -2,6 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf } from '../../http/auth.ts';
 import { ok } from '../../http/envelope.ts';
+import { carriesSecret } from '../../http/no-store.ts';
 import { AppError } from '../../http/errors.ts';
 import { formatApiTime } from '../../time-format.ts';
 import { toUsdNumber, usdNumberToUnits } from '../billing/money.ts';
@@ -60,6 +61,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhooksServi
   app.post(
     '/webhooks',
     {
+      config: carriesSecret,
       schema: {
         summary: 'Register a webhook endpoint (owners only); the answer carries its signing secret, shown once',
         tags: ['webhooks'],

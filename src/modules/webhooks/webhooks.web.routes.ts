@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ok } from '../../http/envelope.ts';
+import { carriesSecret } from '../../http/no-store.ts';
 import type { WebHttp } from '../web/web-session.ts';
 import { hide } from '../web/web.schema.ts';
 import { deliveryJson, webhookInput, webhookJson } from './webhooks.routes.ts';
@@ -13,7 +14,7 @@ export const webhooksWebRoutes: FastifyPluginAsyncTypebox<{ web: WebHttp; webhoo
     return ok({ webhooks: (await webhooks.list(principal)).map(webhookJson) });
   });
 
-  app.post('/webhooks', { schema: { ...hide, body: CreateWebhookBody } }, async (request, reply) => {
+  app.post('/webhooks', { schema: { ...hide, body: CreateWebhookBody }, config: carriesSecret }, async (request, reply) => {
     const { principal } = await web.requireSession(request, reply);
     const { endpoint, secret } = await webhooks.create(principal, webhookInput(request.body));
     return reply.status(201).send(ok({ webhook: { ...webhookJson(endpoint), secret } }));

@@ -6,6 +6,9 @@ import { useSession } from '../session.tsx';
 import { useAsync } from '../use-async.ts';
 import { newPasswordProblem, useFormAction } from '../use-form-action.ts';
 
+/** The server's messages carry no final stop; this one is followed by another sentence. */
+const sentence = (text: string) => (/[.!?]$/.test(text) ? text : `${text}.`);
+
 export function InvitePage() {
   const { setAccount } = useSession();
   const { search } = useLocation();
@@ -32,7 +35,7 @@ export function InvitePage() {
         {invite.loading ? (
           <Loading what="your invitation" />
         ) : invite.error || !invite.data ? (
-          <ErrorBox message={`${invite.error ?? 'This invitation is not valid.'} Ask the person who invited you for a new link, or sign in if you already joined.`} />
+          <ErrorBox message={`${sentence(invite.error ?? 'This invitation is not valid')} Ask the person who invited you for a new link, or sign in if you already joined.`} />
         ) : (
           <form className="form" onSubmit={submit}>
             <p>

@@ -71,6 +71,42 @@ function MemberRow({ member, isMe, onChanged }: { member: TeamMember; isMe: bool
   );
 }
 
+function InviteRow({ invite, onChanged }: { invite: TeamInvite; onChanged(): void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  // One click: an invitation is cheap to send again, and its link must die as soon as the owner asks.
+  const revoke = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await post(`/api/web/team/invites/${invite.id}/revoke`, {});
+      onChanged();
+    } catch (e) {
+      setError(errorMessage(e));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <li data-invite-email={invite.email}>
+      <span className="row">
+        <span>
+          {invite.email} · {invite.role} · invited {formatLocalTime(invite.created_at)}
+        </span>
+        <button type="button" className="btn btn-small" disabled={busy} aria-label={`Revoke the invitation of ${invite.email}`} onClick={revoke}>
+          {busy ? 'Revoking…' : 'Revoke'}
+        </button>
+      </span>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+    </li>
+  );
+}
+
 export function TeamPage() {
   const { account } = useSession();
   const team = useAsync(() => api<{ members: TeamMember[]; invites: TeamInvite[] }>('/api/web/team'), []);
@@ -176,9 +212,7 @@ export function TeamPage() {
             ) : (
               <ul className="plain-list">
                 {team.data.invites.map((i) => (
-                  <li key={i.id}>
-                    {i.email} · {i.role} · invited {formatLocalTime(i.created_at)}
-                  </li>
+                  <InviteRow key={i.id} invite={i} onChanged={team.reload} />
                 ))}
               </ul>
             )}
