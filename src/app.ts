@@ -7,12 +7,16 @@ import type { Database } from './db/database.ts';
 import { createDomainEvents } from './events/domain-events.ts';
 import { activationChannel, createInProcessPubSub, createRedisPubSub, type PubSub } from './events/pubsub.ts';
 import { apiKeyAuthentication } from './http/auth.ts';
-import { registerErrorHandling } from './http/error-handler.ts';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
+import { healthRoutes } from './http/health.ts';
 import { registerOpenApi } from './http/openapi.ts';
+import { registerNoStore } from './http/no-store.ts';
+import { registerHttpsRequired } from './http/https-required.ts';
 import { createKeyRateLimiter } from './http/rate-limit.ts';
 import { registerValidation } from './http/validation.ts';
 import { websiteRoutes } from './http/website.ts';
 import { createAccountsService } from './modules/accounts/accounts.service.ts';
+import { createPasswordHasher } from './modules/accounts/password.ts';
 import { createCustomersService } from './modules/accounts/customers.service.ts';
 import { activationsRoutes } from './modules/activations/activations.routes.ts';
 import { type ActivationsService, createActivationsService } from './modules/activations/activations.service.ts';
@@ -56,7 +60,9 @@ export function createServices(deps: { config: Config; database: Database; clock
   const events = createDomainEvents();
   // First: staff and CLI changes in every module write their audit entry in the change's transaction.
   const audit = createAuditService({ database, clock });
-  const accounts = createAccountsService({ database, clock, audit });
+  // One queue for every password hash of this process (customers and staff alike).
+  const passwords = createPasswordHasher(config.passwordHashing);
+  const accounts = createAccountsService({ database, clock, audit, passwords });
   const billing = createBillingService({ database, clock, events, audit });
   // Supply and activations need each other (buying reserves a number; an SMS finds its
   // activation), so supply gets its SMS sink as a late-bound call.
@@ -100,7 +106,7 @@ export function createServices(deps: { config: Config; database: Database; clock
     billing,
     settings: { allowHttpLoopback: config.webhooks.allowHttpLoopback, timeoutMs: 10_000 },
   });
-  const staff = createStaffService({ database, clock, audit, secretBox: createSecretBox(loadServerSecret(config.secret, config.dataDir)) });
+  const staff = createStaffService({ database, clock, audit, passwords, secretBox: createSecretBox(loadServerSecret(config.secret, config.dataDir)) });
   const web = createWebServices({ config, database, clock, accounts, billing, audit });
   return {
     events,
@@ -142,10 +148,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: config.trustProxy,
     // Per-request lines only when debugging; errors are logged either way.
     logController: new LogController({ disableRequestLogging: !['debug', 'trace'].includes(config.logLevel) }),
+    // What the router and Node's HTTP parser refuse goes through our error mapping too (the envelope).
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerValidation(app);
   registerErrorHandling(app, { bodyLimitBytes: config.bodyLimitBytes });
+  // Before any route, so every route marked `carriesSecret` gets Cache-Control: no-store.
+  registerNoStore(app);
+  registerHttpsRequired(app, { trustProxy: config.trustProxy });
   // Before any route: the OpenAPI document is collected from the routes as they are added.
   await registerOpenApi(app);
 
@@ -181,7 +193,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     await limiter.close();
     await pubsub.close();
-    await redis?.quit();
+    // QUIT lets pending commands finish; without a connection (Redis down) there is nothing to wait for.
+    await redis?.quit().catch(() => redis.disconnect());
   });
 
   await app.register(
@@ -213,7 +226,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     limiter,
   });
 
-  app.get('/healthz', { logLevel: 'warn' }, async () => ({ ok: true, data: { status: 'up' } }));
+  await app.register(healthRoutes, { database: deps.database, redis });
   await app.register(websiteRoutes);
   return app;
 }

@@ -14,11 +14,20 @@ const configSchema = z.object({
   NOVA_DEMO: envBoolean.optional(),
   NOVA_DEMO_PAYMENTS: envBoolean.optional(),
   NOVA_TRUST_PROXY: envBoolean.default(false),
+  NOVA_COOKIE_SECURE: envBoolean.optional(),
   NOVA_DEMO_SMS_DELAY_S: z.coerce.number().min(0).default(5),
   NOVA_ACTIVATION_LIFETIME_S: z.coerce.number().int().min(1).default(1200),
   NOVA_CANCEL_AFTER_S: z.coerce.number().int().min(0).default(180),
   NOVA_RATE_LIMIT_RPS: z.coerce.number().int().min(1).default(30),
   NOVA_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(60),
+  NOVA_SIGNIN_WINDOW_S: z.coerce.number().int().min(1).default(900),
+  NOVA_SIGNIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
+  NOVA_SIGNIN_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
+  NOVA_NEW_ACCOUNTS_PER_IP: z.coerce.number().int().min(1).default(20),
+  NOVA_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).default(2),
+  NOVA_PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).default(32),
+  // log2 of scrypt's N for new password hashes; 17 is OWASP's minimum (tests use less to run fast).
+  NOVA_PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(17),
   NOVA_SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
   NOVA_CHAT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   NOVA_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
@@ -53,10 +62,23 @@ export interface Config {
   demoPayments: boolean;
   /** Trust X-Forwarded-* headers (only behind a reverse proxy that sets them). */
   trustProxy: boolean;
+  /**
+   * Session and CSRF cookies (website and console) carry `Secure` whatever the request's protocol:
+   * behind a TLS proxy the request we see is plain HTTP. On by default outside demo mode.
+   */
+  cookieSecure: boolean;
   demoSmsDelaySeconds: number;
   activationLifetimeSeconds: number;
   cancelAfterSeconds: number;
   rateLimit: { requestsPerSecond: number; burst: number };
+  /**
+   * Password guessing (website and console): failed sign-ins per account (from any address) and
+   * per address (for any account) within one window; new accounts (sign-up, invite acceptance)
+   * per address per hour.
+   */
+  signInLimits: { windowSeconds: number; failuresPerAccount: number; failuresPerIp: number; newAccountsPerIpPerHour: number };
+  /** Password hashes (128 MiB scrypt each) running at once in this process, and waiting; beyond that 429. */
+  passwordHashing: { concurrency: number; queue: number; costLog2: number };
   sweepIntervalMs: number;
   /** Closed chats of anonymous visitors are deleted this many days after closing. */
   chatRetentionDays: number;
@@ -68,7 +90,7 @@ export interface Config {
   publicUrl?: string;
   /** Seals secrets kept for the website (API keys shown in full); a file in dataDir when unset. */
   secret?: string;
-  /** SMTP server for emails; without it emails are written to the log. */
+  /** SMTP server for emails; without it emails stay in the database outbox (`email:outbox` reads them). */
   smtp: { url?: string; from: string };
   /** Stripe Checkout for top-ups; without a secret key the demo payment provider (demo mode only) credits instantly. */
   stripe?: { secretKey: string; webhookSecret?: string; apiUrl?: string };
@@ -101,10 +123,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: e.NOVA_DEMO ?? !e.DATABASE_URL,
     demoPayments: e.NOVA_DEMO_PAYMENTS ?? e.NOVA_DEMO ?? !e.DATABASE_URL,
     trustProxy: e.NOVA_TRUST_PROXY,
+    cookieSecure: e.NOVA_COOKIE_SECURE ?? !(e.NOVA_DEMO ?? !e.DATABASE_URL),
     demoSmsDelaySeconds: e.NOVA_DEMO_SMS_DELAY_S,
     activationLifetimeSeconds: e.NOVA_ACTIVATION_LIFETIME_S,
     cancelAfterSeconds: e.NOVA_CANCEL_AFTER_S,
     rateLimit: { requestsPerSecond: e.NOVA_RATE_LIMIT_RPS, burst: e.NOVA_RATE_LIMIT_BURST },
+    signInLimits: {
+      windowSeconds: e.NOVA_SIGNIN_WINDOW_S,
+      failuresPerAccount: e.NOVA_SIGNIN_FAILURES_PER_ACCOUNT,
+      failuresPerIp: e.NOVA_SIGNIN_FAILURES_PER_IP,
+      newAccountsPerIpPerHour: e.NOVA_NEW_ACCOUNTS_PER_IP,
+    },
+    passwordHashing: { concurrency: e.NOVA_PASSWORD_HASH_CONCURRENCY, queue: e.NOVA_PASSWORD_HASH_QUEUE, costLog2: e.NOVA_PASSWORD_HASH_COST },
     sweepIntervalMs: e.NOVA_SWEEP_INTERVAL_MS,
     chatRetentionDays: e.NOVA_CHAT_RETENTION_DAYS,
     webhooks: { allowHttpLoopback: e.NOVA_WEBHOOKS_ALLOW_HTTP_LOOPBACK, intervalMs: e.NOVA_WEBHOOK_INTERVAL_MS },

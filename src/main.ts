@@ -12,11 +12,21 @@ if (login) {
   console.log(`  try: curl -H "Authorization: Bearer ${login.apiKey}" ${server.url}/api/v1/balance\n`);
 }
 
+// An orchestrator (docker stop, Kubernetes) sends SIGTERM and kills ten seconds later.
+const shutdownDeadlineMs = 10_000;
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
+    // npm forwards Ctrl-C to us while the terminal sends it too: one shutdown is enough.
     if (stopping) return;
     stopping = true;
+    // A request that never completes (a client stalled mid-upload) must not hold the exit: its
+    // connection is cut a little before the deadline, and at the deadline the process goes anyway.
+    setTimeout(() => server.app.server.closeAllConnections(), shutdownDeadlineMs - 2_000).unref();
+    setTimeout(() => {
+      console.error(`Shutdown took longer than ${shutdownDeadlineMs / 1000} s; exiting without waiting further.`);
+      process.exit(1);
+    }, shutdownDeadlineMs).unref();
     server.close().then(
       () => process.exit(0),
       (error) => {

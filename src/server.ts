@@ -62,14 +62,23 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     jobs,
     demoLogin,
     async close() {
-      await jobs.sweeper.stop();
-      await jobs.demoSms?.stop();
-      await jobs.webhooks.stop();
-      await jobs.email.stop();
-      await jobs.remoteSupply.stop();
-      await jobs.chatRetention.stop();
-      await stopControlSocket?.();
-      await app.close();
+      // At once and together: the listener stops taking connections, open long-polls answer with
+      // the current state, event streams end, in-flight requests finish, and each job finishes
+      // the unit of work it is on. The database goes last: those requests and jobs still use it.
+      // A keep-alive connection is closed as soon as it has no request in flight (closing only
+      // the connections idle at the start would leave each answered long-poll's client holding
+      // one open, and the server waiting for it).
+      const closeIdle = setInterval(() => app.server.closeIdleConnections(), 100);
+      await Promise.all([
+        app.close(),
+        jobs.sweeper.stop(),
+        jobs.demoSms?.stop(),
+        jobs.webhooks.stop(),
+        jobs.email.stop(),
+        jobs.remoteSupply.stop(),
+        jobs.chatRetention.stop(),
+        stopControlSocket?.(),
+      ]).finally(() => clearInterval(closeIdle));
       if (!options.database) await database.close();
     },
   };

@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { ensureServerBuilt } from '../scripts/build-server.ts';
 import { apiClient } from './support/test-server.ts';
 import { createScratchDatabase, testTarget } from './support/test-target.ts';
 
@@ -16,12 +17,22 @@ import { createScratchDatabase, testTarget } from './support/test-target.ts';
 const root = path.resolve(import.meta.dirname, '..');
 const packageJson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
 
-/** The file an npm script runs with tsx (`"start": "tsx src/main.ts"` → src/main.ts). */
-function scriptEntry(script: string): string {
-  const match = /^tsx (\S+\.ts)$/.exec(packageJson.scripts[script] ?? '');
-  assert.ok(match, `package.json "${script}" should be "tsx <file>", is ${JSON.stringify(packageJson.scripts[script])}`);
-  return match[1]!;
+/**
+ * The node arguments an npm script runs: `"tsx src/cli/nova.ts"` → tsx on the source,
+ * `"node --enable-source-maps dist/main.js"` → the build (made first, as prestart does).
+ */
+function scriptArgs(script: string): string[] {
+  const command = packageJson.scripts[script] ?? '';
+  const tsx = /^tsx (\S+\.ts)$/.exec(command);
+  if (tsx) return ['--import', 'tsx', tsx[1]!];
+  const node = /^node ((?:--\S+ )*)(\S+\.js)$/.exec(command);
+  assert.ok(node, `package.json "${script}" should be "tsx <file>" or "node <file>", is ${JSON.stringify(command)}`);
+  return [...node[1]!.split(' ').filter(Boolean), node[2]!];
 }
+
+before(async () => {
+  await ensureServerBuilt({ quiet: true });
+});
 
 const running = new Set<ChildProcessWithoutNullStreams>();
 after(() => {
@@ -50,7 +61,7 @@ interface Started {
 
 /** Runs `npm start`'s entry and waits for the "running at" line (and the demo key when demo is on). */
 async function startMain(env: Record<string, string>, expectDemoKey: boolean): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', scriptEntry('start')], { cwd: root, env: childEnv(env) });
+  const child = spawn(process.execPath, scriptArgs('start'), { cwd: root, env: childEnv(env) });
   running.add(child);
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -86,7 +97,7 @@ async function startMain(env: Record<string, string>, expectDemoKey: boolean): P
 
 function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', scriptEntry('nova'), ...args], { cwd: root, env: childEnv(env) });
+    const child = spawn(process.execPath, [...scriptArgs('nova'), ...args], { cwd: root, env: childEnv(env) });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

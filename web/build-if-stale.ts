@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { build } from 'vite';
 
 /**
  * `npm start` and `npm test` run this first: it builds the website (web/dist) when the build is
@@ -19,5 +18,7 @@ function newestSourceTime(): number {
 
 if (!existsSync(builtIndex) || statSync(builtIndex).mtimeMs < newestSourceTime()) {
   console.log('Building the website (web/dist)…');
+  // Imported only when needed: loading Vite costs a start (or a restart) time for nothing.
+  const { build } = await import('vite');
   await build({ configFile: path.join(webDir, 'vite.config.ts'), logLevel: 'warn' });
 }

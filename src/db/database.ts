@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -76,13 +78,41 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
 }
 
+// Any fixed number, the same in every instance: the key of the migration lock.
+const migrationLockKey = 7_211_000_001;
+
+/**
+ * Drizzle's migrator reads the last applied migration and then applies the newer ones: two
+ * instances starting together on one database would both apply them and one would fail. The
+ * first to take this session lock migrates; the others wait, then find nothing left to do.
+ * The lock goes with its connection, so an instance killed mid-migration releases it.
+ */
+async function migrateExclusively(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('select pg_advisory_lock($1)', [migrationLockKey]);
+    try {
+      await migratePg(drizzlePg(client), { migrationsFolder });
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [migrationLockKey]).catch(() => (broken = true));
+    }
+  } catch (error) {
+    broken = true;
+    throw error;
+  } finally {
+    // A connection whose state is in doubt is closed rather than handed back to the pool.
+    client.release(broken);
+  }
+}
+
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
     // A dropped idle connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     const db = drizzlePg(pool) as unknown as Db;
-    await migratePg(drizzlePg(pool), { migrationsFolder });
+    await migrateExclusively(pool);
     return { db, kind: 'postgres', transaction: withRetry(db), close: () => pool.end() };
   }
 
@@ -95,6 +125,24 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const db = drizzlePglite(client) as unknown as Db;
   await migratePglite(drizzlePglite(client), { migrationsFolder });
   return { db, kind: 'pglite', pglite: client, transaction: withRetry(db), close: () => client.close() };
+}
+
+/**
+ * True when the database answers a trivial query within `timeoutMs` (readiness probe): an
+ * unreachable server must make the probe fail fast, not wait for the driver's own timeouts.
+ */
+export async function pingDatabase(database: Database, timeoutMs: number): Promise<boolean> {
+  const timeout = new AbortController();
+  try {
+    return await Promise.race([
+      database.db.execute(sql`select 1`).then(() => true),
+      sleep(timeoutMs, false, { signal: timeout.signal }),
+    ]);
+  } catch {
+    return false;
+  } finally {
+    timeout.abort();
+  }
 }
 
 /** Rows of a raw `db.execute(sql...)`: node-postgres and PGlite both return `{ rows }`. */

@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode, errorStatuses } from './errors.ts';
 
 function send(reply: FastifyReply, code: ErrorCode, message: string, headers?: Record<string, string>) {
@@ -41,7 +43,75 @@ const fastifyErrorCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_request',
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_request',
+  FST_ERR_BAD_URL: 'invalid_request',
+  FST_ERR_MAX_PARAM_LENGTH: 'uri_too_long',
 };
+
+/** A piece of what the client sent, safe to quote back in a message. */
+function quote(text: string): string {
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors the router raises before any route or hook runs
+ * (a path that is not valid percent-encoding, a path segment over `maxParamLength`). Without it
+ * Fastify answers them in its own `{ statusCode, code, message }` shape, not our envelope.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const path = request.url.split('?')[0];
+  if (error.code === 'FST_ERR_BAD_URL') {
+    return send(reply, 'invalid_request', `The URL path ${quote(path)} is not valid percent-encoded UTF-8; encode special characters as %XX of their UTF-8 bytes`);
+  }
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return send(reply, 'uri_too_long', `A segment of the URL path ${quote(path)} is too long; no identifier is longer than 100 characters`);
+  }
+  request.log.error({ err: error }, 'unexpected router error');
+  return send(reply, 'internal', `Something went wrong on our side; quote request id ${request.id} to support`);
+}
+
+// What Node's HTTP parser refuses before Fastify sees a request, mapped to our codes.
+function clientErrorCode(error: ConnectionError): ErrorCode {
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'request_timeout';
+  if (error.code !== 'HPE_HEADER_OVERFLOW') return 'invalid_request';
+  // Node reports one overflow for the request line and the headers together (16 KiB); the
+  // packet it choked on tells which: a first line without its end, or a request line that
+  // alone is long, is the URL.
+  // At run time rawPacket is the Buffer itself (Fastify's type describes its JSON form).
+  const raw: unknown = error.rawPacket;
+  const packet = Buffer.isBuffer(raw) ? raw.toString('latin1') : '';
+  const end = packet.indexOf('\n');
+  const firstLine = end === -1 ? packet : packet.slice(0, end);
+  return end === -1 || (firstLine.length > 4096 && / HTTP\/1\.[01]\r?$/.test(firstLine)) ? 'uri_too_long' : 'headers_too_large';
+}
+
+const clientErrorMessages: Partial<Record<ErrorCode, string>> = {
+  request_timeout: 'The request did not arrive in time; send it again',
+  uri_too_long: 'The request URL is too long; send long values in a JSON body',
+  headers_too_large: 'The request headers are too large (at most 16 KiB in all); check the Authorization and Cookie headers',
+  invalid_request: 'The request is not valid HTTP/1.1 (a malformed request line, a control character in a header, or conflicting lengths)',
+};
+
+/**
+ * Fastify's `clientErrorHandler` option (Node's `clientError` event): requests the HTTP parser
+ * refuses never reach Fastify, so the answer is written to the socket here, still as the envelope.
+ */
+export function clientErrorHandler(this: FastifyInstance, error: ConnectionError, socket: Socket) {
+  // A reset connection has no one to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const code = clientErrorCode(error);
+  this.log.debug({ err: error }, 'client error');
+  // As Node's own handler: no answer in the middle of another response on this connection.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const status = errorStatuses[code];
+    const body = JSON.stringify({ ok: false, error: { code, message: clientErrorMessages[code] ?? code } });
+    socket.write(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
 
 /** The one place where any error becomes the `{ ok: false, error }` envelope. */
 export function registerErrorHandling(app: FastifyInstance, options: { bodyLimitBytes: number }) {

@@ -17,10 +17,17 @@ export const errorStatuses = {
   price_above_max: 409,
   idempotency_conflict: 409,
   forbidden: 403,
+  // Behind a trusted TLS proxy, an API call that reached the proxy over plain HTTP.
+  https_required: 403,
   // The company was blocked by staff: its keys and website sessions are turned away until unblocked.
   account_blocked: 403,
   conflict: 409,
   payload_too_large: 413,
+  // Refused by Node's HTTP parser before routing: the request line or the headers are too long,
+  // or the request stalled (see clientErrorHandler in http/error-handler.ts).
+  uri_too_long: 414,
+  headers_too_large: 431,
+  request_timeout: 408,
   unsupported_media_type: 415,
   method_not_allowed: 405,
   internal: 500,

@@ -19,6 +19,8 @@ const contentSecurityPolicy = [
   "form-action 'self'",
 ].join('; ');
 
+const hstsHeader = 'max-age=31536000; includeSubDomains';
+
 /**
  * Serves the website at `/`: files from web/dist, and index.html for any other page a browser
  * asks for outside /api, so the app's own routes (/dashboard, /reset-password?token=…) survive a
@@ -29,6 +31,9 @@ export async function websiteRoutes(app: FastifyInstance, options: { distDir?: s
   await app.register(fastifyStatic, { root, serve: false });
 
   app.get('/*', { logLevel: 'warn', schema: { hide: true } }, async (request, reply) => {
+    // Served over HTTPS (directly, or per a trusted proxy's X-Forwarded-Proto): the browser keeps
+    // to HTTPS for a year, so a later http:// link or a downgrade on the network cannot strip TLS.
+    if (request.protocol === 'https') reply.header('strict-transport-security', hstsHeader);
     let pathname: string;
     try {
       pathname = decodeURIComponent(request.url.split('?')[0]);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
-import { cliJson, cliRefused, runCli } from '../support/cli-runner.ts';
+import { cliJson, cliRefused, inProcessCli, runCli } from '../support/cli-runner.ts';
 import { apiClient } from '../support/test-server.ts';
 import { createScratchDatabase, testTarget } from '../support/test-target.ts';
 
@@ -21,6 +21,8 @@ describe('catalog and staff commands of the operator CLI', { timeout: 300_000 },
   let server: RunningServer;
   let env: Record<string, string>;
   let apiKey: string;
+  // Most calls run in process (the same command code, no spawn); a few spawn the real CLI.
+  let cli: ReturnType<typeof inProcessCli>;
 
   before(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'nova-catalog-cli-'));
@@ -30,6 +32,7 @@ describe('catalog and staff commands of the operator CLI', { timeout: 300_000 },
       env.DATABASE_URL = scratch.url;
     }
     server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', NOVA_DEMO: '0', LOG_LEVEL: 'silent', NOVA_SWEEP_INTERVAL_MS: '60000', ...env }));
+    cli = inProcessCli(server.services);
     apiKey = (await server.services.accounts.createCompany({ name: 'Reader', ownerEmail: 'reader@example.com' })).apiKey;
   });
   after(async () => {
@@ -52,35 +55,35 @@ describe('catalog and staff commands of the operator CLI', { timeout: 300_000 },
     assert.equal(entry?.staffId, null);
 
     assert.match(await cliRefused(['staff:create', '--email', 'ann@shop.example', '--role', 'admin'], env, 'conflict'), /already exists/);
-    assert.match(await cliRefused(['staff:create', '--email', 'c@shop.example', '--role', 'owner'], env, 'invalid_request'), /admin or support/);
-    assert.match(await cliRefused(['staff:create', '--email', 'c@shop.example', '--role', 'admin', '--password', 'short'], env, 'invalid_request'), /12 characters/);
-    assert.match(await cliRefused(['staff:create', '--role', 'admin'], env, 'invalid_request'), /--email is required/);
+    assert.match(await cli.refused(['staff:create', '--email', 'c@shop.example', '--role', 'owner'], 'invalid_request'), /admin or support/);
+    assert.match(await cli.refused(['staff:create', '--email', 'c@shop.example', '--role', 'admin', '--password', 'short'], 'invalid_request'), /12 characters/);
+    assert.match(await cli.refused(['staff:create', '--role', 'admin'], 'invalid_request'), /--email is required/);
   });
 
   it('adds services and countries idempotently, deriving a country from its ISO code, and sets prices', async () => {
-    assert.equal((await cliJson(['service:add', '--code', 'go', '--name', 'Google'], env)).result, 'created');
-    assert.equal((await cliJson(['service:add', '--code', 'go', '--name', 'Google'], env)).result, 'unchanged');
-    assert.equal((await cliJson(['service:add', '--code', 'go', '--name', 'Google / Gmail'], env)).result, 'updated');
+    assert.equal((await cli.json(['service:add', '--code', 'go', '--name', 'Google'])).result, 'created');
+    assert.equal((await cli.json(['service:add', '--code', 'go', '--name', 'Google'])).result, 'unchanged');
+    assert.equal((await cli.json(['service:add', '--code', 'go', '--name', 'Google / Gmail'])).result, 'updated');
     assert.deepEqual((await audited('service.update', 'go'))?.after, { code: 'go', name: 'Google / Gmail', enabled: true });
 
-    const uk = await cliJson(['country:add', '--id', '16', '--iso', 'gb'], env);
+    const uk = await cli.json(['country:add', '--id', '16', '--iso', 'gb']);
     assert.deepEqual(uk, { id: 16, iso: 'GB', name: 'United Kingdom', prefix: '+44', enabled: true, result: 'created' });
-    const named = await cliJson(['country:add', '--id', '36', '--iso', 'CA', '--name', 'Canada (CA)'], env);
+    const named = await cli.json(['country:add', '--id', '36', '--iso', 'CA', '--name', 'Canada (CA)']);
     assert.deepEqual([named.name, named.prefix], ['Canada (CA)', '+1']);
     assert.equal((await audited('country.create', '36'))?.actor, 'cli');
-    assert.match(await cliRefused(['country:add', '--id', '17', '--iso', 'ZZ'], env, 'invalid_request'), /ISO 3166/);
-    assert.match(await cliRefused(['country:add', '--id', '18', '--iso', 'GB'], env, 'conflict'), /already belongs to country 16/);
-    assert.match(await cliRefused(['country:add', '--id', 'six', '--iso', 'FR'], env, 'invalid_request'), /Country id/);
+    assert.match(await cli.refused(['country:add', '--id', '17', '--iso', 'ZZ'], 'invalid_request'), /ISO 3166/);
+    assert.match(await cli.refused(['country:add', '--id', '18', '--iso', 'GB'], 'conflict'), /already belongs to country 16/);
+    assert.match(await cli.refused(['country:add', '--id', 'six', '--iso', 'FR'], 'invalid_request'), /Country id/);
 
-    const set = await cliJson(['price:set', '--service', 'go', '--country', '16', '--price', '0.40'], env);
+    const set = await cli.json(['price:set', '--service', 'go', '--country', '16', '--price', '0.40']);
     assert.deepEqual(set, { service: 'go', country: 16, operator: null, price: 0.4, cost: null, below_cost: false });
     assert.deepEqual((await audited('price.set', 'go:16'))?.after, { price: 0.4, rule: 'manual' });
     assert.deepEqual(await prices(), [{ service: 'go', country: 16, price: 0.4, available: 0, in_stock: false }]);
-    await cliJson(['price:set', '--service', 'go', '--country', '16', '--price', '0.45', '--operator', 'ee'], env);
+    await cli.json(['price:set', '--service', 'go', '--country', '16', '--price', '0.45', '--operator', 'ee']);
     assert.deepEqual((await audited('price.set', 'go:16:ee'))?.after, { price: 0.45 });
 
-    assert.match(await cliRefused(['price:set', '--service', 'nope', '--country', '16', '--price', '1'], env, 'not_found'), /No service "nope"/);
-    assert.match(await cliRefused(['price:set', '--service', 'go', '--country', '16', '--price', '0.00001'], env, 'invalid_request'), /positive USD amount/);
+    assert.match(await cli.refused(['price:set', '--service', 'nope', '--country', '16', '--price', '1'], 'not_found'), /No service "nope"/);
+    assert.match(await cli.refused(['price:set', '--service', 'go', '--country', '16', '--price', '0.00001'], 'invalid_request'), /positive USD amount/);
   });
 
   it('imports a catalog file: a report of what changed, nothing the second time, nothing at all when a row is invalid', async () => {
@@ -93,7 +96,7 @@ describe('catalog and staff commands of the operator CLI', { timeout: 300_000 },
     assert.deepEqual([dry.applied, dry.created], [false, 9]);
     assert.ok(!(await prices()).some((p: { service: string }) => p.service === 'tg'), 'a dry run applies nothing');
 
-    const first = await cliJson(['catalog:import', csvFile], env);
+    const first = await cli.json(['catalog:import', csvFile]);
     assert.deepEqual([first.applied, first.created, first.updated, first.unchanged], [true, 9, 0, 0]);
     assert.deepEqual(first.changes[5], { where: 'line 7', kind: 'price', key: 'tg:6', result: 'created' });
     assert.equal((await audited('price.set', 'tg:6'))?.reason, 'catalog import (catalog.csv)');
@@ -103,12 +106,12 @@ describe('catalog and staff commands of the operator CLI', { timeout: 300_000 },
 
     const jsonFile = path.join(dataDir, 'catalog.json');
     writeFileSync(jsonFile, JSON.stringify({ services: [{ code: 'tg', name: 'Telegram' }], prices: [{ service: 'tg', country: 6, price: '0.60' }] }));
-    const json = await cliJson(['catalog:import', jsonFile], env);
+    const json = await cli.json(['catalog:import', jsonFile]);
     assert.deepEqual([json.created, json.updated, json.unchanged], [0, 1, 1]);
 
     const badFile = path.join(dataDir, 'bad.csv');
     writeFileSync(badFile, ['price,tg,6,0.99', 'price,xx,6,0.10', 'country,7,RU,Russia,7,maybe', 'dog,1,2'].join('\n'));
-    const message = await cliRefused(['catalog:import', badFile], env, 'invalid_request');
+    const message = await cli.refused(['catalog:import', badFile], 'invalid_request');
     assert.match(message, /^Nothing was imported: /);
     assert.match(message, /line 2: No service "xx"/);
     assert.match(message, /line 3: the last field must be "enabled" or "disabled"/);
@@ -116,7 +119,7 @@ describe('catalog and staff commands of the operator CLI', { timeout: 300_000 },
     const tg = (await prices()).find((p: { service: string; country: number }) => p.service === 'tg' && p.country === 6);
     assert.equal(tg.price, 0.6, 'the valid row of a refused file is not applied');
 
-    assert.match(await cliRefused(['catalog:import', path.join(dataDir, 'missing.csv')], env, 'invalid_request'), /Cannot read .*missing\.csv/);
-    assert.match(await cliRefused(['catalog:import'], env, 'invalid_request'), /Name one catalog file/);
+    assert.match(await cli.refused(['catalog:import', path.join(dataDir, 'missing.csv')], 'invalid_request'), /Cannot read .*missing\.csv/);
+    assert.match(await cli.refused(['catalog:import'], 'invalid_request'), /Name one catalog file/);
   });
 });

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import type { Services } from '../../src/app.ts';
+import { runOperatorCommand } from '../../src/cli/control-socket.ts';
+import { operatorCommands } from '../../src/cli/operator-commands.ts';
+import { AppError } from '../../src/http/errors.ts';
 
 /**
  * The operator CLI as an operator runs it (`npm run nova -- …` is `tsx src/cli/nova.ts …`), as a
@@ -62,4 +66,42 @@ export async function cliRefused(args: string[], env: Record<string, string>, co
   assert.equal(reply.ok, false);
   assert.equal(reply.error.code, code, reply.error.message);
   return reply.error.message as string;
+}
+
+/**
+ * The same commands in this process, through the code the CLI runs (its argument preparation and
+ * `runOperatorCommand`, which also serves the server's socket), without a child process each: a
+ * spawn costs seconds, so a test spawns for what only the real process shows (printing, exit
+ * codes, the socket) and runs the rest here.
+ */
+export function inProcessCli(services: Services) {
+  async function reply(args: string[]) {
+    const [name, ...rest] = args;
+    let prepared = rest;
+    const prepare = operatorCommands.find((c) => c.name === name)?.prepareArgs;
+    if (prepare) {
+      try {
+        prepared = await prepare(rest);
+      } catch (error) {
+        if (error instanceof AppError) return { ok: false as const, error: { code: error.code, message: error.message } };
+        throw error;
+      }
+    }
+    return runOperatorCommand(services, name!, prepared);
+  }
+  return {
+    /** A command that must succeed; its `--json` output. */
+    async json(args: string[]): Promise<any> {
+      const answer = await reply(args);
+      assert.ok(answer.ok && answer.output, `${args[0]} failed: ${JSON.stringify(answer.error)}`);
+      return answer.output.json;
+    },
+    /** A command that must be refused with `code`; its message. */
+    async refused(args: string[], code: string): Promise<string> {
+      const answer = await reply(args);
+      assert.equal(answer.ok, false, `expected ${args[0]} to fail`);
+      assert.equal(answer.error?.code, code, answer.error?.message);
+      return answer.error!.message;
+    },
+  };
 }

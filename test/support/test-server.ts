@@ -92,12 +92,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     NOVA_DATA_DIR: dataDir,
     NOVA_DEMO: '0',
     NOVA_DEMO_PAYMENTS: '1',
+    // Tests talk plain HTTP on loopback; the Secure default is tested in test/security/cookies-csrf.test.ts.
+    NOVA_COOKIE_SECURE: '0',
     LOG_LEVEL: 'silent',
     NOVA_RATE_LIMIT_RPS: '1000',
     NOVA_RATE_LIMIT_BURST: '2000',
     NOVA_SWEEP_INTERVAL_MS: '60000',
     // A cancelled number is free again at once unless a test is about the cooldown (product default 600 s).
     NOVA_CANCEL_COOLDOWN_S: '0',
+    // Password hashes at N=2^12 instead of 2^17: the suite hashes hundreds of passwords.
+    NOVA_PASSWORD_HASH_COST: '12',
     ...(testRedisUrl ? { REDIS_URL: testRedisUrl } : {}),
     ...options.env,
   });

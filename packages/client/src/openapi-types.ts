@@ -3120,7 +3120,7 @@ export interface components {
                  * @description Stable, machine-readable; see the table in the description
                  * @enum {string}
                  */
-                code: "unauthorized" | "rate_limited" | "insufficient_balance" | "out_of_stock" | "not_found" | "invalid_state" | "too_early" | "invalid_request" | "unknown_service" | "unknown_country" | "price_above_max" | "idempotency_conflict" | "forbidden" | "account_blocked" | "conflict" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "internal" | "service_unavailable";
+                code: "unauthorized" | "rate_limited" | "insufficient_balance" | "out_of_stock" | "not_found" | "invalid_state" | "too_early" | "invalid_request" | "unknown_service" | "unknown_country" | "price_above_max" | "idempotency_conflict" | "forbidden" | "https_required" | "account_blocked" | "conflict" | "payload_too_large" | "uri_too_long" | "headers_too_large" | "request_timeout" | "unsupported_media_type" | "method_not_allowed" | "internal" | "service_unavailable";
                 /** @description For the human reading it: what went wrong and what to do */
                 message: string;
             };

@@ -9,7 +9,8 @@ const hide = { hide: true } as const;
 
 const AuditQuery = Type.Object(
   {
-    staff_id: Type.Optional(Type.Integer({ minimum: 1 })),
+    // Staff ids are 32-bit serials: a larger one would fail the query rather than match nothing.
+    staff_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647 })),
     action: Type.Optional(Type.String({ maxLength: 100 })),
     target_type: Type.Optional(Type.String({ maxLength: 100 })),
     target_id: Type.Optional(Type.String({ maxLength: 100 })),

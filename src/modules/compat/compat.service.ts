@@ -29,6 +29,10 @@ export function formatCompatMoney(units: Money): string {
   return `${whole}.${fraction.length >= 2 ? fraction : fraction.padEnd(2, '0')}`;
 }
 
+// The API's bound for a country id (POST /api/v1/activations): larger numbers are no country of
+// ours, and beyond 2^31 PostgreSQL would fail the catalog query instead of finding nothing.
+const maxCountryId = 100_000;
+
 function positiveInt(value: string | undefined): number | null {
   if (value === undefined || !/^\d{1,15}$/.test(value.trim())) return null;
   const n = Number(value.trim());
@@ -60,7 +64,7 @@ export function createCompatService(deps: {
     if (!serviceCode) return text('BAD_SERVICE');
     // sms-activate's default country is 0; a country we do not sell in has no numbers.
     const countryId = params.country === undefined || params.country.trim() === '' ? 0 : Number(params.country.trim());
-    if (!Number.isSafeInteger(countryId) || countryId < 0) return text('NO_NUMBERS');
+    if (!Number.isSafeInteger(countryId) || countryId < 0 || countryId > maxCountryId) return text('NO_NUMBERS');
     let maxPrice: Money | undefined;
     if (params.maxPrice !== undefined && params.maxPrice.trim() !== '') {
       // An unreadable limit is treated as a limit nothing meets, never as "no limit".
@@ -142,7 +146,7 @@ export function createCompatService(deps: {
     let countryId: number | undefined;
     if (params.country !== undefined && params.country.trim() !== '') {
       countryId = Number(params.country.trim());
-      if (!Number.isSafeInteger(countryId) || countryId < 0) return json({});
+      if (!Number.isSafeInteger(countryId) || countryId < 0 || countryId > maxCountryId) return json({});
     }
     try {
       const rows = await catalog.prices({ serviceCode, countryId });

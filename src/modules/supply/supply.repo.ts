@@ -38,6 +38,12 @@ export async function insertNumbers(
   return rows.length;
 }
 
+/** The numbers (E.164) a provider has, retired ones included. */
+export async function listProviderNumberE164s(db: Db, providerId: number): Promise<string[]> {
+  const rows = await db.select({ e164: phoneNumbers.e164 }).from(phoneNumbers).where(eq(phoneNumbers.providerId, providerId));
+  return rows.map((row) => row.e164);
+}
+
 export async function findNumberByE164(db: Db, e164: string) {
   const rows = await db.select().from(phoneNumbers).where(eq(phoneNumbers.e164, e164));
   return rows[0] ?? null;

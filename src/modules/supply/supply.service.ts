@@ -185,6 +185,7 @@ export interface SupplyService {
   notifyRemoteFinishes(activationId?: number): Promise<number>;
   /** Polls upstreams (getStatus) for codes of numbers we resold; returns how many came. */
   pollUpstreamCodes(): Promise<number>;
+  /** The push provider ('http', or a 'demo' one given a secret) whose bearer secret this is; never an agent's protocol key. */
   authenticateProvider(secret: string): Promise<Provider | null>;
   /** An SMS Gateway for Android provider (enabled or not: a disabled one still delivers) and its webhook signing key; null when there is none with that id. */
   findGatewayProvider(providerId: number): Promise<{ provider: Provider; signingKey: string } | null>;
@@ -221,6 +222,9 @@ export interface SupplyService {
 }
 
 export const defaultSupplyOperations: SupplyOperations = { maxNumberFailures: 3, cancelCooldownSeconds: 600, remoteTimeoutMs: 3000, maxProviderFailures: 10 };
+
+/** Kinds whose secret is a bearer secret for POST /api/v1/supply/sms (SIM-bank agents push with their protocol key instead). */
+const pushKinds = ['http', 'demo'];
 
 export function createSupplyService(deps: {
   database: Database;
@@ -450,7 +454,9 @@ export function createSupplyService(deps: {
     async authenticateProvider(secret) {
       if (!secret) return null;
       const row = await repo.findProviderBySecretHash(db, hashApiKey(secret));
-      return row ? { id: row.id, name: row.name, kind: row.kind } : null;
+      // One hash column holds push secrets and SMSHub protocol keys: only a push provider's
+      // secret opens the push endpoint (an agent's key is sent to the agent, so it is less secret).
+      return row && pushKinds.includes(row.kind) ? { id: row.id, name: row.name, kind: row.kind } : null;
     },
     async findGatewayProvider(providerId) {
       const row = await repo.findProvider(db, providerId);
@@ -550,7 +556,11 @@ export function createSupplyService(deps: {
       let provider = await repo.findProviderByName(db, demoProviderName);
       // The demo provider has no secret: its SMS are generated in-process, never pushed.
       provider ??= await repo.insertProvider(db, { name: demoProviderName, kind: 'demo', secretHash: null });
-      await repo.insertNumbers(db, demoNumbers(countryIds).map((n) => ({ ...n, providerId: provider.id })));
+      // Every start seeds again; inserting only the missing numbers keeps a restart quick (an
+      // insert of every demo number, even one that conflicts on each row, took about a second).
+      const existing = new Set(await repo.listProviderNumberE164s(db, provider.id));
+      const missing = demoNumbers(countryIds).filter((n) => !existing.has(n.e164));
+      await repo.insertNumbers(db, missing.map((n) => ({ ...n, providerId: provider.id })));
     },
     async deliverDemoSms(delaySeconds) {
       const provider = await repo.findProviderByName(db, demoProviderName);
