@@ -140,3 +140,13 @@ export async function limitFailures<T>(limits: FailureLimit[], check: () => Prom
   if (result !== null) await refund();
   return result;
 }
+
+/** Runs `consume`; a rate_limited rejection is rethrown with `message` (and the same Retry-After headers). */
+export async function consumeOrExplain(limiter: KeyRateLimiter, subject: string, message: string): Promise<void> {
+  try {
+    await limiter.consume(subject);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'rate_limited') throw new AppError('rate_limited', message, { headers: error.headers });
+    throw error;
+  }
+}

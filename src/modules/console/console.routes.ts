@@ -8,7 +8,7 @@ import { ok } from '../../http/envelope.ts';
 import { carriesSecret } from '../../http/no-store.ts';
 import { createCsrfTokens } from '../../http/csrf.ts';
 import { AppError } from '../../http/errors.ts';
-import { createKeyRateLimiter, createWindowLimiter, limitFailures } from '../../http/rate-limit.ts';
+import { consumeOrExplain, createKeyRateLimiter, createWindowLimiter, limitFailures } from '../../http/rate-limit.ts';
 import { formatApiTime } from '../../time-format.ts';
 import type { AccountsService } from '../accounts/accounts.service.ts';
 import { customersConsoleRoutes } from '../accounts/customers.console.routes.ts';
@@ -123,17 +123,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleRoutesOptions> = as
     reply.setCookie(consoleCsrfCookie, token, { ...cookieOptions(request), httpOnly: false, maxAge: staffSessionLifetimeMs / 1000 });
   };
 
-  async function limited<T>(limiter: ReturnType<typeof createKeyRateLimiter>, subject: string, work: () => Promise<T>): Promise<T> {
-    try {
-      await limiter.consume(subject);
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'rate_limited') {
-        throw new AppError('rate_limited', 'Too many attempts; wait a few seconds and try again', { headers: error.headers });
-      }
-      throw error;
-    }
-    return work();
-  }
+  const tooManyAttempts = 'Too many attempts; wait a few seconds and try again';
 
   // ---- Staff sign-in (open to anyone; everything else sits behind the staff-auth hook) ----
 
@@ -150,14 +140,13 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleRoutesOptions> = as
   app.post('/signin', { schema: { ...hide, body: SignInBody } }, async (request, reply) => {
     const { email, password } = request.body;
     const emailKey = email.trim().toLowerCase();
-    const result = await limited(signInLimiter, `${request.ip}:${emailKey}`, () =>
-      limitFailures(
-        [
-          { limiter: failuresByIp, key: request.ip, message: (s) => `Too many failed sign-ins from your network; try again in ${s} s` },
-          { limiter: failuresByAccount, key: emailKey, message: (s) => `Too many failed sign-ins for this email; try again in ${s} s` },
-        ],
-        () => staff.signIn(email, password),
-      ),
+    await consumeOrExplain(signInLimiter, `${request.ip}:${emailKey}`, tooManyAttempts);
+    const result = await limitFailures(
+      [
+        { limiter: failuresByIp, key: request.ip, message: (s) => `Too many failed sign-ins from your network; try again in ${s} s` },
+        { limiter: failuresByAccount, key: emailKey, message: (s) => `Too many failed sign-ins for this email; try again in ${s} s` },
+      ],
+      () => staff.signIn(email, password),
     );
     if (!result) throw new AppError('unauthorized', 'Wrong email or password');
     reply.setCookie(consoleSessionCookie, result.token, { ...cookieOptions(request), httpOnly: true, maxAge: staffSessionLifetimeMs / 1000 });
@@ -173,7 +162,8 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleRoutesOptions> = as
 
   app.post('/totp/verify', { schema: { ...hide, body: TotpBody } }, async (request) => {
     const token = tokenOf(request);
-    const session = await limited(totpLimiter, `${request.ip}:${token.slice(0, 16)}`, () => staff.verifyTotp(token, request.body.code));
+    await consumeOrExplain(totpLimiter, `${request.ip}:${token.slice(0, 16)}`, tooManyAttempts);
+    const session = await staff.verifyTotp(token, request.body.code);
     return ok(sessionJson(session));
   });
 
