@@ -319,7 +319,7 @@ async function makeCredentials(server: TestServer): Promise<Credentials> {
   const company = await server.createCompany('1000');
   const provider = await server.createProvider({ count: 20 });
   const bought = await server.api(company.apiKey).post('/api/v1/activations', { service_code: 'tg', country_id: 6 });
-  const web = await signUp(server.url);
+  const web = await signUp(server);
   const staff = await signInStaff(server, 'admin');
   const cookieOf = (cookies: Map<string, string>) => [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   const ids = [company.companyId, company.accountId, provider.providerId, staff.staffId, web.account.id, web.account.company_id];

@@ -8,12 +8,16 @@ import { createDomainEvents } from './events/domain-events.ts';
 import { activationChannel, createInProcessPubSub, createRedisPubSub, type PubSub } from './events/pubsub.ts';
 import { apiKeyAuthentication } from './http/auth.ts';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
-import { healthRoutes } from './http/health.ts';
+import { healthRoutes, reportRedisOutages } from './http/health.ts';
+import { metricsRoutes, registerRequestMetrics } from './http/metrics-endpoint.ts';
+import type { AppMetrics } from './metrics.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { registerNoStore } from './http/no-store.ts';
 import { registerHttpsRequired } from './http/https-required.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
 import { createKeyRateLimiter } from './http/rate-limit.ts';
 import { registerValidation } from './http/validation.ts';
+import { createLogging, registerRequestIds, requestIdGenerator } from './http/request-logging.ts';
 import { websiteRoutes } from './http/website.ts';
 import { createAccountsService } from './modules/accounts/accounts.service.ts';
 import { createPasswordHasher } from './modules/accounts/password.ts';
@@ -51,6 +55,8 @@ declare module 'fastify' {
     pubsub: PubSub;
     /** Every /api/console back-office route (the authorization test walks them). */
     consoleRouteIndex: ConsoleRoute[];
+    /** Every route of the app as registered, full path (tests walk them: CSRF on every state-changing route). */
+    routeIndex: { method: string; url: string }[];
   }
 }
 
@@ -134,15 +140,20 @@ export interface AppDeps {
   services: Services;
   /** Redis key prefix for shared state; tests give each run its own. */
   redisKeyPrefix?: string;
+  /** Prometheus metrics (src/metrics.ts); absent when /metrics is off. */
+  metrics?: AppMetrics;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, clock, services } = deps;
+  // JSON lines with the request id on each, credentials left out (see http/request-logging.ts).
+  const logging = createLogging(config);
   const app = Fastify({
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, redact: ['req.headers.authorization'] },
+    logger: logging.logger,
     bodyLimit: config.bodyLimitBytes,
-    // Ids in logs let support find a request a customer quotes from an error message.
-    genReqId: () => crypto.randomUUID(),
+    // Ids in logs let support find a request a customer quotes from an error message (or the
+    // proxy's X-Request-Id, behind a trusted proxy).
+    genReqId: requestIdGenerator(config.trustProxy),
     // Client IPs and https come from X-Forwarded-* only behind a proxy we trust; otherwise a
     // client could fake its IP to dodge the sign-in limit.
     trustProxy: config.trustProxy,
@@ -153,11 +164,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // First hook of all: every answer carries X-Request-Id, and app.log lines of a request its id.
+  registerRequestIds(app);
+  app.addHook('onClose', async () => logging.close());
   registerValidation(app);
   registerErrorHandling(app, { bodyLimitBytes: config.bodyLimitBytes });
+  app.decorate('routeIndex', [] as { method: string; url: string }[]);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') app.routeIndex.push({ method, url: route.url });
+  });
+  // Before any route and any hook that may refuse a request: CSP, HSTS over HTTPS, nosniff,
+  // frame and referrer policy on every answer, refusals included.
+  await registerSecurityHeaders(app);
   // Before any route, so every route marked `carriesSecret` gets Cache-Control: no-store.
   registerNoStore(app);
   registerHttpsRequired(app, { trustProxy: config.trustProxy });
+  if (deps.metrics) registerRequestMetrics(app, deps.metrics);
   // Before any route: the OpenAPI document is collected from the routes as they are added.
   await registerOpenApi(app);
 
@@ -174,13 +196,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
+  if (redis) reportRedisOutages(redis, app.log);
   const limiter = createKeyRateLimiter(config.rateLimit, { redis, keyPrefix: `${deps.redisKeyPrefix ?? 'nova'}:ratelimit` });
   const pubsub = config.redisUrl
     ? createRedisPubSub(config.redisUrl, `${deps.redisKeyPrefix ?? 'nova'}:events`)
     : createInProcessPubSub();
   // Committed activation changes go to every instance: long-poll and live pages wait on them.
+  // `publishedAt` (wall-clock ms) lets each receiving instance measure the event-bus lag.
   services.events.onCommitted((event) => {
-    if (event.type.startsWith('activation.')) void pubsub.publish(activationChannel, JSON.stringify(event)).catch(() => {});
+    if (event.type.startsWith('activation.')) void pubsub.publish(activationChannel, JSON.stringify({ ...event, publishedAt: Date.now() })).catch(() => {});
   });
   services.supply.onProviderDisabled((event) => app.log.warn({ provider: event }, `provider ${event.providerId} disabled: ${event.reason}`));
   // A finished activation on a leased number: tell its SIM-bank agent now (the remote-supply job retries).
@@ -190,6 +214,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
   app.decorate('pubsub', pubsub);
+  const stopWatchingEventBus = deps.metrics?.watchEventBus(pubsub);
+  app.addHook('onClose', async () => stopWatchingEventBus?.());
   app.addHook('onClose', async () => {
     await limiter.close();
     await pubsub.close();
@@ -227,6 +253,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes, { database: deps.database, redis });
+  // Without a token /metrics is not on this port (NOVA_METRICS_PORT serves it on its own).
+  if (deps.metrics && config.metrics.token) await app.register(metricsRoutes, { metrics: deps.metrics, token: config.metrics.token });
   await app.register(websiteRoutes);
   return app;
 }

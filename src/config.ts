@@ -30,6 +30,8 @@ const configSchema = z.object({
   NOVA_PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(17),
   NOVA_SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
   NOVA_CHAT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  NOVA_WEBHOOK_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  NOVA_RECEIPT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   NOVA_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
   NOVA_WEBHOOKS_ALLOW_HTTP_LOOPBACK: envBoolean.default(false),
   NOVA_WEBHOOK_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
@@ -47,6 +49,10 @@ const configSchema = z.object({
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
   NOVA_STRIPE_API_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FILE: z.string().min(1).optional(),
+  // Empty counts as unset: compose files pass `NOVA_METRICS_TOKEN: ${NOVA_METRICS_TOKEN:-}`.
+  NOVA_METRICS_TOKEN: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(16, 'use at least 16 random characters').optional()),
+  NOVA_METRICS_PORT: z.preprocess((value) => (value === '' ? undefined : value), z.coerce.number().int().min(0).max(65535).optional()),
 });
 
 export interface Config {
@@ -82,10 +88,18 @@ export interface Config {
   sweepIntervalMs: number;
   /** Closed chats of anonymous visitors are deleted this many days after closing. */
   chatRetentionDays: number;
+  /**
+   * Old records deleted by the retention job: finished webhook deliveries (the customers' delivery
+   * log) and receipts of incoming provider webhooks (event ids that drop a retried delivery), after
+   * this many days. Gateway replay records (signatures) live twice NOVA_GATEWAY_MAX_SKEW_S.
+   */
+  retention: { webhookLogDays: number; receiptDays: number };
   /** Webhooks: http://127.0.0.1 / localhost endpoints allowed (development, tests); how often due deliveries are sent. */
   webhooks: { allowHttpLoopback: boolean; intervalMs: number };
   bodyLimitBytes: number;
   logLevel: string;
+  /** Append the JSON log lines to this file instead of writing them to stdout. */
+  logFile?: string;
   /** Base URL of the website for links in emails; without it, the address the server listens on. */
   publicUrl?: string;
   /** Seals secrets kept for the website (API keys shown in full); a file in dataDir when unset. */
@@ -94,6 +108,11 @@ export interface Config {
   smtp: { url?: string; from: string };
   /** Stripe Checkout for top-ups; without a secret key the demo payment provider (demo mode only) credits instantly. */
   stripe?: { secretKey: string; webhookSecret?: string; apiUrl?: string };
+  /**
+   * GET /metrics (Prometheus): on the app's port for `Authorization: Bearer <token>`, and/or
+   * without a token on a port of its own (for a private network). Off when neither is set.
+   */
+  metrics: { token?: string; port?: number };
   /** Supply operations: disable a number after this many rentals in a row without SMS; rest a cancelled number this long. */
   supply: {
     maxNumberFailures: number;
@@ -137,15 +156,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passwordHashing: { concurrency: e.NOVA_PASSWORD_HASH_CONCURRENCY, queue: e.NOVA_PASSWORD_HASH_QUEUE, costLog2: e.NOVA_PASSWORD_HASH_COST },
     sweepIntervalMs: e.NOVA_SWEEP_INTERVAL_MS,
     chatRetentionDays: e.NOVA_CHAT_RETENTION_DAYS,
+    retention: { webhookLogDays: e.NOVA_WEBHOOK_LOG_RETENTION_DAYS, receiptDays: e.NOVA_RECEIPT_RETENTION_DAYS },
     webhooks: { allowHttpLoopback: e.NOVA_WEBHOOKS_ALLOW_HTTP_LOOPBACK, intervalMs: e.NOVA_WEBHOOK_INTERVAL_MS },
     bodyLimitBytes: e.NOVA_BODY_LIMIT_BYTES,
     logLevel: e.LOG_LEVEL,
+    logFile: e.LOG_FILE,
     publicUrl: e.NOVA_PUBLIC_URL?.replace(/\/+$/, ''),
     secret: e.NOVA_SECRET,
     smtp: { url: e.NOVA_SMTP_URL, from: e.NOVA_SMTP_FROM },
     stripe: e.STRIPE_SECRET_KEY
       ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiUrl: e.NOVA_STRIPE_API_URL }
       : undefined,
+    metrics: { token: e.NOVA_METRICS_TOKEN, port: e.NOVA_METRICS_PORT },
     supply: {
       maxNumberFailures: e.NOVA_NUMBER_MAX_FAILURES,
       maxProviderFailures: e.NOVA_PROVIDER_MAX_FAILURES,

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Services } from './app.ts';
 import { demoCountries, demoPrices, demoServices } from './modules/catalog/demo-catalog.ts';
+import { AppError } from './http/errors.ts';
 import { parseUsd } from './modules/billing/money.ts';
 
 export interface DemoLogin {
@@ -30,11 +31,20 @@ export async function seedDemo(services: Services, dataDir: string): Promise<Dem
 
   const credentialsFile = path.join(dataDir, 'demo-login.json');
   if ((await services.accounts.countCompanies()) === 0) {
-    const created = await services.accounts.createCompany({ name: 'Demo company', ownerEmail: demoEmail, password: demoPassword });
-    await services.billing.credit({ companyId: created.companyId, amount: parseUsd('10')!, kind: 'topup', reason: 'Demo credit' });
-    const login: DemoLogin = { email: demoEmail, password: demoPassword, apiKey: created.apiKey, companyId: created.companyId };
-    writeFileSync(credentialsFile, JSON.stringify(login, null, 2), { mode: 0o600 });
-    return login;
+    const created = await services.accounts
+      .createCompany({ name: 'Demo company', ownerEmail: demoEmail, password: demoPassword })
+      // Several instances starting together on one empty database all get here; the demo owner's
+      // email is unique, so one creates the company and the others go on without it.
+      .catch((error) => {
+        if (error instanceof AppError && error.code === 'conflict') return null;
+        throw error;
+      });
+    if (created) {
+      await services.billing.credit({ companyId: created.companyId, amount: parseUsd('10')!, kind: 'topup', reason: 'Demo credit' });
+      const login: DemoLogin = { email: demoEmail, password: demoPassword, apiKey: created.apiKey, companyId: created.companyId };
+      writeFileSync(credentialsFile, JSON.stringify(login, null, 2), { mode: 0o600 });
+      return login;
+    }
   }
   try {
     return JSON.parse(readFileSync(credentialsFile, 'utf8')) as DemoLogin;

@@ -12,14 +12,19 @@ import type { RunningJob } from './jobs/job-loop.ts';
 import { startWebhookDeliveryJob } from './jobs/webhook-delivery.job.ts';
 import { startRemoteSupplyJob } from './jobs/remote-supply.job.ts';
 import { chatRetentionIntervalMs, startChatRetentionJob } from './jobs/chat-retention.job.ts';
+import { retentionPurgeIntervalMs, retentionSettings, startRetentionPurgeJob } from './jobs/retention-purge.job.ts';
+import { startMetricsListener } from './http/metrics-endpoint.ts';
+import { createAppMetrics } from './metrics.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
   database: Database;
   services: Services;
-  jobs: { sweeper: RunningJob; demoSms?: RunningJob; webhooks: RunningJob; email: RunningJob; remoteSupply: RunningJob; chatRetention: RunningJob };
+  jobs: { sweeper: RunningJob; demoSms?: RunningJob; webhooks: RunningJob; email: RunningJob; remoteSupply: RunningJob; chatRetention: RunningJob; retentionPurge: RunningJob };
   demoLogin: DemoLogin | null;
+  /** The separate /metrics listener (NOVA_METRICS_PORT), when configured. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -38,7 +43,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const database = options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   const services = createServices({ config, database, clock });
   const demoLogin = config.demo ? await seedDemo(services, config.dataDir) : null;
-  const app = await buildApp({ config, database, clock, services, redisKeyPrefix: options.redisKeyPrefix });
+  // Only when /metrics is served somewhere: the process metrics start monitors that never stop.
+  const metrics =
+    config.metrics.token || config.metrics.port !== undefined
+      ? createAppMetrics({ database, events: services.events, activations: services.activations, supply: services.supply })
+      : undefined;
+  const app = await buildApp({ config, database, clock, services, redisKeyPrefix: options.redisKeyPrefix, metrics });
 
   const jobs = {
     sweeper: startExpirySweeper(services.activations, config.sweepIntervalMs, app.log),
@@ -47,12 +57,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     email: startEmailSenderJob(services.email, config, app.log),
     remoteSupply: startRemoteSupplyJob(services.supply, config.supply.remotePollMs, app.log, () => services.catalog.repriceFromCosts()),
     chatRetention: startChatRetentionJob(services.support, config.chatRetentionDays, chatRetentionIntervalMs, app.log),
+    retentionPurge: startRetentionPurgeJob(services, retentionSettings(config), retentionPurgeIntervalMs, app.log),
   };
+  for (const job of Object.values(jobs)) if (job) metrics?.watchJob(job);
   const stopControlSocket =
     database.kind === 'pglite' && options.controlSocket !== false ? await startControlSocket(services, config.dataDir) : null;
 
   const address = await app.listen({ port: config.port, host: config.host });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
+  const metricsListener =
+    metrics && config.metrics.port !== undefined ? await startMetricsListener(metrics, { host: config.host, port: config.metrics.port }) : null;
 
   return {
     app,
@@ -61,6 +75,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     services,
     jobs,
     demoLogin,
+    metricsUrl: metricsListener?.url,
     async close() {
       // At once and together: the listener stops taking connections, open long-polls answer with
       // the current state, event streams end, in-flight requests finish, and each job finishes
@@ -77,7 +92,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         jobs.email.stop(),
         jobs.remoteSupply.stop(),
         jobs.chatRetention.stop(),
+        jobs.retentionPurge.stop(),
         stopControlSocket?.(),
+        metricsListener?.close(),
       ]).finally(() => clearInterval(closeIdle));
       if (!options.database) await database.close();
     },

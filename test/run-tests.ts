@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { scanLogDir } from './support/log-scan.ts';
 
 /**
  * `npm test`: the whole suite on the embedded PGlite database, then the same suite again on
@@ -48,12 +50,16 @@ async function redisReachable(): Promise<boolean> {
 // them for nothing but time (npm test must stay under ~15 minutes on 2 cores).
 const sameOnEveryTarget = (file: string) => file.startsWith(path.join('test', 'web-browser')) || file.endsWith('deploy-files.test.ts');
 
+// Every test server of this run logs each request here (debug level); the logs are checked for
+// leaked credentials after the runs (see test/support/log-scan.ts).
+const logDir = mkdtempSync(path.join(os.tmpdir(), 'nova-test-logs-'));
+
 function runSuite(label: string, env: Record<string, string>, suite: string[] = files): boolean {
   console.log(`\n=== Test run: ${label} (${suite.length} files) ===`);
   const result = spawnSync(
     process.execPath,
     ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...suite],
-    { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } },
+    { cwd: root, stdio: 'inherit', env: { ...process.env, NOVA_TEST_LOG_DIR: logDir, ...env } },
   );
   return result.status === 0;
 }
@@ -76,5 +82,24 @@ if (await postgresReachable()) {
 } else {
   console.log(`\nSKIPPED: the PostgreSQL run — no server reachable at ${pgUrl} (set NOVA_TEST_PG_URL).`);
 }
+
+/** No credential in any server log of the run, and a request id on every request line. */
+async function checkRunLogs(): Promise<boolean> {
+  const started = performance.now();
+  const scan = await scanLogDir(logDir);
+  const took = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(`\n=== Log check: ${scan.lines} log lines in ${scan.files} server logs, against ${scan.secrets} recorded credentials (${took} s) ===`);
+  if (scan.findings.length === 0) {
+    rmSync(logDir, { recursive: true, force: true });
+    console.log('No credential in the logs; every request line has its request id.');
+    return true;
+  }
+  for (const finding of scan.findings.slice(0, 50)) console.log(`${finding.file}:${finding.line}: ${finding.problem}`);
+  if (scan.findings.length > 50) console.log(`… and ${scan.findings.length - 50} more`);
+  console.log(`FAILED: ${scan.findings.length} log lines hold a credential or lack a request id; the logs stay in ${logDir}`);
+  return false;
+}
+
+ok = (await checkRunLogs()) && ok;
 
 process.exitCode = ok ? 0 : 1;

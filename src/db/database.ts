@@ -25,12 +25,26 @@ export interface Database {
   close(): Promise<void>;
   /** The embedded engine, when that is what runs (the CLI socket shares it). */
   pglite?: PGlite;
+  /** PostgreSQL only: the connection pool's use right now (metrics). PGlite is one in-process connection, no pool. */
+  poolUse?(): PoolUse;
+}
+
+export interface PoolUse {
+  /** Connections open (idle or in use), and the most the pool opens. */
+  total: number;
+  max: number;
+  idle: number;
+  /** Queries waiting for a connection because all `max` are in use. */
+  waiting: number;
 }
 
 const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 // PostgreSQL reports a failed serialization or a deadlock with these codes; the work is safe to retry.
 const retryableSqlStates = new Set(['40001', '40P01']);
+
+// How long to wait for a new connection (or a free one in a full pool) before giving up with 503.
+const connectTimeoutMs = 3_000;
 
 // Callbacks to run once the transaction a handle belongs to has committed.
 const commitCallbacks = new WeakMap<object, (() => void)[]>();
@@ -45,14 +59,16 @@ export function afterCommit(tx: Db, callback: () => void): void {
   callbacks.push(callback);
 }
 
-function withRetry(db: Db) {
+type RunInTransaction = <T>(work: (tx: Db) => Promise<T>) => Promise<T>;
+
+function withRetry(runInTransaction: RunInTransaction) {
   return async function transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const callbacks: (() => void)[] = [];
       try {
-        const result = await db.transaction(async (tx) => {
+        const result = await runInTransaction(async (tx) => {
           commitCallbacks.set(tx, callbacks);
-          return work(tx as unknown as Db);
+          return work(tx);
         });
         for (const callback of callbacks) {
           try {
@@ -66,6 +82,31 @@ function withRetry(db: Db) {
         if (attempt < 5 && retryableSqlStates.has(sqlStateOf(error) ?? '')) continue;
         throw error;
       }
+    }
+  };
+}
+
+/**
+ * A transaction on a connection of the pool, given back whatever happens. Not Drizzle's own
+ * `transaction()`: it sends BEGIN before its try block, so a connection found dead at BEGIN (the
+ * server just restarted) was never released, and each one held a pool slot for good until the
+ * pool ran dry. A connection whose ROLLBACK fails is closed rather than reused, and the error the
+ * caller sees is the one that ended the work, not the failed ROLLBACK's.
+ */
+function pgTransactions(pool: pg.Pool): RunInTransaction {
+  return async (work) => {
+    const client = await pool.connect();
+    let broken = false;
+    try {
+      await client.query('begin');
+      const result = await work(drizzlePg(client) as unknown as Db);
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch(() => (broken = true));
+      throw error;
+    } finally {
+      client.release(broken);
     }
   };
 }
@@ -108,12 +149,31 @@ async function migrateExclusively(pool: pg.Pool): Promise<void> {
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      // A database that does not answer (host gone, packets dropped) fails the request within
+      // this long as 503 instead of holding it; a refused connection fails at once anyway.
+      connectionTimeoutMillis: connectTimeoutMs,
+      // Notices a connection that died without a word (a network cut) instead of trusting it for hours.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
     // A dropped idle connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
+    // Nor may one that is checked out between two queries (a transaction awaiting other work when
+    // the server restarts): pg emits 'error' on the client, which the pool only listens to while
+    // it is idle. Its next query fails instead, and the pool drops the client on release.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = drizzlePg(pool) as unknown as Db;
     await migrateExclusively(pool);
-    return { db, kind: 'postgres', transaction: withRetry(db), close: () => pool.end() };
+    return {
+      db,
+      kind: 'postgres',
+      transaction: withRetry(pgTransactions(pool)),
+      close: () => pool.end(),
+      poolUse: () => ({ total: pool.totalCount, max: pool.options.max ?? 10, idle: pool.idleCount, waiting: pool.waitingCount }),
+    };
   }
 
   let dataDir = options.dataDir;
@@ -124,7 +184,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const client = await PGlite.create(dataDir);
   const db = drizzlePglite(client) as unknown as Db;
   await migratePglite(drizzlePglite(client), { migrationsFolder });
-  return { db, kind: 'pglite', pglite: client, transaction: withRetry(db), close: () => client.close() };
+  const pgliteTransactions: RunInTransaction = (work) => db.transaction((tx) => work(tx as unknown as Db));
+  return { db, kind: 'pglite', pglite: client, transaction: withRetry(pgliteTransactions), close: () => client.close() };
 }
 
 /**
@@ -159,4 +220,40 @@ function sqlStateOf(error: unknown): string | undefined {
 /** True when PostgreSQL (or PGlite) refused a row for a unique constraint (SQLSTATE 23505). */
 export function isUniqueViolation(error: unknown): boolean {
   return sqlStateOf(error) === '23505';
+}
+
+// PostgreSQL's own words for "not now": connection exceptions (class 08), the server shutting
+// down or crashed (57P01, 57P02), starting up (57P03), and no connection slot left (53300).
+const unavailableSqlStates = new Set(['57P01', '57P02', '57P03', '53300']);
+// node-postgres and its pool say so in messages without a code.
+const unavailableDriverMessages = [
+  'Connection terminated unexpectedly',
+  'Connection terminated due to connection timeout',
+  'Client has encountered a connection error and is not queryable',
+  'timeout exceeded when trying to connect',
+];
+// The socket to the server failed: refused, reset, unreachable, or its name did not resolve.
+const unavailableSocketCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * True when `error` means the database server cannot be reached right now (down, restarting,
+ * out of connections), as opposed to a query it refused: the request may succeed if retried
+ * in a moment, so it is answered 503, not 500. Looks through Drizzle's wrapper (`cause`) and
+ * the several attempts of one connect (`AggregateError`).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const pending: unknown[] = [error];
+  for (let depth = 0; pending.length > 0 && depth < 10; depth++) {
+    const e = pending.shift() as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown } | null;
+    if (!e || typeof e !== 'object') continue;
+    const code = typeof e.code === 'string' ? e.code : '';
+    const message = typeof e.message === 'string' ? e.message : '';
+    const attempts = Array.isArray(e.errors) ? (e.errors as unknown[]) : [];
+    if (unavailableSqlStates.has(code) || /^08[0-9A-Z]{3}$/.test(code) || unavailableSocketCodes.has(code)) return true;
+    if (unavailableDriverMessages.some((text) => message.startsWith(text))) return true;
+    // fetch() failures carry a socket error as their cause too; those are another server's, not ours.
+    if (e instanceof TypeError && message === 'fetch failed') continue;
+    pending.push(e.cause, ...attempts);
+  }
+  return false;
 }

@@ -1,4 +1,5 @@
 import { afterCommit, type Db } from '../db/database.ts';
+import type { LedgerEntryKind } from '../modules/billing/billing.tables.ts';
 
 /** What happened to an activation; the payload every listener (webhooks, live pushes, long-poll) gets. */
 export interface ActivationEvent {
@@ -8,6 +9,11 @@ export interface ActivationEvent {
   accountId: number;
   status: string;
   at: Date;
+  /**
+   * On the `sms_received` event of the SMS that brought the activation its first code: when
+   * that SMS was received (metrics: SMS arrival → code latency is `at` minus this).
+   */
+  codeSmsReceivedAt?: Date;
 }
 
 /** A company's balance after a change (webhooks use it for `balance.low`). */
@@ -15,6 +21,8 @@ export interface BalanceEvent {
   type: 'balance.changed';
   companyId: number;
   balance: number;
+  /** The ledger entry that changed it (metrics count purchases and refunds from these); amount in 1/10000 USD, signed. */
+  entry: { kind: LedgerEntryKind; amount: number };
   at: Date;
 }
 

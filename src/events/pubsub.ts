@@ -5,7 +5,10 @@ import { Redis } from 'ioredis';
  * Messages between app instances: what one instance commits, every instance's waiting clients
  * (long-poll, server-sent events) hear. Redis pub/sub when REDIS_URL is set; in-process otherwise.
  */
-/** Channel of committed activation changes; each message is a JSON ActivationEvent. */
+/**
+ * Channel of committed activation changes; each message is a JSON ActivationEvent plus
+ * `publishedAt` (Date.now() at publishing, for the event-bus lag metric).
+ */
 export const activationChannel = 'activations';
 
 export interface PubSub {
@@ -52,13 +55,32 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
   // The SUBSCRIBE in flight (or done) per channel, so a later subscriber waits for it too.
   const subscribed = new Map<string, Promise<void>>();
   subscriber.on('message', (channel: string, message: string) => local.emit(channel.slice(prefix.length + 1), message));
+  // After an outage longer than ioredis's retries, a SUBSCRIBE queued meanwhile may have been
+  // dropped: subscribing again to every channel in use costs nothing and makes sure.
+  subscriber.on('ready', () => {
+    for (const channel of counts.keys()) void subscriber.subscribe(`${prefix}:${channel}`).catch(() => {});
+  });
   // Errors are retried by ioredis; without a listener they would crash the process.
   publisher.on('error', () => {});
   subscriber.on('error', () => {});
 
   return {
     async publish(channel, message) {
-      await publisher.publish(`${prefix}:${channel}`, message);
+      // Without Redis, this instance's own waiters still hear what it commits (other instances'
+      // waiters re-read at the end of their wait): delivered here at once, not after a retry.
+      // While only our subscriber is away, Redis still carries the message to the others.
+      let delivered = false;
+      const deliverHere = () => {
+        if (!delivered) local.emit(channel, message);
+        delivered = true;
+      };
+      if (subscriber.status !== 'ready') deliverHere();
+      if (publisher.status !== 'ready') return deliverHere();
+      try {
+        await publisher.publish(`${prefix}:${channel}`, message);
+      } catch {
+        deliverHere();
+      }
     },
     subscribe(channel, handler) {
       local.on(channel, handler);
@@ -73,6 +95,8 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
           ),
         );
       }
+      // Redis away: nothing to wait for; messages from this instance come locally (see publish).
+      const ready = subscriber.status === 'ready' ? (subscribed.get(channel) ?? Promise.resolve()) : Promise.resolve();
       return subscription(() => {
         local.off(channel, handler);
         const left = (counts.get(channel) ?? 1) - 1;
@@ -82,7 +106,7 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
           subscribed.delete(channel);
           void subscriber.unsubscribe(`${prefix}:${channel}`).catch(() => {});
         }
-      }, subscribed.get(channel) ?? Promise.resolve());
+      }, ready);
     },
     async close() {
       local.removeAllListeners();

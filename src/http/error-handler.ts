@@ -1,7 +1,13 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../db/database.ts';
 import { AppError, type ErrorCode, errorStatuses } from './errors.ts';
+import { refusalSecurityHeaders } from './security-headers.ts';
+import { echoRequestId } from './request-logging.ts';
+
+// A restarting PostgreSQL is usually back within seconds.
+const databaseRetryAfterSeconds = '5';
 
 function send(reply: FastifyReply, code: ErrorCode, message: string, headers?: Record<string, string>) {
   if (headers) reply.headers(headers);
@@ -58,6 +64,9 @@ function quote(text: string): string {
  * Fastify answers them in its own `{ statusCode, code, message }` shape, not our envelope.
  */
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  // No hook has run for this request: the id and security headers are set here.
+  echoRequestId(request, reply);
+  reply.headers(refusalSecurityHeaders);
   const path = request.url.split('?')[0];
   if (error.code === 'FST_ERR_BAD_URL') {
     return send(reply, 'invalid_request', `The URL path ${quote(path)} is not valid percent-encoded UTF-8; encode special characters as %XX of their UTF-8 bytes`);
@@ -99,14 +108,19 @@ export function clientErrorHandler(this: FastifyInstance, error: ConnectionError
   // A reset connection has no one to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const code = clientErrorCode(error);
-  this.log.debug({ err: error }, 'client error');
+  // Not a Fastify request, so no id yet: one for the log line and the answer. (The error's raw
+  // packet, which holds the refused headers, Authorization and Cookie included, is never logged:
+  // see errorForLog.)
+  const reqId = crypto.randomUUID();
+  this.log.debug({ reqId, err: error }, 'client error');
   // As Node's own handler: no answer in the middle of another response on this connection.
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (socket.writable && !inFlight?.headersSent) {
     const status = errorStatuses[code];
     const body = JSON.stringify({ ok: false, error: { code, message: clientErrorMessages[code] ?? code } });
     socket.write(
-      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nX-Request-Id: ${reqId}\r\n` +
+        Object.entries(refusalSecurityHeaders).map(([name, value]) => `${name}: ${value}\r\n`).join('') +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
@@ -131,6 +145,13 @@ export function registerErrorHandling(app: FastifyInstance, options: { bodyLimit
     if (mapped) return send(reply, mapped, error.message);
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return send(reply, 'invalid_request', error.message);
+    }
+    // The database is down or restarting: no bug, so no stack; the client retries, the pool reconnects.
+    if (isDatabaseUnavailable(error)) {
+      // The driver's reason only: Drizzle's own message quotes the query's parameters.
+      const reason = error.cause instanceof Error ? error.cause : error;
+      request.log.warn({ reason: reason.message, code: (reason as { code?: unknown }).code }, 'database unavailable');
+      return send(reply, 'unavailable', 'The database is briefly unreachable; retry in a few seconds', { 'retry-after': databaseRetryAfterSeconds });
     }
     request.log.error({ err: error }, 'unexpected error');
     return send(reply, 'internal', `Something went wrong on our side; quote request id ${request.id} to support`);

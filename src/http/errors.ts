@@ -31,7 +31,8 @@ export const errorStatuses = {
   unsupported_media_type: 415,
   method_not_allowed: 405,
   internal: 500,
-  service_unavailable: 503,
+  // A dependency (the database, a payment provider) is down or not set up; Retry-After says when to retry.
+  unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatuses;

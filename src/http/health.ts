@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { type Database, pingDatabase } from '../db/database.ts';
 import { ok } from './envelope.ts';
@@ -23,7 +23,7 @@ export async function healthRoutes(app: FastifyInstance, options: { database: Da
     const [databaseUp, redisUp] = await Promise.all([pingDatabase(database, checkTimeoutMs), redis ? pingRedis(redis) : null]);
     const down = [...(databaseUp ? [] : ['the database']), ...(redisUp === false ? ['Redis'] : [])];
     if (down.length > 0) {
-      throw new AppError('service_unavailable', `Not ready: ${down.join(' and ')} ${down.length > 1 ? 'are' : 'is'} not reachable`, {
+      throw new AppError('unavailable', `Not ready: ${down.join(' and ')} ${down.length > 1 ? 'are' : 'is'} not reachable`, {
         headers: { 'retry-after': '5' },
       });
     }
@@ -50,4 +50,23 @@ async function pingRedis(redis: Redis): Promise<boolean> {
     clearTimeout(timer);
     if (onReady) redis.off('ready', onReady);
   }
+}
+
+/**
+ * One warning when Redis becomes unreachable and one line when it is back, instead of ioredis
+ * printing every failed reconnect (every ≤ 2 s) to stderr. While it is away, rate limits count
+ * per instance and events reach this instance's waiters only; /readyz answers 503 naming Redis.
+ */
+export function reportRedisOutages(redis: Redis, log: FastifyBaseLogger): void {
+  let down = false;
+  redis.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    log.warn({ reason: error.message }, 'Redis is not reachable: rate limits and events fall back to this instance until it is back');
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    log.info('Redis is reachable again: rate limits and events are shared across instances again');
+  });
 }

@@ -44,7 +44,7 @@ const errorMessages: Record<ErrorCode, string> = {
   unsupported_media_type: 'Send the request body as JSON with Content-Type: application/json',
   method_not_allowed: 'Method not allowed on this endpoint',
   internal: 'Something went wrong on our side; quote request id 5b0c… to support',
-  service_unavailable: 'The service is briefly unavailable; retry in a few seconds',
+  unavailable: 'The service is briefly unavailable; retry in a few seconds',
 };
 
 /** The `{ ok: false, error }` envelope, as a component every error response refers to. */
@@ -101,7 +101,7 @@ function errorResponses(codes: ErrorCode[]): Record<string, JsonSchema> {
     if (status === 429) {
       response.headers = {
         'retry-after': { type: 'integer', description: 'Seconds to wait before retrying' },
-        'x-ratelimit-remaining': { type: 'integer', description: 'Requests left in the current window' },
+        'x-ratelimit-remaining': { type: 'integer', description: 'Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance' },
       };
     }
     responses[String(status)] = response;

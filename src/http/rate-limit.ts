@@ -1,6 +1,5 @@
 import { Redis } from 'ioredis';
 import {
-  BurstyRateLimiter,
   RateLimiterMemory,
   RateLimiterRedis,
   RateLimiterRes,
@@ -43,27 +42,50 @@ export function createKeyRateLimiter(
     // If Redis is unreachable, each instance keeps limiting on its own rather than failing requests.
     return new RateLimiterRedis({ storeClient: options.redis, points, duration, keyPrefix: `${prefix}:${name}`, insuranceLimiter: memory });
   };
-  const limiter = new BurstyRateLimiter(
-    make(settings.requestsPerSecond, 1, 'steady'),
-    make(extra, burstWindowSeconds, 'burst'),
-  );
+  const steady = make(settings.requestsPerSecond, 1, 'steady');
+  const burst = make(extra, burstWindowSeconds, 'burst');
+  // What a fresh key may send at once: the steady second's allowance plus the burst allowance.
+  const limit = settings.requestsPerSecond + extra;
 
-  const headersOf = (result: RateLimiterRes) => ({
-    'x-ratelimit-limit': String(settings.requestsPerSecond),
-    'x-ratelimit-remaining': String(Math.max(0, result.remainingPoints)),
-    'x-ratelimit-reset': String(Math.ceil(result.msBeforeNext / 1000)),
+  const headersOf = (remaining: number, msBeforeNext: number) => ({
+    'x-ratelimit-limit': String(limit),
+    'x-ratelimit-remaining': String(Math.max(0, Math.floor(remaining))),
+    'x-ratelimit-reset': String(Math.ceil(msBeforeNext / 1000)),
   });
 
   return {
+    // The steady bucket is spent first, then the burst bucket (as rate-limiter-flexible's
+    // BurstyRateLimiter does); unlike it, Remaining counts what is left in both, so a client that
+    // reads it knows exactly how many more requests go through before a 429.
     async consume(subject) {
+      const [steadyOutcome, burstState] = await Promise.all([
+        steady.consume(subject).then(
+          (result) => ({ result }),
+          (rejection: unknown) => ({ rejection }),
+        ),
+        // What is left of the burst, read alongside (no extra round trip to wait for) by counting
+        // zero points: one script call like the consume beside it, where `get` would be a MULTI
+        // three times slower. A zero count may open the burst window early; it only refills sooner.
+        burst.consume(subject, 0).then(
+          (result) => result.remainingPoints,
+          (rejection: unknown) => (rejection instanceof RateLimiterRes ? 0 : null),
+        ),
+      ]);
+      if ('result' in steadyOutcome) {
+        const burstLeft = burstState ?? extra;
+        return { headers: headersOf(steadyOutcome.result.remainingPoints + burstLeft, steadyOutcome.result.msBeforeNext) };
+      }
+      const steadyRejection = steadyOutcome.rejection;
+      if (!(steadyRejection instanceof RateLimiterRes)) throw steadyRejection;
       try {
-        const result = await limiter.consume(subject);
-        return { headers: headersOf(result) };
+        const fromBurst = await burst.consume(subject);
+        return { headers: headersOf(fromBurst.remainingPoints, steadyRejection.msBeforeNext) };
       } catch (rejection) {
         if (!(rejection instanceof RateLimiterRes)) throw rejection;
-        const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+        // The steady second refills first: one more request fits then.
+        const retryAfter = Math.max(1, Math.ceil(Math.min(steadyRejection.msBeforeNext, rejection.msBeforeNext) / 1000));
         throw new AppError('rate_limited', `Too many requests for this API key; retry in ${retryAfter} s`, {
-          headers: { ...headersOf(rejection), 'x-ratelimit-remaining': '0', 'retry-after': String(retryAfter) },
+          headers: { ...headersOf(0, steadyRejection.msBeforeNext), 'retry-after': String(retryAfter) },
         });
       }
     },

@@ -6,34 +6,17 @@ import type { FastifyInstance } from 'fastify';
 /** The built React app (web/, built by `npm run build:web`; `npm start` and `npm test` build it when stale). */
 export const websiteDistDir = path.resolve(import.meta.dirname, '../../web/dist');
 
-// Everything the page loads comes from this server: no CDN, no third-party script, font or call.
-const contentSecurityPolicy = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'self'",
-  "form-action 'self'",
-].join('; ');
-
-const hstsHeader = 'max-age=31536000; includeSubDomains';
-
 /**
  * Serves the website at `/`: files from web/dist, and index.html for any other page a browser
  * asks for outside /api, so the app's own routes (/dashboard, /reset-password?token=…) survive a
- * reload. Unknown /api paths keep answering with the JSON 404 envelope.
+ * reload. Unknown /api paths keep answering with the JSON 404 envelope. The security headers
+ * (CSP, HSTS over HTTPS, …) are set for every answer in src/http/security-headers.ts.
  */
 export async function websiteRoutes(app: FastifyInstance, options: { distDir?: string } = {}) {
   const root = options.distDir ?? websiteDistDir;
   await app.register(fastifyStatic, { root, serve: false });
 
   app.get('/*', { logLevel: 'warn', schema: { hide: true } }, async (request, reply) => {
-    // Served over HTTPS (directly, or per a trusted proxy's X-Forwarded-Proto): the browser keeps
-    // to HTTPS for a year, so a later http:// link or a downgrade on the network cannot strip TLS.
-    if (request.protocol === 'https') reply.header('strict-transport-security', hstsHeader);
     let pathname: string;
     try {
       pathname = decodeURIComponent(request.url.split('?')[0]);
@@ -58,9 +41,6 @@ export async function websiteRoutes(app: FastifyInstance, options: { distDir?: s
       return reply.sendFile(path.relative(root, file), { maxAge: '365d', immutable: true });
     }
     if (!isFile && !wantsPage) return reply.callNotFound();
-    reply.header('content-security-policy', contentSecurityPolicy);
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'same-origin');
     if (isFile) return reply.sendFile(path.relative(root, file), { maxAge: 0 });
     return reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
   });

@@ -2,7 +2,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { SupplyService } from '../modules/supply/supply.service.ts';
 import { startJobLoop } from './job-loop.ts';
 
-/** The demo supply's "SIM cards": deliver a realistic SMS to each demo number some seconds after purchase. */
+/**
+ * The demo supply's "SIM cards": deliver a realistic SMS to each demo number some seconds after
+ * purchase. Safe with several instances: each SMS is stored in the transaction that claims its
+ * number (the number's ingestion lock, taken without waiting, then a fresh "no SMS yet" check), so
+ * one activation gets one.
+ */
 export function startDemoSmsJob(supply: SupplyService, delaySeconds: number, log: FastifyBaseLogger) {
   const intervalMs = Math.min(1000, Math.max(100, (delaySeconds * 1000) / 4));
   return startJobLoop('demo-sms', intervalMs, () => supply.deliverDemoSms(delaySeconds), log);

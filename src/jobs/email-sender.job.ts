@@ -11,6 +11,9 @@ const readThem = 'read them with `npm run nova -- email:outbox [--to EMAIL]`';
  * NOVA_SMTP_URL is set. Without it nothing is sent and nothing of an email's body is logged (its
  * link would let whoever reads the log into the account): the emails stay in the outbox for the
  * operator. In demo mode the log says that an email was queued, to whom, and how to read it.
+ * Safe with several instances: each email is claimed (SKIP LOCKED, with a lease) before it is
+ * sent, so it goes out once; a claim left by an instance that died mid-send runs out and another
+ * instance sends it.
  */
 export function startEmailSenderJob(email: EmailService, config: Config, log: FastifyBaseLogger): RunningJob {
   if (config.smtp.url) {
@@ -18,7 +21,7 @@ export function startEmailSenderJob(email: EmailService, config: Config, log: Fa
     return startJobLoop('email-sender', intervalMs, () => email.sendPending(sender), log);
   }
   if (!config.demo) {
-    log.warn(`NOVA_SMTP_URL is not set: emails (password resets, invitations) are not sent; they stay in the database outbox, ${readThem}`);
+    log.warn(`NOVA_SMTP_URL is not set: emails (sign-up links, password resets, invitations) are not sent; they stay in the database outbox, ${readThem}`);
     return { name: 'email-sender', runOnce: async () => 0, stop: async () => {} };
   }
   log.info(`Demo mode without NOVA_SMTP_URL: emails are not sent; ${readThem}`);

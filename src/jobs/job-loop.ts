@@ -5,7 +5,23 @@ export interface RunningJob {
   /** Runs one pass now (tests use it instead of waiting for the timer). */
   runOnce(): Promise<number>;
   stop(): Promise<void>;
+  /**
+   * Calls `observer` after every pass from now on, timer-driven or runOnce (metrics: job lag,
+   * pass duration). Absent on a stand-in that runs no passes (the email sender without SMTP).
+   */
+  observe?(observer: JobPassObserver): void;
 }
+
+/** How one pass of a job went. */
+export interface JobPass {
+  job: string;
+  succeeded: boolean;
+  durationSeconds: number;
+  /** When it ended, in wall-clock milliseconds (Date.now()): lag is about real time, not the injected clock. */
+  endedAt: number;
+}
+
+export type JobPassObserver = (pass: JobPass) => void;
 
 /**
  * Runs `pass` every `intervalMs`, never two passes of one job at once in this process. A failed
@@ -14,12 +30,31 @@ export interface RunningJob {
 export function startJobLoop(name: string, intervalMs: number, pass: () => Promise<number>, log: FastifyBaseLogger): RunningJob {
   let running: Promise<number> | null = null;
   let stopped = false;
+  const observers: JobPassObserver[] = [];
+
+  const report = (succeeded: boolean, startedAt: number) => {
+    const endedAt = Date.now();
+    const durationSeconds = (performance.now() - startedAt) / 1000;
+    for (const observer of observers) {
+      try {
+        observer({ job: name, succeeded, durationSeconds, endedAt });
+      } catch {
+        // Watching a job must never break it.
+      }
+    }
+  };
 
   const runOnce = async () => {
     while (running) await running.catch(() => 0);
+    const startedAt = performance.now();
     running = pass();
     try {
-      return await running;
+      const count = await running;
+      report(true, startedAt);
+      return count;
+    } catch (error) {
+      report(false, startedAt);
+      throw error;
     } finally {
       running = null;
     }
@@ -42,6 +77,9 @@ export function startJobLoop(name: string, intervalMs: number, pass: () => Promi
       stopped = true;
       clearInterval(timer);
       await running?.catch(() => 0);
+    },
+    observe(observer) {
+      observers.push(observer);
     },
   };
 }

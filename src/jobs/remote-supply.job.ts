@@ -5,7 +5,10 @@ import { startJobLoop } from './job-loop.ts';
 /**
  * Remote sources: poll stock (GET_SERVICES / getPrices), upstream codes (getStatus), and resend
  * unacknowledged finishes. `afterStockRefresh` runs once the new stock and costs are stored
- * (markup prices follow the costs).
+ * (markup prices follow the costs). Safe with several instances: each source's stock poll and
+ * each lease's status poll or finish notice is claimed for the length of its call (a lease that
+ * runs out if the instance dies), so two instances never make the same call at once; a code
+ * enters once under its receipt key, and a finish is marked acknowledged once.
  */
 export function startRemoteSupplyJob(supply: SupplyService, intervalMs: number, log: FastifyBaseLogger, afterStockRefresh?: () => Promise<number>) {
   return startJobLoop(

@@ -59,7 +59,7 @@ describe('console authorization, route by route', () => {
     admin = await signInStaff(server, 'admin');
     support = await signInStaff(server, 'support');
     // A signed-in customer holding a console CSRF cookie too: only the missing staff session can stop it.
-    const customer = await signUp(server.url);
+    const customer = await signUp(server);
     customerCookies = new Map([...customer.client.cookies, ['nova_console_csrf', admin.client.csrf]]);
     anonymousCookies = new Map([['nova_console_csrf', admin.client.csrf]]);
     // Placeholders become an id that exists nowhere; authorization is decided before the handler runs.

@@ -21,7 +21,7 @@ describe('console: customers and money', () => {
   /** A company signed up on the website (owner signed in), with its owner's API key and `topUp` USD. */
   async function customer(options: { topUp?: number } = {}) {
     const companyName = uniqueName('Acme');
-    const owner = await signUp(server.url, { companyName });
+    const owner = await signUp(server, { companyName });
     const apiKey: string = (await owner.client.get('/api-key')).body.data.api_key;
     const companyId = owner.account.company_id;
     if (options.topUp) await server.services.billing.credit({ companyId, amount: options.topUp * 10_000, kind: 'topup', reason: 'test top-up' });

@@ -32,7 +32,7 @@ describe('console feedback', () => {
     await leave(visitor, { rating: 2, comment: 'Slow answer', context: 'chat', reference: String(conversationId) });
 
     server.clock.advance(day);
-    customer = await signUp(server.url, { companyName: 'Feedback Co' });
+    customer = await signUp(server, { companyName: 'Feedback Co' });
     await customer.client.post('/topup', { amount: 5 });
     await server.createProvider({ countryId: 6, count: 1 });
     const bought = await customer.client.post('/activations', { service_code: 'tg', country_id: 6 });

@@ -173,7 +173,7 @@ describe('console: activations monitor', () => {
     }
     const anonymous = consoleClient(server.url);
     await anonymous.start();
-    const { client: customer } = await signUp(server.url);
+    const { client: customer } = await signUp(server);
     for (const path of ['/monitor/activations', '/monitor/summary', '/monitor/breakdown']) {
       assert.equal((await anonymous.get(path)).status, 403, path);
       const asCustomer = await fetch(`${server.url}/api/console${path}`, { headers: { cookie: [...customer.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });

@@ -106,7 +106,7 @@ describe('console staff sign-in', () => {
 
   it('a staff session is not a customer session and a customer session is not a staff session', async () => {
     const staff = await signInStaff(server, 'admin');
-    const customer = await signUp(server.url);
+    const customer = await signUp(server);
     // The staff cookie on the customer website: not signed in there.
     const websiteBalance = await fetch(`${server.url}/api/web/balance`, {
       headers: { cookie: [...staff.client.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },

@@ -364,7 +364,7 @@ describe('console: supply', () => {
   describe('authorization', () => {
     it('support staff get 403 on supply, reads and changes alike; customers and anonymous visitors too', async () => {
       const { provider } = await createHttpProvider();
-      const { client: customer } = await signUp(server.url);
+      const { client: customer } = await signUp(server);
       const anonymous = consoleClient(server.url);
       await anonymous.start();
       const reads = ['/supply/providers', '/supply/numbers', '/supply/sms', `/supply/numbers/1`];

@@ -225,7 +225,7 @@ describe('console support inbox', () => {
   });
 
   it('the agent sees the signed-in visitor’s account, company, balance, block, page and recent activations', async () => {
-    const customer = await signUp(server.url, { companyName: 'Context Corp' });
+    const customer = await signUp(server, { companyName: 'Context Corp' });
     await customer.client.post('/topup', { amount: 5 });
     await server.createProvider({ countryId: 6, count: 1 });
     const bought = await customer.client.post('/activations', { service_code: 'tg', country_id: 6 });
@@ -323,7 +323,7 @@ describe('console support inbox', () => {
   it('admins and support staff may use the inbox; customers and anonymous visitors get 403', async () => {
     const chat = await startChat(server);
     await chat.say('who may read me?');
-    const customer = await signUp(server.url);
+    const customer = await signUp(server);
     const customerConsole = webClient(server.url, { apiBase: '/api/console', csrfCookie: 'nova_console_csrf' });
     for (const [name, value] of customer.client.cookies) customerConsole.cookies.set(name, value);
     await customerConsole.start();
@@ -430,7 +430,7 @@ describe('chat retention', () => {
     await anonymousRecent.say('recent question');
     const anonymousOpen = await startChat(server);
     await anonymousOpen.say('still open');
-    const customer = await signUp(server.url);
+    const customer = await signUp(server);
     const customers = await startChat(server, { client: customer.client });
     await customers.say('customer question');
 

@@ -184,7 +184,7 @@ describe('refusals by Node and Fastify themselves', () => {
 
 describe('found by the fuzzer (scripts/fuzz.ts)', () => {
   it('refuses out-of-range ids, offsets and country ids on the website API with 400, not a 500', async () => {
-    const { client } = await signUp(server.url);
+    const { client } = await signUp(server);
     const failures: string[] = [];
     const huge = '99999999999999999999';
     const int4Overflow = '3000000000';
@@ -264,7 +264,7 @@ describe('found by the fuzzer (scripts/fuzz.ts)', () => {
   });
 
   it('answers HEAD on a live event stream with its headers at once instead of holding the connection', async () => {
-    const { client } = await signUp(server.url);
+    const { client } = await signUp(server);
     const cookie = [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     const response = await fetch(`${server.url}/api/web/live`, { method: 'HEAD', headers: { cookie }, signal: AbortSignal.timeout(3000) });
     assert.equal(response.status, 200);

@@ -35,7 +35,7 @@ describe('health and readiness probes', () => {
       assert.ok(Date.now() - started < 3000, `answered in ${Date.now() - started} ms`);
       assert.equal(ready.status, 503, JSON.stringify(ready.body));
       assert.equal(ready.body.ok, false);
-      assert.equal(ready.body.error.code, 'service_unavailable');
+      assert.equal(ready.body.error.code, 'unavailable');
       assert.match(ready.body.error.message, /Redis/);
       assert.doesNotMatch(ready.body.error.message, /database/);
       // Alive all the same: restarting this instance would not bring Redis back.
@@ -54,7 +54,7 @@ describe('health and readiness probes', () => {
       await database.close();
       const ready = await server.api().get('/readyz');
       assert.equal(ready.status, 503, JSON.stringify(ready.body));
-      assert.equal(ready.body.error.code, 'service_unavailable');
+      assert.equal(ready.body.error.code, 'unavailable');
       assert.match(ready.body.error.message, /database/);
       assert.equal((await server.api().get('/healthz')).status, 200);
     } finally {

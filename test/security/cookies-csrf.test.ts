@@ -5,7 +5,7 @@ import { cliActor } from '../../src/modules/audit/audit.service.ts';
 import { consoleClient } from '../support/console-client.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 import { uniqueName } from '../support/test-target.ts';
-import { freshEmail, signUp, webClient } from '../web/web-client.ts';
+import { freshEmail, outboxReader, signUp, signUpToken, webClient, type WebClient } from '../web/web-client.ts';
 
 /** A POST with exactly these cookies and CSRF header, as a page that planted cookies would send it. */
 async function postWith(baseUrl: string, pathname: string, cookies: Record<string, string>, csrfHeader: string) {
@@ -20,6 +20,13 @@ async function postWith(baseUrl: string, pathname: string, cookies: Record<strin
   });
   const body = (await response.json()) as { ok: boolean; error?: { code: string } };
   return { status: response.status, body };
+}
+
+/** Signs up on `client` and opens the emailed link: the answer that starts the session. */
+async function confirmedSignUp(server: TestServer, client: WebClient) {
+  const email = freshEmail();
+  assert.equal((await client.post('/signup', { email, password: 'long enough pw' })).status, 200);
+  return client.post('/signup/confirm', { token: signUpToken(await outboxReader(server.database)(email)) });
 }
 
 const setCookieLine = (headers: Headers, name: string) => headers.getSetCookie().find((line) => line.startsWith(`${name}=`));
@@ -50,7 +57,7 @@ describe('cookies are Secure behind a TLS proxy even without NOVA_TRUST_PROXY', 
     const client = webClient(server.url);
     const session = await client.start();
     assert.match(setCookieLine(session.headers, 'nova_csrf')!, /;\s*Secure/i);
-    const signedUp = await client.post('/signup', { email: freshEmail(), password: 'long enough pw' });
+    const signedUp = await confirmedSignUp(server, client);
     assert.equal(signedUp.status, 200);
     assert.match(setCookieLine(signedUp.headers, 'nova_session')!, /;\s*Secure/i);
     assert.match(setCookieLine(signedUp.headers, 'nova_csrf')!, /;\s*Secure/i);
@@ -78,7 +85,7 @@ describe('the website CSRF token is bound to the session and rotated at sign-in 
   });
 
   it('signing in gives a new CSRF token; the one from before sign-in no longer works', async () => {
-    const { email, password } = await signUp(server.url);
+    const { email, password } = await signUp(server);
     const client = webClient(server.url);
     await client.start();
     const before = client.csrf;
@@ -98,15 +105,15 @@ describe('the website CSRF token is bound to the session and rotated at sign-in 
   });
 
   it('a planted cookie-and-header pair does not pass for a signed-in session', async () => {
-    const { client } = await signUp(server.url);
+    const { client } = await signUp(server);
     const planted = await postWith(server.url, '/api/web/api-key/regenerate', { nova_session: client.cookies.get('nova_session')!, nova_csrf: 'planted' }, 'planted');
     assert.equal(planted.status, 403);
     assert.equal(planted.body.error?.code, 'forbidden');
   });
 
   it("another session's token does not pass", async () => {
-    const alice = await signUp(server.url);
-    const mallory = await signUp(server.url);
+    const alice = await signUp(server);
+    const mallory = await signUp(server);
     assert.notEqual(alice.client.csrf, mallory.client.csrf);
     const crossed = await postWith(
       server.url,
@@ -121,14 +128,14 @@ describe('the website CSRF token is bound to the session and rotated at sign-in 
     const client = webClient(server.url);
     const anonymous = await client.start();
     assert.ok(maxAgeOf(setCookieLine(anonymous.headers, 'nova_csrf')!) <= 30 * 24 * 3600);
-    const signedUp = await client.post('/signup', { email: freshEmail(), password: 'long enough pw' });
+    const signedUp = await confirmedSignUp(server, client);
     const session = setCookieLine(signedUp.headers, 'nova_session')!;
     const csrf = setCookieLine(signedUp.headers, 'nova_csrf')!;
     assert.equal(maxAgeOf(csrf), maxAgeOf(session));
   });
 
   it('signing out rotates the token again, and the visitor can sign in with the new one', async () => {
-    const { client, email, password } = await signUp(server.url);
+    const { client, email, password } = await signUp(server);
     const signedIn = client.csrf;
     const out = await client.post('/signout');
     assert.equal(out.status, 200);
@@ -139,7 +146,7 @@ describe('the website CSRF token is bound to the session and rotated at sign-in 
   });
 
   it('a session cookie from before the token was bound gets a matching token from GET /session', async () => {
-    const { client } = await signUp(server.url);
+    const { client } = await signUp(server);
     // An old anonymous token left in the browser next to a valid session.
     client.cookies.set('nova_csrf', 'left-over-token');
     const session = await client.get('/session');

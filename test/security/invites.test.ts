@@ -45,7 +45,7 @@ describe('security: invitations', () => {
   }
 
   it('removing an owner voids the invitations they sent: the invitee does not become an owner', async () => {
-    const { client: founder } = await signUp(server.url);
+    const { client: founder } = await signUp(server);
     const second = await invite(founder, 'owner');
     const { browser: secondOwner, response } = await accept(second.token);
     assert.equal(response.status, 200);
@@ -58,7 +58,7 @@ describe('security: invitations', () => {
   });
 
   it('an invitation works only while its sender is still an owner of the company', async () => {
-    const { client: founder } = await signUp(server.url);
+    const { client: founder } = await signUp(server);
     const second = await invite(founder, 'owner');
     const { browser: secondOwner, response } = await accept(second.token);
     const secondId = response.body.data.account.id;
@@ -78,7 +78,7 @@ describe('security: invitations', () => {
   });
 
   it('an owner revokes a pending invitation; its link then answers the same clear error', async () => {
-    const { client: owner } = await signUp(server.url);
+    const { client: owner } = await signUp(server);
     const kept = await invite(owner, 'member');
     const revoked = await invite(owner, 'owner');
     const listed = (await owner.get('/team')).body.data.invites as { id: number; email: string }[];
@@ -102,11 +102,11 @@ describe('security: invitations', () => {
   });
 
   it('only owners of the same company revoke an invitation, and a bad id is a clear 400', async () => {
-    const { client: owner } = await signUp(server.url);
+    const { client: owner } = await signUp(server);
     const pending = await invite(owner, 'member');
     const id = ((await owner.get('/team')).body.data.invites as { id: number }[])[0].id;
 
-    const { client: stranger } = await signUp(server.url);
+    const { client: stranger } = await signUp(server);
     const foreign = await stranger.post(`/team/invites/${id}/revoke`);
     assert.equal(foreign.status, 404);
     assert.equal(foreign.body.error.code, 'not_found');

@@ -28,7 +28,7 @@ describe('answers carrying secrets are never cached', () => {
   });
 
   it('website: the API key, its regeneration, a new webhook, an invite link, the session answer and a chat token', async () => {
-    const { client } = await signUp(server.url);
+    const { client } = await signUp(server);
     assertNoStore(await client.get('/api-key'), 'GET /api/web/api-key');
     assertNoStore(await client.post('/api-key/regenerate'), 'POST /api/web/api-key/regenerate');
     assertNoStore(await client.post('/webhooks', { url: 'https://example.com/nova/hook', events: ['activation.sms_received'] }), 'POST /api/web/webhooks');
@@ -57,7 +57,7 @@ describe('answers carrying secrets are never cached', () => {
   });
 
   it('an answer without a secret is left to the usual caching rules', async () => {
-    const { client } = await signUp(server.url);
+    const { client } = await signUp(server);
     const balance = await client.get('/balance');
     assert.equal(balance.status, 200);
     assert.equal(balance.headers.get('cache-control'), null);

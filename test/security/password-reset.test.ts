@@ -45,8 +45,8 @@ describe('security: password reset links', () => {
   }
 
   it('using one reset link voids every other outstanding link of the account', async () => {
-    const { email } = await signUp(server.url);
-    const { email: otherEmail } = await signUp(server.url);
+    const { email } = await signUp(server);
+    const { email: otherEmail } = await signUp(server);
     const first = await resetLink(email);
     const second = await resetLink(email);
     const otherAccounts = await resetLink(otherEmail);
@@ -65,7 +65,7 @@ describe('security: password reset links', () => {
   });
 
   it('two links used at the same moment reset the password once', async () => {
-    const { email } = await signUp(server.url);
+    const { email } = await signUp(server);
     const first = await resetLink(email);
     const second = await resetLink(email);
     const results = await Promise.all([confirm(first, 'racing password 1'), confirm(second, 'racing password 2')]);
@@ -77,7 +77,7 @@ describe('security: password reset links', () => {
   });
 
   it('a reset signs out the account’s other sessions and keeps the one it signs in', async () => {
-    const { client: original, email } = await signUp(server.url);
+    const { client: original, email } = await signUp(server);
     const { client: laptop } = await signIn(email, 'correct horse battery');
     assert.equal((await laptop.get('/session')).body.data.account.email, email);
     const token = await resetLink(email);
@@ -93,7 +93,7 @@ describe('security: password reset links', () => {
   });
 
   it('signing in voids outstanding reset links (the account holder knows the password)', async () => {
-    const { email, password } = await signUp(server.url);
+    const { email, password } = await signUp(server);
     const pending = await resetLink(email);
     // A wrong password proves nothing and keeps the link.
     assert.equal((await signIn(email, 'wrong password 123')).response.status, 401);
@@ -108,7 +108,7 @@ describe('security: password reset links', () => {
   });
 
   it('a sign-in with the new password after a reset leaves no link usable', async () => {
-    const { email } = await signUp(server.url);
+    const { email } = await signUp(server);
     const first = await resetLink(email);
     assert.equal((await confirm(first, 'after reset password')).response.status, 200);
     const later = await resetLink(email);

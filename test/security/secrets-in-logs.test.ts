@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { OutgoingEmail } from '../../src/modules/email/email.service.ts';
 import { cliJson, runCli } from '../support/cli-runner.ts';
 import { startTestServer } from '../support/test-server.ts';
-import { freshEmail, signUp, webClient } from '../web/web-client.ts';
+import { freshEmail, signUpToken, signUpWith, webClient } from '../web/web-client.ts';
 
 /**
  * Reset and invitation links are as good as a password: they must never reach the log, which
@@ -92,8 +92,10 @@ describe('outside demo mode without NOVA_SMTP_URL, emails stay in the outbox and
     assert.match(product.output(), /email:outbox/);
   });
 
-  it('never logs a reset or invite link; the operator reads them with email:outbox and the link works', async () => {
-    const owner = await signUp(product.url);
+  it('never logs a sign-up, reset or invite link; the operator reads them with email:outbox and the link works', async () => {
+    const env = { NOVA_DATA_DIR: product.dataDir };
+    // The sign-up's confirmation link, read the way an operator without SMTP reads it.
+    const owner = await signUpWith(product.url, async (to) => (await cliJson(['email:outbox', '--to', to], env)).emails[0].body);
     const invitee = freshEmail('invitee');
     assert.equal((await owner.client.post('/team/invites', { email: invitee, role: 'member' })).status, 200);
     const visitor = webClient(product.url);
@@ -103,10 +105,11 @@ describe('outside demo mode without NOVA_SMTP_URL, emails stay in the outbox and
     await new Promise((resolve) => setTimeout(resolve, 3000));
     assert.doesNotMatch(product.output(), /token=/, 'a token-bearing link reached the log');
 
-    const env = { NOVA_DATA_DIR: product.dataDir };
     const outbox = await cliJson(['email:outbox', '--to', owner.email], env);
-    assert.equal(outbox.emails.length, 1, JSON.stringify(outbox));
-    const reset = outbox.emails[0];
+    // Newest first: the reset link, then the sign-up's confirmation link.
+    assert.equal(outbox.emails.length, 2, JSON.stringify(outbox));
+    const [reset, confirmation] = outbox.emails;
+    const signUpLinkToken = signUpToken(confirmation.body);
     assert.equal(reset.to, owner.email);
     assert.equal(reset.sent_at, null, 'nothing sends it');
     const resetToken = tokenIn(reset.body);
@@ -125,7 +128,7 @@ describe('outside demo mode without NOVA_SMTP_URL, emails stay in the outbox and
     assert.notEqual(bad.code, 0);
     assert.match(bad.stdout, /--limit/);
 
-    for (const token of [resetToken, inviteToken]) assert.ok(!product.output().includes(token), `token ${token} reached the log`);
+    for (const token of [signUpLinkToken, resetToken, inviteToken]) assert.ok(!product.output().includes(token), `token ${token} reached the log`);
     const confirmed = await visitor.post('/password-reset/confirm', { token: resetToken, password: 'a brand new password' });
     assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
   });

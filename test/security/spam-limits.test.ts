@@ -45,7 +45,9 @@ describe('spam limits: reset emails, chat and feedback', () => {
   }
 
   it('sends at most 5 reset emails an hour to one address, from any number of addresses, and answers alike whether or not the account exists', async () => {
-    const { email } = await signUp(server.url);
+    const { email } = await signUp(server);
+    // The sign-up's confirmation email is already there.
+    const earlier = await countEmailsTo(email);
     const known = await resetRequests(email, resetEmailsPerAddressPerHour + 2);
     assert.deepEqual(
       known.map((a) => a.status),
@@ -53,7 +55,7 @@ describe('spam limits: reset emails, chat and feedback', () => {
     );
     for (const answer of known.slice(0, resetEmailsPerAddressPerHour)) assert.deepEqual(answer.body, { ok: true, data: { sent: true } });
     assertRateLimited(known[resetEmailsPerAddressPerHour], 'reset flood to a known address');
-    assert.equal(await countEmailsTo(email), resetEmailsPerAddressPerHour, 'the inbox gets 5 emails, not 7');
+    assert.equal((await countEmailsTo(email)) - earlier, resetEmailsPerAddressPerHour, 'the inbox gets 5 reset emails, not 7');
 
     const ghost = freshEmail('ghost');
     const unknown = await resetRequests(ghost, resetEmailsPerAddressPerHour + 2);
@@ -115,7 +117,7 @@ describe('spam limits: reset emails, chat and feedback', () => {
     assert.equal(answers.filter((a) => a.status === 200).length, feedbackPerHour, answers.map((a) => a.status).join(','));
     assertRateLimited(answers[29], 'feedback 30 from one address');
 
-    const { client: customer } = await signUp(server.url);
+    const { client: customer } = await signUp(server);
     const fromMany: ApiResponse[] = [];
     for (let i = 0; i < 30; i++) fromMany.push(await customer.post('/feedback', { rating: 2, context: 'general' }, { 'x-forwarded-for': freshIp() }));
     assert.equal(fromMany.filter((a) => a.status === 200).length, feedbackPerHour, fromMany.map((a) => a.status).join(','));

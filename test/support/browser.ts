@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Database } from '../../src/db/database.ts';
+import { outboxReader, signUpToken } from '../web/web-client.ts';
 
 /**
  * Browser tests drive Debian's chromium (`apt-get install chromium`; .ci/run installs it) with
@@ -52,8 +54,11 @@ export function uniqueEmail(prefix: string): string {
   return `${prefix}.${process.pid}.${Date.now().toString(36)}${++counter}@example.com`;
 }
 
-/** Signs up through the form and waits for the dashboard. */
-export async function signUpInBrowser(page: Page, options: { email?: string; password?: string; company?: string } = {}) {
+/**
+ * Signs up through the form, opens the link of the confirmation email (read from the server's
+ * outbox, as the customer reads their inbox), finishes the sign-up and waits for the dashboard.
+ */
+export async function signUpInBrowser(page: Page, server: { database: Database }, options: { email?: string; password?: string; company?: string } = {}) {
   const email = options.email ?? uniqueEmail('owner');
   const password = options.password ?? 'correct horse battery';
   await page.goto('/signup');
@@ -61,6 +66,10 @@ export async function signUpInBrowser(page: Page, options: { email?: string; pas
   await page.getByLabel('Password').fill(password);
   if (options.company) await page.getByLabel('Company name (optional)').fill(options.company);
   await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+  const token = signUpToken(await outboxReader(server.database)(email));
+  await page.goto(`/confirm-signup?token=${token}`);
+  await page.getByRole('button', { name: 'Create my account' }).click();
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   const session = await page.evaluate(async () => (await (await fetch('/api/web/session')).json()).data.account);
   return { email, password, account: session as { id: number; company_id: number; role: string } };

@@ -2,6 +2,7 @@ import { generate } from 'otplib';
 import { cliActor } from '../../src/modules/audit/audit.service.ts';
 import type { StaffRole } from '../../src/modules/staff/staff.tables.ts';
 import { type WebClient, webClient } from '../web/web-client.ts';
+import { recordSecret } from './recorded-secrets.ts';
 import type { TestServer } from './test-server.ts';
 import { uniqueName } from './test-target.ts';
 
@@ -29,6 +30,7 @@ export function totpCode(server: TestServer, secret: string): Promise<string> {
 export async function signInStaff(server: TestServer, role: StaffRole = 'admin'): Promise<SignedInStaff> {
   const email = `${uniqueName(role)}@nova.example`;
   const { staff, password } = await server.services.staff.create(cliActor, { email, role });
+  recordSecret(password);
   const client = consoleClient(server.url);
   await client.start();
   const signIn = await client.post('/signin', { email, password });

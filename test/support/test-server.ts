@@ -6,6 +6,7 @@ import { type Database, openDatabase } from '../../src/db/database.ts';
 import { parseUsd } from '../../src/modules/billing/money.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { ManualClock } from './manual-clock.ts';
+import { recordSecret, recordSecretsIn } from './recorded-secrets.ts';
 import { createScratchDatabase, testRedisUrl, testTarget, uniqueName } from './test-target.ts';
 
 export interface TestServer extends RunningServer {
@@ -44,6 +45,7 @@ export function apiClient(baseUrl: string, key?: string): ApiClient {
     } catch {
       body = text;
     }
+    recordSecretsIn(body);
     return { status: response.status, headers: response.headers, body };
   };
   return {
@@ -59,6 +61,7 @@ export function apiClient(baseUrl: string, key?: string): ApiClient {
 }
 
 let providerCounter = 0;
+let serverCounter = 0;
 
 export interface TestServerOptions {
   env?: Record<string, string>;
@@ -86,6 +89,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       database = await openDatabase({ dataDir: 'memory://' });
     }
   }
+  // A whole `npm test` run (NOVA_TEST_LOG_DIR) logs every request of every server, each to a file
+  // of its own, and test/run-tests.ts then checks those files for leaked credentials; a test that
+  // sets its own LOG_LEVEL keeps it.
+  const runLogDir = process.env.NOVA_TEST_LOG_DIR;
+  const runLog = runLogDir && !options.env?.LOG_LEVEL ? { LOG_LEVEL: 'debug', LOG_FILE: path.join(runLogDir, `server-${process.pid}-${++serverCounter}.log`) } : {};
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -102,6 +110,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     NOVA_CANCEL_COOLDOWN_S: '0',
     // Password hashes at N=2^12 instead of 2^17: the suite hashes hundreds of passwords.
     NOVA_PASSWORD_HASH_COST: '12',
+    ...runLog,
     ...(testRedisUrl ? { REDIS_URL: testRedisUrl } : {}),
     ...options.env,
   });
@@ -127,14 +136,17 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       const created = await services.accounts.createCompany({ name: uniqueName('company'), ownerEmail: `${uniqueName('owner')}@example.com` });
       const amount = parseUsd(credit)!;
       if (amount > 0) await services.billing.credit({ companyId: created.companyId, amount, kind: 'topup', reason: 'test credit' });
+      recordSecret(created.apiKey);
       return { companyId: created.companyId, accountId: created.accountId, apiKey: created.apiKey };
     },
     async addMember(companyId) {
       const member = await services.accounts.addMember({ companyId, email: `${uniqueName('member')}@example.com` });
+      recordSecret(member.apiKey);
       return { accountId: member.accountId, apiKey: member.apiKey };
     },
     async createProvider({ countryId = 6, count = 5, operator } = {}) {
       const { provider, secret } = await services.supply.createProvider({ name: uniqueName('provider'), kind: 'http' });
+      recordSecret(secret);
       // Distinct numbers per provider within this process: a US area code each, or a block of
       // Ofcom's 07700 900xxx drama range for the UK.
       const block = ++providerCounter;

@@ -5,6 +5,7 @@ import type { Browser } from 'playwright-core';
 import { feedback } from '../../src/modules/support/support.tables.ts';
 import { launchBrowser, newVisitor, screenshot, signUpInBrowser, uniqueEmail } from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
+import { outboxReader } from '../web/web-client.ts';
 
 describe('website: from the landing page to a received code', () => {
   let server: TestServer;
@@ -41,6 +42,12 @@ describe('website: from the landing page to a received code', () => {
     await page.getByRole('alert').filter({ hasText: 'at least 8 characters' }).waitFor();
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Sign up' }).click();
+    // No account yet: it is created from the emailed link (the same answer for a taken email).
+    await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+    await page.getByRole('status').filter({ hasText: email }).waitFor();
+    const link = new URL(/\S*\/confirm-signup\?token=\S+/.exec(await outboxReader(server.database)(email))![0]);
+    await page.goto(link.pathname + link.search);
+    await page.getByRole('button', { name: 'Create my account' }).click();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await page.getByTestId('balance').filter({ hasText: '$0.00' }).waitFor();
     await page.getByText('No active numbers.').waitFor();
@@ -137,7 +144,7 @@ describe('website: from the landing page to a received code', () => {
     await server.createProvider({ countryId: 6, count: 1 });
     const { context, page } = await newVisitor(browser, server.url);
     await page.clock.install();
-    const { account } = await signUpInBrowser(page);
+    const { account } = await signUpInBrowser(page, server);
     await server.services.billing.credit({ companyId: account.company_id, amount: 10_000, kind: 'topup', reason: 'test credit' });
     await page.reload();
     await page.getByTestId('balance').filter({ hasText: '$1.00' }).waitFor();

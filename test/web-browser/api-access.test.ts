@@ -19,7 +19,7 @@ describe('website: Profile → API access', () => {
 
   it('shows the full key with a copy button and a curl example, and regenerating kills the old key at once', async () => {
     const { context, page } = await newVisitor(browser, server.url);
-    await signUpInBrowser(page);
+    await signUpInBrowser(page, server);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API access' }).click();
     await page.getByRole('heading', { name: 'API access' }).waitFor();
 
@@ -61,7 +61,7 @@ describe('website: Profile → API access', () => {
 
   it('refuses a state-changing request without the CSRF header', async () => {
     const { context, page } = await newVisitor(browser, server.url);
-    await signUpInBrowser(page);
+    await signUpInBrowser(page, server);
     const answer = await page.evaluate(async () => {
       const response = await fetch('/api/web/api-key/regenerate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
       return { status: response.status, body: await response.json() };

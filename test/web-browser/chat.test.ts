@@ -77,7 +77,7 @@ describe('website: "Chat with us" widget', () => {
       await page.goto(path);
       await page.getByRole('button', { name: 'Chat with us' }).waitFor();
     }
-    await signUpInBrowser(page);
+    await signUpInBrowser(page, server);
     for (const path of ['/dashboard', '/profile/api', '/topup']) {
       await page.goto(path);
       await page.getByRole('main').getByRole('heading').first().waitFor();

@@ -23,7 +23,7 @@ describe('console: customers and money', () => {
   it("finds a customer by email, credits them with a reason, and the customer sees it in their Transactions", async () => {
     const customer = await newVisitor(browser, server.url);
     const company = uniqueName('Acme');
-    const { email } = await signUpInBrowser(customer.page, { company });
+    const { email } = await signUpInBrowser(customer.page, server, { company });
 
     const staff = await newVisitor(browser, server.url);
     const page = staff.page;
@@ -103,7 +103,7 @@ describe('console: customers and money', () => {
 
   it('a signed-in customer of a blocked company sees on the website that it is blocked and whom to contact', async () => {
     const customer = await newVisitor(browser, server.url);
-    await signUpInBrowser(customer.page, { company: uniqueName('Blocked') });
+    await signUpInBrowser(customer.page, server, { company: uniqueName('Blocked') });
     const session = await customer.page.evaluate(() => fetch('/api/web/session').then((r) => r.json()));
     const admin = await signInStaff(server, 'admin');
     const blocked = await admin.client.post(`/companies/${session.data.account.company_id}/block`, { reason: 'Card testing' });

@@ -30,7 +30,7 @@ describe('console: staff sign-in', () => {
     assert.equal(await page.getByRole('navigation', { name: 'Console' }).count(), 0, 'no console navigation before sign-in');
     assert.equal(await page.getByRole('button', { name: /Chat with us/ }).count(), 0, 'no customer chat widget in the console');
 
-    await signUpInBrowser(page);
+    await signUpInBrowser(page, server);
     await page.goto('/console/catalog');
     await page.getByRole('heading', { name: 'Sign in to Nova Console' }).waitFor();
     const status = await page.evaluate(async () => (await fetch('/api/console/companies')).status);

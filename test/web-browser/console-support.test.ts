@@ -29,7 +29,7 @@ describe('console: support inbox', () => {
 
     // The visitor: a signed-in customer with some balance, writing from the dashboard's chat widget.
     const visitor = await newVisitor(browser, server.url);
-    const { email: customerEmail, account } = await signUpInBrowser(visitor.page, { company: 'Chatty Ltd' });
+    const { email: customerEmail, account } = await signUpInBrowser(visitor.page, server, { company: 'Chatty Ltd' });
     await server.services.billing.credit({ companyId: account.company_id, amount: 12_500, kind: 'topup', reason: 'test credit' });
     await visitor.page.evaluate(() => Object.assign(window, { novaMarker: 'visitor page' }));
     await visitor.page.getByRole('button', { name: 'Chat with us' }).click();

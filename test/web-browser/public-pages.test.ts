@@ -78,7 +78,7 @@ describe('website: public pages, docs and phone width', () => {
     await page.getByRole('button', { name: 'Menu' }).click();
     await screenshot(page, 'phone-landing', { fullPage: true });
 
-    await signUpInBrowser(page);
+    await signUpInBrowser(page, server);
     await page.getByText('Telegram · United States').waitFor();
     const dashboardOverflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(dashboardOverflow <= 0, `the dashboard scrolls sideways by ${dashboardOverflow}px`);
@@ -107,7 +107,7 @@ describe('website: public pages, docs and phone width', () => {
 
   it('resets a forgotten password by the emailed link', async () => {
     const { context, page } = await newVisitor(browser, server.url);
-    const { email } = await signUpInBrowser(page);
+    const { email } = await signUpInBrowser(page, server);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.goto('/forgot-password');
     await page.getByLabel('Email').fill(email);

@@ -19,7 +19,7 @@ describe('website: revoking a team invitation', () => {
 
   it('an owner revokes a pending invite on the Team page, and its link then explains it is no longer valid', async () => {
     const owner = await newVisitor(browser, server.url);
-    await signUpInBrowser(owner.page, { company: 'Revoke Ltd' });
+    await signUpInBrowser(owner.page, server, { company: 'Revoke Ltd' });
     await owner.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Team' }).click();
     await owner.page.getByRole('heading', { name: 'Team', exact: true }).waitFor();
 

@@ -20,7 +20,7 @@ describe('website: company team', () => {
   it("invites a member by link; the member gets its own key and can't see the owner's activations", async () => {
     await server.createProvider({ countryId: 6, count: 2 });
     const owner = await newVisitor(browser, server.url);
-    const { account } = await signUpInBrowser(owner.page, { company: 'Acme Verification' });
+    const { account } = await signUpInBrowser(owner.page, server, { company: 'Acme Verification' });
     await server.services.billing.credit({ companyId: account.company_id, amount: 50_000, kind: 'topup', reason: 'test credit' });
 
     // The owner buys a number.

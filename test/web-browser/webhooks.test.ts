@@ -42,7 +42,7 @@ describe('website: Profile → API access → Webhooks', () => {
   it('an owner adds an endpoint, copies its secret once, sees the delivery of an arrived code, resends it and deletes the endpoint; a member only sees a note', async () => {
     const { secret: providerSecret } = await server.createProvider({ countryId: 6, count: 1 });
     const { context, page } = await newVisitor(browser, server.url);
-    const { account } = await signUpInBrowser(page, { company: 'Hook Co' });
+    const { account } = await signUpInBrowser(page, server, { company: 'Hook Co' });
     await server.services.billing.credit({ companyId: account.company_id, amount: 50_000, kind: 'topup', reason: 'test credit' });
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API access' }).click();

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { desc, eq } from 'drizzle-orm';
 import { emailOutbox } from '../../src/modules/email/email.tables.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
-import { freshEmail, signUp, webClient } from './web-client.ts';
+import { freshEmail, signUp, signUpToken, webClient } from './web-client.ts';
 
 describe('website accounts', () => {
   let server: TestServer;
@@ -20,7 +20,7 @@ describe('website accounts', () => {
   }
 
   it('a visitor signs up, gets a session as the owner of a new company and an API key that works on API v1', async () => {
-    const { client, email } = await signUp(server.url, { companyName: 'Rocket Apps' });
+    const { client, email } = await signUp(server, { companyName: 'Rocket Apps' });
     const cookie = (await client.get('/session')).headers;
     assert.ok(cookie);
     const session = await client.get('/session');
@@ -39,17 +39,21 @@ describe('website accounts', () => {
   });
 
   it('the session cookie is httpOnly and SameSite=Lax, and Secure only when the request came over HTTPS', async () => {
-    const client = webClient(server.url);
-    await client.start();
-    const plain = await client.post('/signup', { email: freshEmail(), password: 'long enough pw' });
+    // The session starts when the emailed sign-up link is opened.
+    async function confirmedSignUp(headers: Record<string, string> = {}) {
+      const client = webClient(server.url);
+      await client.start();
+      const email = freshEmail();
+      assert.equal((await client.post('/signup', { email, password: 'long enough pw' }, headers)).status, 200);
+      return client.post('/signup/confirm', { token: signUpToken((await latestEmailTo(email)).body) }, headers);
+    }
+    const plain = await confirmedSignUp();
     const line = plain.headers.getSetCookie().find((c) => c.startsWith('nova_session='))!;
     assert.match(line, /HttpOnly/i);
     assert.match(line, /SameSite=Lax/i);
     assert.doesNotMatch(line, /Secure/i);
 
-    const viaProxy = webClient(server.url);
-    await viaProxy.start();
-    const secure = await viaProxy.post('/signup', { email: freshEmail(), password: 'long enough pw' }, { 'x-forwarded-proto': 'https' });
+    const secure = await confirmedSignUp({ 'x-forwarded-proto': 'https' });
     assert.match(secure.headers.getSetCookie().find((c) => c.startsWith('nova_session='))!, /Secure/i);
   });
 
@@ -67,7 +71,7 @@ describe('website accounts', () => {
   });
 
   it('sign-in with a wrong password and with an unknown email get the identical answer', async () => {
-    const { email, password } = await signUp(server.url);
+    const { email, password } = await signUp(server);
     const client = webClient(server.url);
     await client.start();
     const wrongPassword = await client.post('/signin', { email, password: 'not the password' });
@@ -95,7 +99,7 @@ describe('website accounts', () => {
   });
 
   it('signing out ends the session', async () => {
-    const { client } = await signUp(server.url);
+    const { client } = await signUp(server);
     assert.equal((await client.get('/balance')).status, 200);
     const out = await client.post('/signout');
     assert.deepEqual(out.body.data, { signed_out: true });
@@ -105,7 +109,7 @@ describe('website accounts', () => {
   });
 
   it('a password reset emails a single-use link through the outbox, and the new password signs in', async () => {
-    const { email } = await signUp(server.url);
+    const { email } = await signUp(server);
     const visitor = webClient(server.url);
     await visitor.start();
     // A forged host must not end up in the emailed link.
@@ -140,7 +144,7 @@ describe('website accounts', () => {
   });
 
   it('a reset link is refused after an hour', async () => {
-    const { email } = await signUp(server.url);
+    const { email } = await signUp(server);
     const visitor = webClient(server.url);
     await visitor.start();
     await visitor.post('/password-reset/request', { email });
@@ -151,7 +155,7 @@ describe('website accounts', () => {
   });
 
   it('regenerating the API key kills the old key at once and shows the new one', async () => {
-    const { client } = await signUp(server.url);
+    const { client } = await signUp(server);
     const oldKey = (await client.get('/api-key')).body.data.api_key;
     const regenerated = await client.post('/api-key/regenerate');
     assert.equal(regenerated.status, 200);
@@ -173,7 +177,7 @@ describe('website accounts', () => {
   });
 
   it('the demo payment provider credits a top-up at once, labelled as a demo, and it shows in the transactions', async () => {
-    const { client } = await signUp(server.url);
+    const { client } = await signUp(server);
     assert.deepEqual((await client.get('/topup')).body.data, { provider: 'demo', min_amount: 1, max_amount: 1000 });
     const topped = await client.post('/topup', { amount: 20 });
     assert.equal(topped.status, 200);

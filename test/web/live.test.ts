@@ -17,13 +17,13 @@ describe('website live updates, chat and feedback', () => {
 
   describe('activations', () => {
     it('an SMS arriving pushes the activation with its code to the owner’s live stream within a second; their member and another company hear nothing', async () => {
-      const { client: owner } = await signUp(server.url);
+      const { client: owner } = await signUp(server);
       await owner.post('/topup', { amount: 5 });
       const invited = await owner.post('/team/invites', { email: freshEmail('member'), role: 'member' });
       const member = webClient(server.url);
       await member.start();
       await member.post('/invites/accept', { token: new URL(invited.body.data.invite_url).searchParams.get('token'), password: 'member password' });
-      const { client: stranger } = await signUp(server.url);
+      const { client: stranger } = await signUp(server);
       const { secret, numbers } = await server.createProvider({ countryId: 6, count: 1 });
       const bought = await owner.post('/activations', { service_code: 'tg', country_id: 6 });
       assert.equal(bought.status, 201);
@@ -65,7 +65,7 @@ describe('website live updates, chat and feedback', () => {
     });
 
     it('activations are bought, listed, cancelled and exported as CSV through the website with the API’s rules', async () => {
-      const { client } = await signUp(server.url);
+      const { client } = await signUp(server);
       await client.post('/topup', { amount: 5 });
       await server.createProvider({ countryId: 16, count: 2 });
       const bought = await client.post('/activations', { service_code: 'tg', country_id: 16 });
@@ -166,7 +166,7 @@ describe('website live updates, chat and feedback', () => {
     });
 
     it('a signed-in visitor’s conversation is tied to the account', async () => {
-      const { client, email } = await signUp(server.url);
+      const { client, email } = await signUp(server);
       const started = await client.post('/chat/conversations');
       await client.post('/chat/messages', { text: 'Signed in question' }, { 'x-visitor-token': started.body.data.visitor_token });
       const inbox = await runOperatorCommand(server.services, 'support:inbox', []);

@@ -56,7 +56,7 @@ describe('website top-up with Stripe Checkout', () => {
   }
 
   it('a top-up creates a Stripe Checkout Session for the amount and answers with its checkout URL', async () => {
-    const { client, account } = await signUp(server.url);
+    const { client, account } = await signUp(server);
     assert.deepEqual((await client.get('/topup')).body.data, { provider: 'stripe', min_amount: 1, max_amount: 1000 });
     const started = await client.post('/topup', { amount: 25 });
     assert.equal(started.status, 200, JSON.stringify(started.body));
@@ -73,7 +73,7 @@ describe('website top-up with Stripe Checkout', () => {
   });
 
   it('a correctly signed checkout.session.completed webhook credits once, even when Stripe replays it', async () => {
-    const { client, account } = await signUp(server.url);
+    const { client, account } = await signUp(server);
     const sessionId = new URL((await client.post('/topup', { amount: 12.5 })).body.data.checkout_url).pathname.split('/').at(-1)!;
     const payload = completedEvent(sessionId, account.company_id, 1250);
 
@@ -96,7 +96,7 @@ describe('website top-up with Stripe Checkout', () => {
   });
 
   it('a webhook with a bad signature is refused with 400 and credits nothing', async () => {
-    const { client, account } = await signUp(server.url);
+    const { client, account } = await signUp(server);
     const sessionId = new URL((await client.post('/topup', { amount: 10 })).body.data.checkout_url).pathname.split('/').at(-1)!;
     const payload = completedEvent(sessionId, account.company_id, 1000);
     const forged = stripe.webhooks.generateTestHeaderString({ payload, secret: 'whsec_someone_else' });
@@ -119,10 +119,10 @@ describe('website top-up without a payment provider', () => {
   after(() => server.close());
 
   it('offers no free demo credit outside demo mode and says top-ups are unavailable', async () => {
-    const { client } = await signUp(server.url);
+    const { client } = await signUp(server);
     assert.equal((await client.get('/topup')).body.data.provider, 'none');
     const attempt = await client.post('/topup', { amount: 5 });
-    assert.deepEqual([attempt.status, attempt.body.error.code], [503, 'service_unavailable']);
+    assert.deepEqual([attempt.status, attempt.body.error.code], [503, 'unavailable']);
     assert.equal((await client.get('/balance')).body.data.balance, 0);
   });
 });

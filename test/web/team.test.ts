@@ -28,7 +28,7 @@ describe('website team', () => {
   }
 
   it('an owner invites by email; the invitee sees the invitation, sets a password, gets its own key and cannot see the owner’s activations', async () => {
-    const { client: owner, account: ownerAccount } = await signUp(server.url, { companyName: 'Team Co' });
+    const { client: owner, account: ownerAccount } = await signUp(server, { companyName: 'Team Co' });
     await owner.post('/topup', { amount: 10 });
     const { numbers } = await server.createProvider({ countryId: 6, count: 2 });
     const bought = await owner.post('/activations', { service_code: 'tg', country_id: 6 });
@@ -77,7 +77,7 @@ describe('website team', () => {
   });
 
   it('an owner changes a member’s role, and a company always keeps one owner', async () => {
-    const { client: owner, account: ownerAccount } = await signUp(server.url);
+    const { client: owner, account: ownerAccount } = await signUp(server);
     const { member, account } = await inviteAndAccept(owner, 'member');
     const promoted = await owner.post(`/team/members/${account.id}/role`, { role: 'owner' });
     assert.equal(promoted.status, 200);
@@ -95,7 +95,7 @@ describe('website team', () => {
   });
 
   it('removing a member kills their API key and their session at once', async () => {
-    const { client: owner, account: ownerAccount } = await signUp(server.url);
+    const { client: owner, account: ownerAccount } = await signUp(server);
     const { member, account } = await inviteAndAccept(owner, 'member');
     const memberKey = (await member.get('/api-key')).body.data.api_key;
     assert.equal((await server.api(memberKey).get('/api/v1/balance')).status, 200);
@@ -111,7 +111,7 @@ describe('website team', () => {
   });
 
   it('an owner cannot manage members of another company', async () => {
-    const { client: owner } = await signUp(server.url);
+    const { client: owner } = await signUp(server);
     const other = await server.createCompany('0');
     assert.equal((await owner.post(`/team/members/${other.accountId}/remove`)).status, 404);
     assert.equal((await owner.post(`/team/members/${other.accountId}/role`, { role: 'member' })).status, 404);

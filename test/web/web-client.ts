@@ -1,3 +1,7 @@
+import { recordCookieSecrets, recordSecret, recordSecretsIn } from '../support/recorded-secrets.ts';
+import { desc, eq } from 'drizzle-orm';
+import type { Database } from '../../src/db/database.ts';
+import { emailOutbox } from '../../src/modules/email/email.tables.ts';
 import type { ApiResponse } from '../support/test-server.ts';
 
 /**
@@ -50,6 +54,7 @@ export function webClient(baseUrl: string, options: { apiBase?: string; csrfCook
   const raw = async (pathname: string, init: RequestInit & { headers?: Record<string, string> }): Promise<ApiResponse> => {
     const response = await fetch(`${baseUrl}${apiBase}${pathname}`, { ...init, headers: { cookie: cookieHeader(), ...init.headers } });
     remember(response.headers);
+    recordCookieSecrets(response.headers);
     const text = await response.text();
     let body: unknown;
     try {
@@ -57,6 +62,7 @@ export function webClient(baseUrl: string, options: { apiBase?: string; csrfCook
     } catch {
       body = text;
     }
+    recordSecretsIn(body);
     return { status: response.status, headers: response.headers, body };
   };
   const client: WebClient = {
@@ -132,13 +138,45 @@ let counter = 0;
 /** A fresh email address for one test. */
 export const freshEmail = (label = 'user') => `${label}.${process.pid}.${Date.now()}.${++counter}@example.com`;
 
-/** Signs up a new company owner through the website; returns the client, now signed in. */
-export async function signUp(baseUrl: string, options: { password?: string; companyName?: string } = {}) {
+/** Reads the body of the newest email queued to an address. */
+export type EmailReader = (address: string) => Promise<string>;
+
+/** The newest email to `address` in a server's outbox (the test server's own database). */
+export function outboxReader(database: Database): EmailReader {
+  return async (address) => {
+    const [newest] = await database.db.select().from(emailOutbox).where(eq(emailOutbox.toAddress, address)).orderBy(desc(emailOutbox.id)).limit(1);
+    if (!newest) throw new Error(`no email to ${address} in the outbox`);
+    return newest.body;
+  };
+}
+
+/** The token of the sign-up confirmation link in an email body, or throws. */
+export function signUpToken(body: string): string {
+  const token = /\/confirm-signup\?token=([A-Za-z0-9_-]+)/.exec(body)?.[1];
+  if (!token) throw new Error(`no sign-up confirmation link in: ${body}`);
+  return token;
+}
+
+/**
+ * Signs up a new company owner through the website as a person does: the sign-up form, then the
+ * link of the confirmation email (read with `readEmail`). Returns the client, now signed in.
+ */
+export async function signUpWith(baseUrl: string, readEmail: EmailReader, options: { password?: string; companyName?: string; email?: string } = {}) {
   const client = webClient(baseUrl);
   await client.start();
-  const email = freshEmail('owner');
+  const email = options.email ?? freshEmail('owner');
   const password = options.password ?? 'correct horse battery';
-  const response = await client.post('/signup', { email, password, company_name: options.companyName ?? 'Acme Ltd' });
-  if (response.status !== 200) throw new Error(`sign-up failed: ${response.status} ${JSON.stringify(response.body)}`);
+  const requested = await client.post('/signup', { email, password, company_name: options.companyName ?? 'Acme Ltd' });
+  if (requested.status !== 200) throw new Error(`sign-up failed: ${requested.status} ${JSON.stringify(requested.body)}`);
+  recordSecret(password);
+  const token = signUpToken(await readEmail(email));
+  recordSecret(token);
+  const response = await client.post('/signup/confirm', { token });
+  if (response.status !== 200) throw new Error(`sign-up confirmation failed: ${response.status} ${JSON.stringify(response.body)}`);
   return { client, email, password, account: response.body.data.account as { id: number; company_id: number; role: string } };
+}
+
+/** Signs up a new company owner on a test server (sign-up form, then the emailed link); returns the client, now signed in. */
+export function signUp(server: { url: string; database: Database }, options: { password?: string; companyName?: string; email?: string } = {}) {
+  return signUpWith(server.url, outboxReader(server.database), options);
 }

@@ -34,7 +34,7 @@ describe('website webhooks', () => {
   });
 
   it('an owner adds an endpoint, sees its deliveries, resends one and deletes it; a member gets 403 and CSRF is required', async () => {
-    const { client: owner } = await signUp(server.url);
+    const { client: owner } = await signUp(server);
     await owner.post('/topup', { amount: 10 });
 
     const withoutCsrf = await owner.post('/webhooks', { url: receiverUrl, events: ['activation.sms_received'] }, { 'x-csrf-token': 'wrong' });
@@ -92,7 +92,7 @@ describe('website webhooks', () => {
     }
 
     // Another company's owner cannot see or delete it.
-    const { client: stranger } = await signUp(server.url);
+    const { client: stranger } = await signUp(server);
     assert.equal((await stranger.get(`/webhooks/${webhook.id}/deliveries`)).status, 404);
     assert.equal((await stranger.post(`/webhooks/${webhook.id}/delete`)).status, 404);
 

@@ -7,7 +7,7 @@ import { DocsPage } from './pages/DocsPage.tsx';
 import { ForgotPasswordPage, ResetPasswordPage } from './pages/PasswordResetPages.tsx';
 import { InvitePage } from './pages/InvitePage.tsx';
 import { LandingPage } from './pages/LandingPage.tsx';
-import { SignInPage, SignUpPage } from './pages/AuthPages.tsx';
+import { ConfirmSignUpPage, SignInPage, SignUpPage } from './pages/AuthPages.tsx';
 import { TeamPage } from './pages/TeamPage.tsx';
 import { TopUpPage } from './pages/TopUpPage.tsx';
 import { TransactionsPage } from './pages/TransactionsPage.tsx';
@@ -22,6 +22,7 @@ const titles: Record<string, string> = {
   '/docs': 'API documentation — Nova SMS',
   '/signin': 'Sign in — Nova SMS',
   '/signup': 'Sign up — Nova SMS',
+  '/confirm-signup': 'Finish signing up — Nova SMS',
   '/forgot-password': 'Forgot password — Nova SMS',
   '/reset-password': 'Set a new password — Nova SMS',
   '/invite': 'Join your team — Nova SMS',
@@ -65,6 +66,8 @@ function Routes() {
       return <SignInPage />;
     case '/signup':
       return <SignUpPage />;
+    case '/confirm-signup':
+      return <ConfirmSignUpPage />;
     case '/forgot-password':
       return <ForgotPasswordPage />;
     case '/reset-password':

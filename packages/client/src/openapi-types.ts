@@ -600,7 +600,7 @@ export interface paths {
                     headers: {
                         /** @description Seconds to wait before retrying */
                         "retry-after"?: number;
-                        /** @description Requests left in the current window */
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
                         "x-ratelimit-remaining"?: number;
                         [name: string]: unknown;
                     };
@@ -720,7 +720,7 @@ export interface paths {
                     headers: {
                         /** @description Seconds to wait before retrying */
                         "retry-after"?: number;
-                        /** @description Requests left in the current window */
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
                         "x-ratelimit-remaining"?: number;
                         [name: string]: unknown;
                     };
@@ -846,7 +846,7 @@ export interface paths {
                     headers: {
                         /** @description Seconds to wait before retrying */
                         "retry-after"?: number;
-                        /** @description Requests left in the current window */
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
                         "x-ratelimit-remaining"?: number;
                         [name: string]: unknown;
                     };
@@ -1015,7 +1015,7 @@ export interface paths {
                     headers: {
                         /** @description Seconds to wait before retrying */
                         "retry-after"?: number;
-                        /** @description Requests left in the current window */
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
                         "x-ratelimit-remaining"?: number;
                         [name: string]: unknown;
                     };
@@ -1211,7 +1211,7 @@ export interface paths {
                     headers: {
                         /** @description Seconds to wait before retrying */
                         "retry-after"?: number;
-                        /** @description Requests left in the current window */
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
                         "x-ratelimit-remaining"?: number;
                         [name: string]: unknown;
                     };
@@ -1476,7 +1476,7 @@ export interface paths {
                     headers: {
                         /** @description Seconds to wait before retrying */
                         "retry-after"?: number;
-                        /** @description Requests left in the current window */
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
                         "x-ratelimit-remaining"?: number;
                         [name: string]: unknown;
                     };
@@ -1700,7 +1700,7 @@ export interface paths {
                     headers: {
                         /** @description Seconds to wait before retrying */
                         "retry-after"?: number;
-                        /** @description Requests left in the current window */
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
                         "x-ratelimit-remaining"?: number;
                         [name: string]: unknown;
                     };
@@ -1912,7 +1912,7 @@ export interface paths {
                     headers: {
                         /** @description Seconds to wait before retrying */
                         "retry-after"?: number;
-                        /** @description Requests left in the current window */
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
                         "x-ratelimit-remaining"?: number;
                         [name: string]: unknown;
                     };
@@ -2122,7 +2122,7 @@ export interface paths {
                     headers: {
                         /** @description Seconds to wait before retrying */
                         "retry-after"?: number;
-                        /** @description Requests left in the current window */
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
                         "x-ratelimit-remaining"?: number;
                         [name: string]: unknown;
                     };
@@ -2260,7 +2260,7 @@ export interface paths {
                     headers: {
                         /** @description Seconds to wait before retrying */
                         "retry-after"?: number;
-                        /** @description Requests left in the current window */
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
                         "x-ratelimit-remaining"?: number;
                         [name: string]: unknown;
                     };
@@ -2462,7 +2462,7 @@ export interface paths {
                     headers: {
                         /** @description Seconds to wait before retrying */
                         "retry-after"?: number;
-                        /** @description Requests left in the current window */
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
                         "x-ratelimit-remaining"?: number;
                         [name: string]: unknown;
                     };
@@ -2593,7 +2593,7 @@ export interface paths {
                     headers: {
                         /** @description Seconds to wait before retrying */
                         "retry-after"?: number;
-                        /** @description Requests left in the current window */
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
                         "x-ratelimit-remaining"?: number;
                         [name: string]: unknown;
                     };
@@ -2722,7 +2722,7 @@ export interface paths {
                     headers: {
                         /** @description Seconds to wait before retrying */
                         "retry-after"?: number;
-                        /** @description Requests left in the current window */
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
                         "x-ratelimit-remaining"?: number;
                         [name: string]: unknown;
                     };
@@ -2898,7 +2898,7 @@ export interface paths {
                     headers: {
                         /** @description Seconds to wait before retrying */
                         "retry-after"?: number;
-                        /** @description Requests left in the current window */
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
                         "x-ratelimit-remaining"?: number;
                         [name: string]: unknown;
                     };
@@ -3073,7 +3073,7 @@ export interface paths {
                     headers: {
                         /** @description Seconds to wait before retrying */
                         "retry-after"?: number;
-                        /** @description Requests left in the current window */
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
                         "x-ratelimit-remaining"?: number;
                         [name: string]: unknown;
                     };
@@ -3120,7 +3120,7 @@ export interface components {
                  * @description Stable, machine-readable; see the table in the description
                  * @enum {string}
                  */
-                code: "unauthorized" | "rate_limited" | "insufficient_balance" | "out_of_stock" | "not_found" | "invalid_state" | "too_early" | "invalid_request" | "unknown_service" | "unknown_country" | "price_above_max" | "idempotency_conflict" | "forbidden" | "https_required" | "account_blocked" | "conflict" | "payload_too_large" | "uri_too_long" | "headers_too_large" | "request_timeout" | "unsupported_media_type" | "method_not_allowed" | "internal" | "service_unavailable";
+                code: "unauthorized" | "rate_limited" | "insufficient_balance" | "out_of_stock" | "not_found" | "invalid_state" | "too_early" | "invalid_request" | "unknown_service" | "unknown_country" | "price_above_max" | "idempotency_conflict" | "forbidden" | "https_required" | "account_blocked" | "conflict" | "payload_too_large" | "uri_too_long" | "headers_too_large" | "request_timeout" | "unsupported_media_type" | "method_not_allowed" | "internal" | "unavailable";
                 /** @description For the human reading it: what went wrong and what to do */
                 message: string;
             };

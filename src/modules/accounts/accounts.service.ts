@@ -74,7 +74,8 @@ export interface CreatedCompany {
 
 export interface AccountsService {
   /** With an `actor` (staff or the operator CLI), audited as `company.create` in the same transaction. */
-  createCompany(input: { name: string; ownerEmail: string; password?: string; actor?: Actor }): Promise<CreatedCompany>;
+  /** `passwordHash`: a password hashed earlier by hashNewPassword (a sign-up confirmed by email). */
+  createCompany(input: { name: string; ownerEmail: string; password?: string; passwordHash?: string; actor?: Actor }): Promise<CreatedCompany>;
   /** With an `actor` (staff or the operator CLI), audited as `member.add` in the same transaction. */
   addMember(input: {
     companyId: number;
@@ -152,13 +153,13 @@ export function createAccountsService(deps: { database: Database; clock: Clock; 
   }
 
   async function createAccount(
-    input: { companyId?: number; companyName?: string; email: string; password?: string; role: Role; actor?: Actor },
+    input: { companyId?: number; companyName?: string; email: string; password?: string; passwordHash?: string; role: Role; actor?: Actor },
   ) {
     const email = normalizeEmail(input.email);
     if (input.password !== undefined && input.password.length < 8) {
       throw new AppError('invalid_request', 'The password must have at least 8 characters');
     }
-    const passwordHash = input.password ? await passwords.hash(input.password) : null;
+    const passwordHash = input.passwordHash ?? (input.password ? await passwords.hash(input.password) : null);
     try {
       return await database.transaction(async (tx) => {
         let companyId = input.companyId;
@@ -228,7 +229,7 @@ export function createAccountsService(deps: { database: Database; clock: Clock; 
     async createCompany(input) {
       const name = input.name.trim();
       if (!name) throw new AppError('invalid_request', 'The company name must not be empty');
-      return createAccount({ companyName: name, email: input.ownerEmail, password: input.password, role: 'owner', actor: input.actor });
+      return createAccount({ companyName: name, email: input.ownerEmail, password: input.password, passwordHash: input.passwordHash, role: 'owner', actor: input.actor });
     },
     async addMember(input) {
       const created = await createAccount({ ...input, role: input.role ?? 'member' });

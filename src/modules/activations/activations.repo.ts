@@ -84,6 +84,12 @@ export async function countActivations(db: Db, filter: ActivationFilter): Promis
   return Number(rows[0].n);
 }
 
+/** Activations per status over all companies: one grouped count (metrics scrape it). */
+export async function countByStatus(db: Db): Promise<Map<ActivationStatus, number>> {
+  const rows = await db.select({ status: activations.status, n: count() }).from(activations).groupBy(activations.status);
+  return new Map(rows.map((row) => [row.status, Number(row.n)]));
+}
+
 export interface MemberSpending {
   activations: number;
   /** In 1/10000 USD. */

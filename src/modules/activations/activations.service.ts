@@ -74,6 +74,8 @@ export interface ActivationsService {
   companiesByNumber(digits: string, limit: number): Promise<{ companyId: number; number: string }[]>;
   /** Staff (console search): the company that bought this activation, or null. */
   companyOfActivation(id: number): Promise<number | null>;
+  /** How many activations are in each status, over all companies (metrics). */
+  countByStatus(): Promise<Map<ActivationStatus, number>>;
 }
 
 export function createActivationsService(deps: {
@@ -87,7 +89,13 @@ export function createActivationsService(deps: {
 }): ActivationsService {
   const { database, clock, billing, catalog, supply, events, timing } = deps;
 
-  function announce(tx: Db, activation: Activation, type: ActivationEvent['type'], status: Activation['status']) {
+  function announce(
+    tx: Db,
+    activation: Activation,
+    type: ActivationEvent['type'],
+    status: Activation['status'],
+    detail: Pick<ActivationEvent, 'codeSmsReceivedAt'> = {},
+  ) {
     return events.record(tx, {
       type,
       activationId: activation.id,
@@ -95,6 +103,7 @@ export function createActivationsService(deps: {
       accountId: activation.accountId,
       status,
       at: clock.now(),
+      ...detail,
     });
   }
 
@@ -146,7 +155,8 @@ export function createActivationsService(deps: {
       text: sms.text,
       smsReceivedAt: activation.smsReceivedAt ?? sms.receivedAt,
     });
-    await announce(tx, activation, 'activation.sms_received', 'sms_received');
+    const firstCode = sms.code !== null && activation.code === null;
+    await announce(tx, activation, 'activation.sms_received', 'sms_received', firstCode ? { codeSmsReceivedAt: sms.receivedAt } : {});
     return updated;
   }
 
@@ -288,12 +298,23 @@ export function createActivationsService(deps: {
       });
     },
     async sweepExpired(batchSize = 100) {
-      return database.transaction(async (tx) => {
-        const due = await repo.lockExpiredOpenActivations(tx, clock.now(), batchSize);
-        // A code already arrived: the customer got what they paid for, so it completes rather than refunds.
-        for (const activation of due) await finish(tx, activation, activation.status === 'sms_received' ? 'completed' : 'expired');
-        return due.length;
-      });
+      // One activation per transaction. A transaction finishing several would hold several
+      // companies' balance locks, taken in whatever order the activations come; two instances
+      // sweeping at once then deadlock on them (seen with three instances and four companies).
+      // Holding one activation, its company and its number at a time, sweepers never wait in a circle.
+      let swept = 0;
+      while (swept < batchSize) {
+        const finished = await database.transaction(async (tx) => {
+          const [activation] = await repo.lockExpiredOpenActivations(tx, clock.now(), 1);
+          if (!activation) return false;
+          // A code already arrived: the customer got what they paid for, so it completes rather than refunds.
+          await finish(tx, activation, activation.status === 'sms_received' ? 'completed' : 'expired');
+          return true;
+        });
+        if (!finished) break;
+        swept++;
+      }
+      return swept;
     },
     async attachSms(tx, sms) {
       const activation = await repo.lockOpenActivationOnNumber(tx, sms.numberId);
@@ -330,6 +351,9 @@ export function createActivationsService(deps: {
     },
     async companyOfActivation(id) {
       return (await repo.findActivation(database.db, id))?.companyId ?? null;
+    },
+    countByStatus() {
+      return repo.countByStatus(database.db);
     },
   };
 }

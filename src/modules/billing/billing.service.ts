@@ -70,7 +70,13 @@ export function createBillingService(deps: { database: Database; clock: Clock; e
     }
     const row = await repo.insertLedgerEntry(tx, { ...entry, balanceAfter, createdAt: clock.now() });
     await repo.setCompanyBalance(tx, entry.companyId, balanceAfter);
-    await events.record(tx, { type: 'balance.changed', companyId: entry.companyId, balance: balanceAfter, at: clock.now() });
+    await events.record(tx, {
+      type: 'balance.changed',
+      companyId: entry.companyId,
+      balance: balanceAfter,
+      entry: { kind: entry.kind, amount: entry.amount },
+      at: clock.now(),
+    });
     return row;
   }
 

@@ -28,7 +28,9 @@ export interface EmailSender {
 }
 
 export function createSmtpSender(smtpUrl: string, from: string): EmailSender {
-  const transport = nodemailer.createTransport(smtpUrl);
+  // Bounded well within the claim on an email (claimSeconds), so a hung server cannot make a
+  // second instance send it while the first is still trying.
+  const transport = nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 20_000, greetingTimeout: 20_000, socketTimeout: 30_000 });
   return {
     name: 'smtp',
     async send(email) {
@@ -49,6 +51,9 @@ export interface EmailService {
 }
 
 const maxAttempts = 5;
+// Longer than an SMTP exchange can take (see the transport's timeouts), so a claim runs out only
+// when its sender died.
+const claimSeconds = 120;
 
 function emailOf(row: repo.OutboxRow): OutboxEmail {
   return {
@@ -70,9 +75,16 @@ export function createEmailService(deps: { database: Database; clock: Clock }): 
     enqueue: (email, tx) => repo.insertEmail(tx ?? db, { toAddress: email.to, subject: email.subject, body: email.text, createdAt: clock.now() }),
     async sendPending(sender, batch = 20) {
       let sent = 0;
-      for (const row of await repo.listSendable(db, maxAttempts, batch)) {
-        // Claim the row first, so two instances never send one email twice.
-        if (!(await repo.claimAttempt(db, row.id, row.attempts))) continue;
+      // One attempt per email per pass: the pass walks forward past each email it tried.
+      let afterId = 0;
+      for (let i = 0; i < batch; i++) {
+        // Claimed one by one and sent outside any transaction: a slow SMTP server holds no
+        // connection or lock, and no other instance sends the email meanwhile.
+        const now = clock.now();
+        const claimUntil = new Date(now.getTime() + claimSeconds * 1000);
+        const row = await database.transaction((tx) => repo.claimNextEmail(tx, { afterId, now, claimUntil, maxAttempts }));
+        if (!row) break;
+        afterId = row.id;
         try {
           await sender.send({ to: row.toAddress, subject: row.subject, text: row.body });
           await repo.markSent(db, row.id, clock.now());

@@ -13,6 +13,9 @@ export const emailOutbox = pgTable(
     sentAt: timestamp('sent_at', { withTimezone: true }),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
+    // While an instance sends this email, no other takes it; if that instance dies mid-send the
+    // claim runs out and another one sends it.
+    claimedUntil: timestamp('claimed_until', { withTimezone: true }),
   },
   (t) => [index('email_outbox_pending_idx').on(t.id).where(sql`${t.sentAt} is null`)],
 );

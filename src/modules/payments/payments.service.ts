@@ -102,7 +102,7 @@ export function createPaymentsService(deps: {
         client_reference_id: String(input.companyId),
         metadata: { company_id: String(input.companyId), account_id: String(input.accountId) },
       });
-      if (!session.url) throw new AppError('service_unavailable', 'The payment provider did not return a checkout page');
+      if (!session.url) throw new AppError('unavailable', 'The payment provider did not return a checkout page');
       await recordPending({ companyId: input.companyId, accountId: input.accountId, provider: 'stripe', externalId: session.id, amount: input.amount });
       return { checkoutUrl: session.url };
     },
@@ -114,7 +114,7 @@ export function createPaymentsService(deps: {
     provider,
     async startTopup(input) {
       checkAmount(input.amount);
-      if (!provider) throw new AppError('service_unavailable', 'Top-ups are not set up on this server yet; please contact support');
+      if (!provider) throw new AppError('unavailable', 'Top-ups are not set up on this server yet; please contact support');
       return provider.startTopup(input);
     },
     async handleStripeWebhook(rawBody, signature) {

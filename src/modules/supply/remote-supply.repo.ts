@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
 import { countries } from '../catalog/catalog.tables.ts';
 import { numberServiceUses, phoneNumbers, providers, remoteLeases, remoteStock } from './supply.tables.ts';
@@ -22,6 +22,29 @@ export function leasesAwaitingCode(db: Db, kinds: string[], limit: number) {
     .limit(limit);
 }
 
+/**
+ * Claims a remote source's stock poll until `claimUntil`, unless another instance is polling it
+ * (its claim has not run out); false then. A conditional UPDATE: of two instances racing, the
+ * second waits for the first's row lock, re-reads the row and finds it claimed.
+ */
+export async function claimStockPoll(db: Db, providerId: number, now: Date, claimUntil: Date): Promise<boolean> {
+  const rows = await db
+    .update(providers)
+    .set({ stockClaimedUntil: claimUntil })
+    .where(and(eq(providers.id, providerId), or(isNull(providers.stockClaimedUntil), lte(providers.stockClaimedUntil, now))))
+    .returning({ id: providers.id });
+  return rows.length === 1;
+}
+
+/** Lets go of this instance's stock-poll claim (and only its own: one that ran out may be another's now). */
+export async function releaseStockPoll(db: Db, providerId: number, claimUntil: Date): Promise<void> {
+  await db
+    .update(providers)
+    .set({ stockClaimedUntil: null })
+    .where(and(eq(providers.id, providerId), eq(providers.stockClaimedUntil, claimUntil)));
+}
+
+/** Replaces a source's stock report in one transaction (pass one): a reader never sees it empty in between. */
 export async function replaceRemoteStock(
   db: Db,
   providerId: number,
@@ -145,12 +168,40 @@ export function pendingFinishes(db: Db, limit: number, activationId?: number) {
     .limit(limit);
 }
 
+/**
+ * Claims a lease for one call to its source until `claimUntil`: telling it the finish (`finish`:
+ * the finish is recorded and not yet acknowledged) or asking for its code (`status`: sold and not
+ * finished). False when that no longer applies or another instance holds the claim. A conditional
+ * UPDATE: of two instances racing, the second re-reads the row after the first's commit and finds
+ * it claimed, so the source hears one call, never two at once.
+ */
+export async function claimLease(db: Db, leaseId: number, purpose: 'finish' | 'status', now: Date, claimUntil: Date): Promise<boolean> {
+  const applies =
+    purpose === 'finish'
+      ? and(sql`${remoteLeases.finishStatus} is not null`, isNull(remoteLeases.notifiedAt))
+      : and(sql`${remoteLeases.activationId} is not null`, isNull(remoteLeases.finishStatus));
+  const rows = await db
+    .update(remoteLeases)
+    .set({ claimedUntil: claimUntil })
+    .where(and(eq(remoteLeases.id, leaseId), applies, or(isNull(remoteLeases.claimedUntil), lte(remoteLeases.claimedUntil, now))))
+    .returning({ id: remoteLeases.id });
+  return rows.length === 1;
+}
+
+/** Lets go of this instance's claim on a lease (only its own: one that ran out may be another's now). */
+export async function releaseLeaseClaim(db: Db, leaseId: number, claimUntil: Date) {
+  await db
+    .update(remoteLeases)
+    .set({ claimedUntil: null })
+    .where(and(eq(remoteLeases.id, leaseId), eq(remoteLeases.claimedUntil, claimUntil)));
+}
+
 export async function markLeaseNotified(db: Db, leaseId: number, at: Date) {
-  await db.update(remoteLeases).set({ notifiedAt: at }).where(eq(remoteLeases.id, leaseId));
+  await db.update(remoteLeases).set({ notifiedAt: at, claimedUntil: null }).where(eq(remoteLeases.id, leaseId));
 }
 
 export async function countLeaseAttempt(db: Db, leaseId: number) {
-  await db.update(remoteLeases).set({ attempts: sql`${remoteLeases.attempts} + 1` }).where(eq(remoteLeases.id, leaseId));
+  await db.update(remoteLeases).set({ attempts: sql`${remoteLeases.attempts} + 1`, claimedUntil: null }).where(eq(remoteLeases.id, leaseId));
 }
 
 export function findLease(db: Db, leaseId: number) {

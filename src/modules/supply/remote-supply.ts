@@ -123,6 +123,9 @@ export function createRemoteSupply(deps: {
   const log = deps.log ?? (() => {});
   const agentClient = deps.clientFor ?? ((s: SmshubSettings) => createSmshubAgentClient({ url: s.agentUrl, key: s.key, timeoutMs: deps.timeoutMs }));
   const freshSince = () => new Date(clock.now().getTime() - stockFreshSeconds * 1000);
+  // How long an instance holds a source call it claimed: well past the call's timeout, so only
+  // an instance that died mid-call lets its claim run out (and another one makes the call).
+  const claimUntil = () => new Date(clock.now().getTime() + Math.max(30_000, deps.timeoutMs * 5));
 
   function sourceFor(provider: { kind: string; settings: unknown }): RemoteSource | null {
     if (provider.kind === 'smshub') {
@@ -185,16 +188,21 @@ export function createRemoteSupply(deps: {
       for (const provider of await repo.listRemoteProviders(db, remoteKinds)) {
         const source = sourceFor(provider);
         if (!source) continue;
+        // Several instances run this job: one polls a source at a time; the others pass it by.
+        const claim = claimUntil();
+        if (!(await repo.claimStockPoll(db, provider.id, clock.now(), claim))) continue;
         try {
           const stock = await source.stock();
           await deps.recordCall(provider.id, null);
-          await repo.replaceRemoteStock(db, provider.id, stock, clock.now());
+          await database.transaction((tx) => repo.replaceRemoteStock(tx, provider.id, stock, clock.now()));
           rows += stock.length;
         } catch (error) {
           // A source that does not answer sells nothing until it does.
-          await repo.replaceRemoteStock(db, provider.id, [], clock.now());
+          await database.transaction((tx) => repo.replaceRemoteStock(tx, provider.id, [], clock.now()));
           log(`remote source ${provider.id} stock: ${(error as Error).message}`);
           await deps.recordCall(provider.id, error as Error);
+        } finally {
+          await repo.releaseStockPoll(db, provider.id, claim);
         }
       }
       return rows;
@@ -267,6 +275,11 @@ export function createRemoteSupply(deps: {
       for (const { lease, provider } of await repo.pendingFinishes(db, 50, activationId)) {
         const source = sourceFor(provider);
         if (!source || !lease.finishStatus) continue;
+        // Every instance (and the call right after a finish) lists the same pending finishes:
+        // only the one that claims a lease tells the source; acknowledging it or counting the
+        // failed attempt lets the claim go.
+        const claim = claimUntil();
+        if (!(await repo.claimLease(db, lease.id, 'finish', clock.now(), claim))) continue;
         try {
           await source.finish(lease.remoteId, lease.finishStatus as FinishOutcome);
         } catch (error) {
@@ -286,16 +299,20 @@ export function createRemoteSupply(deps: {
       for (const { lease, provider } of await repo.leasesAwaitingCode(db, ['sms-activate'], 100)) {
         const source = sourceFor(provider);
         if (!source?.pollStatus || lease.activationId === null) continue;
-        let status: Awaited<ReturnType<NonNullable<RemoteSource['pollStatus']>>>;
+        // One instance asks about a lease at a time. What an answer causes is once-only anyway:
+        // a code enters under a receipt key per lease and code, a cancel ends only a waiting activation.
+        const claim = claimUntil();
+        if (!(await repo.claimLease(db, lease.id, 'status', clock.now(), claim))) continue;
         try {
-          status = await source.pollStatus(lease.remoteId);
-        } catch (error) {
-          log(`remote source ${provider.id} status ${lease.remoteId}: ${(error as Error).message}`);
-          await deps.recordCall(provider.id, error as Error);
-          continue;
-        }
-        await deps.recordCall(provider.id, null);
-        try {
+          let status: Awaited<ReturnType<NonNullable<RemoteSource['pollStatus']>>>;
+          try {
+            status = await source.pollStatus(lease.remoteId);
+          } catch (error) {
+            log(`remote source ${provider.id} status ${lease.remoteId}: ${(error as Error).message}`);
+            await deps.recordCall(provider.id, error as Error);
+            continue;
+          }
+          await deps.recordCall(provider.id, null);
           if (status.state === 'cancelled') {
             // The source gave up on the number: our customer stops waiting now, refunded.
             await deps.sourceCancelled({ providerId: provider.id, leaseId: lease.id, activationId: lease.activationId });
@@ -305,6 +322,8 @@ export function createRemoteSupply(deps: {
           }
         } catch (error) {
           log(`remote source ${provider.id} status ${lease.remoteId}: ${(error as Error).message}`);
+        } finally {
+          await repo.releaseLeaseClaim(db, lease.id, claim);
         }
       }
       return codes;

@@ -11,6 +11,11 @@ export async function insertProvider(
   return rows[0];
 }
 
+/** Inserts a provider unless one of that name exists (then nothing happens). */
+export async function insertProviderIfAbsent(db: Db, input: { name: string; kind: string; secretHash: string | null }) {
+  await db.insert(providers).values(input).onConflictDoNothing({ target: providers.name });
+}
+
 export async function findProviderByName(db: Db, name: string) {
   const rows = await db.select().from(providers).where(eq(providers.name, name));
   return rows[0] ?? null;
@@ -138,6 +143,24 @@ export async function listBusyNumbersWithoutSms(db: Db, providerId: number, take
     .limit(limit);
 }
 
+const recipientLockKey = (providerId: number, toNumber: string) => `sms:${providerId}:${toNumber}`;
+
+/**
+ * Claims a due demo number for this pass: takes the recipient lock every ingestion takes (see
+ * lockRecipient), without waiting when another transaction holds it, then checks afresh that the
+ * number is still busy with `activationId` and that the activation has no SMS yet. The checks
+ * come after the lock: an instance that stored the SMS committed before letting it go. Not a row
+ * lock on the number: expiry and cancel lock the activation and then the number, while
+ * ingestion locks the activation after this, so the two orders would deadlock.
+ */
+export async function claimNumberAwaitingSms(tx: Db, providerId: number, e164: string, activationId: number): Promise<boolean> {
+  const result = await tx.execute(sql`select pg_try_advisory_xact_lock(hashtext(${recipientLockKey(providerId, e164)})) as claimed`);
+  if (!rowsOf<{ claimed: boolean }>(result)[0]?.claimed) return false;
+  const number = await findNumberByE164(tx, e164);
+  if (number?.busyActivationId !== activationId) return false;
+  return !(await hasSmsForActivation(tx, activationId));
+}
+
 export async function findProvider(db: Db, providerId: number) {
   const rows = await db.select().from(providers).where(eq(providers.id, providerId));
   return rows[0] ?? null;
@@ -156,7 +179,7 @@ export async function findNumberOnDevice(db: Db, providerId: number, deviceId: s
 
 /** Serialises ingestion per recipient, so two copies of one SMS arriving together are stored once. */
 export async function lockRecipient(tx: Db, providerId: number, toNumber: string) {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`sms:${providerId}:${toNumber}`}))`);
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${recipientLockKey(providerId, toNumber)}))`);
 }
 
 /** An SMS with the same text to the same number from the same provider, received within the window. */
@@ -180,6 +203,25 @@ export async function findDuplicateSms(
     .orderBy(asc(smsMessages.id))
     .limit(1);
   return rows[0] ?? null;
+}
+
+/**
+ * Deletes up to `limit` webhook receipts: replay records (`sig:` keys) received before
+ * `signaturesBefore`, any other key received before `othersBefore`.
+ */
+export async function deleteOldWebhookReceipts(db: Db, cutoffs: { signaturesBefore: Date; othersBefore: Date }, limit: number): Promise<number> {
+  const { signaturesBefore, othersBefore } = cutoffs;
+  // The outer bound lets supply_webhook_receipts_received_idx narrow the scan.
+  const latest = new Date(Math.max(signaturesBefore.getTime(), othersBefore.getTime()));
+  const result = await db.execute(sql`
+    delete from supply_webhook_receipts
+    where (provider_id, receipt_key) in (
+      select provider_id, receipt_key from supply_webhook_receipts
+      where received_at < ${latest.toISOString()}
+        and ((receipt_key like 'sig:%' and received_at < ${signaturesBefore.toISOString()}) or received_at < ${othersBefore.toISOString()})
+      limit ${limit})
+    returning 1 as gone`);
+  return rowsOf(result).length;
 }
 
 /** Records a webhook receipt key; false when it was already there (a replay or a retry). */
@@ -310,6 +352,28 @@ export async function providerHealthRows(db: Db, providerId?: number) {
     numbersRetired: number;
     costPerNumber: number | string | null;
   }>(result);
+}
+
+/**
+ * Per provider, what its automatic disabling counts (metrics scrape it): `callFailures`, the
+ * calls in a row that failed (remote sources); `rentalsWithoutSms`, how many of its last
+ * `window` finished rentals (since it was last re-enabled) got no SMS (own-number providers).
+ * Reads at most `window` rows per provider through number_rentals_finished_idx.
+ */
+export async function providerFailureRows(db: Db, window: number) {
+  const result = await db.execute(sql`
+    select p.id, p.name, p.kind, p.enabled,
+      coalesce((p.settings->>'callFailures')::int, 0) as "callFailures",
+      (select count(*)::int from (
+         select r.first_sms_at from number_rentals r
+         where r.provider_id = p.id and r.outcome is not null
+           and r.activation_id > coalesce((p.settings->>'healthResetAfterActivation')::bigint, 0)
+         -- NULLS LAST as in number_rentals_finished_idx: with the default (NULLS FIRST for
+         -- DESC) the index cannot give this order and every rental of the provider is sorted.
+         order by r.ended_at desc nulls last, r.activation_id desc nulls last limit ${window}) recent
+       where recent.first_sms_at is null) as "rentalsWithoutSms"
+    from providers p order by p.id`);
+  return rowsOf<{ id: number; name: string; kind: string; enabled: boolean; callFailures: number; rentalsWithoutSms: number }>(result);
 }
 
 export async function findNumberById(db: Db, numberId: number) {

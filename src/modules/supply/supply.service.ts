@@ -111,6 +111,15 @@ export interface ProviderHealth {
   costPerNumber: number | null;
 }
 
+export interface ProviderFailures {
+  providerId: number;
+  name: string;
+  kind: string;
+  enabled: boolean;
+  /** Remote sources: calls in a row that failed. Own-number providers: rentals without any SMS among the last maxProviderFailures finished. */
+  recentFailures: number;
+}
+
 /** An SMS just stored (for the console's live list), announced after its transaction committed. */
 export interface StoredSms {
   id: number;
@@ -203,6 +212,12 @@ export interface SupplyService {
   ingestGatewaySms(provider: Provider, sms: GatewaySms): Promise<IngestedSms>;
   /** Notes a sign of life from a provider (a gateway's system:ping) for provider health. */
   recordProviderSeen(providerId: number): Promise<void>;
+  /**
+   * Deletes receipts of incoming webhooks older than their use: replay records (gateway
+   * signatures) once no replay of them could pass the timestamp check, the other keys (event ids,
+   * SMSHub and upstream ids that drop retries) after `receiptDays`. Returns how many went.
+   */
+  purgeWebhookReceipts(retention: { replaySeconds: number; receiptDays: number }, batchSize?: number): Promise<number>;
   /** Puts a disabled provider back on sale; the failures that disabled it no longer count. */
   enableProvider(providerId: number): Promise<Provider>;
   /** Called (after commit) whenever a provider is disabled automatically. */
@@ -214,10 +229,15 @@ export interface SupplyService {
   listUnmatchedSms(limit?: number): Promise<UnmatchedSms[]>;
   /** Every provider's health, or only one's. */
   providerHealth(providerId?: number): Promise<ProviderHealth[]>;
+  /**
+   * Every provider, whether it is on sale, and its recent failures as its automatic disabling
+   * counts them (a cheap read for metrics; it is disabled when they reach maxProviderFailures).
+   */
+  providerFailures(): Promise<ProviderFailures[]>;
   messagesOf(activationId: number): Promise<{ id: number; sender: string; text: string; code: string | null; receivedAt: Date }[]>;
   /** Creates the demo provider and its fictional numbers (idempotent). */
   seedDemoSupply(countryIds: number[]): Promise<void>;
-  /** Sends the demo SMS to every demo number bought at least `delaySeconds` ago; returns how many. */
+  /** Sends the demo SMS to every demo number bought at least `delaySeconds` ago (once across instances); returns how many. */
   deliverDemoSms(delaySeconds: number): Promise<number>;
 }
 
@@ -510,6 +530,20 @@ export function createSupplyService(deps: {
     notifyRemoteFinishes: (activationId) => remote.notifyFinishes(activationId),
     pollUpstreamCodes: () => remote.pollCodes(),
     recordProviderSeen: (providerId) => repo.touchProvider(db, providerId, clock.now()),
+    async purgeWebhookReceipts(retention, batchSize = 1000) {
+      const now = clock.now().getTime();
+      const cutoffs = {
+        signaturesBefore: new Date(now - retention.replaySeconds * 1000),
+        othersBefore: new Date(now - retention.receiptDays * 24 * 3600 * 1000),
+      };
+      let total = 0;
+      // In batches, so a backlog after downtime clears without one huge transaction.
+      for (;;) {
+        const count = await repo.deleteOldWebhookReceipts(db, cutoffs, batchSize);
+        total += count;
+        if (count < batchSize) return total;
+      }
+    },
     async enableProvider(providerId) {
       const row = await repo.enableProvider(db, providerId);
       if (!row) throw new AppError('not_found', `No provider ${providerId}`);
@@ -548,14 +582,25 @@ export function createSupplyService(deps: {
         costPerNumber: row.costPerNumber === null ? null : Number(row.costPerNumber),
       }));
     },
+    async providerFailures() {
+      const rows = await repo.providerFailureRows(db, operations.maxProviderFailures);
+      return rows.map((row) => ({
+        providerId: Number(row.id),
+        name: row.name,
+        kind: row.kind,
+        enabled: row.enabled,
+        recentFailures: Number((remoteKinds as string[]).includes(row.kind) ? row.callFailures : row.rentalsWithoutSms),
+      }));
+    },
     async messagesOf(activationId) {
       const rows = await repo.listSmsOfActivation(db, activationId);
       return rows.map(({ id, sender, text, code, receivedAt }) => ({ id, sender, text, code, receivedAt }));
     },
     async seedDemoSupply(countryIds) {
-      let provider = await repo.findProviderByName(db, demoProviderName);
-      // The demo provider has no secret: its SMS are generated in-process, never pushed.
-      provider ??= await repo.insertProvider(db, { name: demoProviderName, kind: 'demo', secretHash: null });
+      // The demo provider has no secret: its SMS are generated in-process, never pushed. Instances
+      // starting together may both insert it: one row wins, both use it.
+      await repo.insertProviderIfAbsent(db, { name: demoProviderName, kind: 'demo', secretHash: null });
+      const provider = (await repo.findProviderByName(db, demoProviderName))!;
       // Every start seeds again; inserting only the missing numbers keeps a restart quick (an
       // insert of every demo number, even one that conflicts on each row, took about a second).
       const existing = new Set(await repo.listProviderNumberE164s(db, provider.id));
@@ -567,11 +612,23 @@ export function createSupplyService(deps: {
       if (!provider || !provider.enabled) return 0;
       const takenBefore = new Date(clock.now().getTime() - delaySeconds * 1000);
       const due = await repo.listBusyNumbersWithoutSms(db, provider.id, takenBefore, 100);
+      let delivered = 0;
       for (const number of due) {
-        const message = demoMessage(number.busyServiceCode ?? '');
-        await ingestSms(provider, { to: number.e164, from: message.from, text: message.text, receivedAt: clock.now() });
+        const activationId = number.busyActivationId;
+        if (activationId === null) continue;
+        // Every instance lists the same due numbers; only the one that claims a number (in the
+        // transaction that stores its SMS) sends it. Each message has a random code, so the
+        // duplicate check of ingestion would not catch a second one. A pass that dies mid-way
+        // rolls back and leaves the number due for the next pass of any instance.
+        const sent = await database.transaction(async (tx) => {
+          if (!(await repo.claimNumberAwaitingSms(tx, provider.id, number.e164, activationId))) return false;
+          const message = demoMessage(number.busyServiceCode ?? '');
+          await storeSms(tx, provider, { toNumber: number.e164, numberId: number.id, from: message.from, text: message.text, receivedAt: clock.now() });
+          return true;
+        });
+        if (sent) delivered++;
       }
-      return due.length;
+      return delivered;
     },
   };
 }

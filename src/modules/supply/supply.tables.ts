@@ -26,6 +26,9 @@ export const providers = pgTable('providers', {
   settings: jsonb('settings').notNull().default({}),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
+  // Remote sources: an instance polling this source's stock holds it until then, so several
+  // instances do not poll one source at the same moment; a claim left by a dead instance runs out.
+  stockClaimedUntil: timestamp('stock_claimed_until', { withTimezone: true }),
 });
 
 export const phoneNumbers = pgTable(
@@ -149,7 +152,8 @@ export const webhookReceipts = pgTable(
     receiptKey: text('receipt_key').notNull(),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.providerId, t.receiptKey] })],
+  // received_at: the retention job deletes old receipts by age (src/jobs/retention-purge.job.ts).
+  (t) => [primaryKey({ columns: [t.providerId, t.receiptKey] }), index('supply_webhook_receipts_received_idx').on(t.receivedAt)],
 );
 
 /**
@@ -175,6 +179,9 @@ export const remoteLeases = pgTable(
     finishStatus: text('finish_status'),
     notifiedAt: timestamp('notified_at', { withTimezone: true }),
     attempts: integer('attempts').notNull().default(0),
+    // An instance calling the source about this lease (its status or its finish) holds it until
+    // then: no other instance makes the same call at once; a dead instance's claim runs out.
+    claimedUntil: timestamp('claimed_until', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   },
   (t) => [

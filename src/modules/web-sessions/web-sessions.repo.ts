@@ -1,6 +1,6 @@
-import { and, desc, eq, gt, inArray, isNull } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, lte } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
-import { invites, passwordResets, sealedApiKeys, webSessions } from './web-sessions.tables.ts';
+import { invites, passwordResets, pendingSignUps, sealedApiKeys, webSessions } from './web-sessions.tables.ts';
 
 // ---- Sessions ----
 
@@ -23,6 +23,36 @@ export async function deleteSessionByTokenHash(db: Db, tokenHash: string) {
 
 export async function deleteSessionsOf(db: Db, accountId: number) {
   await db.delete(webSessions).where(eq(webSessions.accountId, accountId));
+}
+
+// ---- Sign-ups waiting for their confirmation link ----
+
+export async function insertPendingSignUp(
+  db: Db,
+  input: { email: string; passwordHash: string; companyName: string; tokenHash: string; createdAt: Date; expiresAt: Date },
+) {
+  await db.insert(pendingSignUps).values(input);
+}
+
+/**
+ * Spends a live confirmation link: deletes its sign-up and every other one for the same email
+ * (they could only end in "already has an account"), and returns it; null when the link is
+ * unknown, used or expired. One statement, so a link opened twice at once is spent once.
+ */
+export async function claimPendingSignUp(db: Db, tokenHash: string, now: Date) {
+  const email = db
+    .select({ email: pendingSignUps.email })
+    .from(pendingSignUps)
+    .where(and(eq(pendingSignUps.tokenHash, tokenHash), gt(pendingSignUps.expiresAt, now)));
+  const spent = await db.delete(pendingSignUps).where(inArray(pendingSignUps.email, email)).returning();
+  return spent.find((row) => row.tokenHash === tokenHash) ?? null;
+}
+
+/** Deletes sign-ups whose link expired (up to `limit`); returns how many. */
+export async function deleteExpiredSignUps(db: Db, now: Date, limit: number): Promise<number> {
+  const doomed = db.select({ id: pendingSignUps.id }).from(pendingSignUps).where(lte(pendingSignUps.expiresAt, now)).limit(limit);
+  const deleted = await db.delete(pendingSignUps).where(inArray(pendingSignUps.id, doomed)).returning({ id: pendingSignUps.id });
+  return deleted.length;
 }
 
 // ---- Password resets ----

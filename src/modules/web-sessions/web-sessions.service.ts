@@ -13,6 +13,7 @@ import * as repo from './web-sessions.repo.ts';
 const day = 24 * 3600 * 1000;
 export const sessionLifetimeMs = 30 * day;
 const resetLifetimeMs = 3600 * 1000;
+const signUpLinkLifetimeMs = day;
 const inviteLifetimeMs = 7 * day;
 
 const newToken = () => randomBytes(32).toString('base64url');
@@ -36,7 +37,17 @@ export interface ResolvedSession {
 }
 
 export interface WebSessionsService {
-  signUp(input: { email: string; password: string; companyName?: string }): Promise<SignedIn>;
+  /**
+   * A sign-up: hashes the password, then emails the address either a link that creates the
+   * account (a new email) or a note that someone tried to sign up with it, with sign-in and reset
+   * links (an email that has an account). Answers nothing either way, in about the same time, so
+   * the caller cannot tell which emails are customers'.
+   */
+  requestSignUp(input: { email: string; password: string; companyName?: string }, publicUrl: string): Promise<void>;
+  /** Opens a sign-up's emailed link: creates the company, owner and API key, and signs in. */
+  confirmSignUp(token: string): Promise<SignedIn>;
+  /** Deletes sign-ups whose link expired; returns how many. */
+  purgeExpiredSignUps(batchSize?: number): Promise<number>;
   /** null for a wrong email or a wrong password alike. */
   signIn(email: string, password: string): Promise<SignedIn | null>;
   resolve(sessionToken: string): Promise<ResolvedSession | null>;
@@ -120,13 +131,64 @@ export function createWebSessionsService(deps: {
   }
 
   return {
-    async signUp(input) {
-      const created = await accounts.createCompany({
-        name: input.companyName?.trim() || input.email.trim(),
-        ownerEmail: input.email,
-        password: input.password,
+    async requestSignUp(input, publicUrl) {
+      const address = normalizeEmail(input.email);
+      // Hashed whether or not the email has an account: the answer takes the same time either way.
+      const passwordHash = await accounts.hashNewPassword(input.password);
+      const existing = await accounts.findByEmail(address);
+      await database.transaction(async (tx) => {
+        if (existing) {
+          await email.enqueue(
+            {
+              to: existing.email,
+              subject: 'Someone tried to sign up to Nova SMS with your email',
+              text: `Someone (hopefully you) tried to create a new Nova SMS account with this email address, which already has one. No new account was created and nothing changed in yours.\n\nSign in here:\n${publicUrl}/signin\n\nForgot your password? Ask for a reset link here:\n${publicUrl}/forgot-password\n\nIf it was not you, ignore this email.`,
+            },
+            tx,
+          );
+          return;
+        }
+        const token = newToken();
+        await repo.insertPendingSignUp(tx, {
+          email: address,
+          passwordHash,
+          companyName: input.companyName?.trim() || address,
+          tokenHash: hashToken(token),
+          createdAt: clock.now(),
+          expiresAt: new Date(clock.now().getTime() + signUpLinkLifetimeMs),
+        });
+        await email.enqueue(
+          {
+            to: address,
+            subject: 'Confirm your Nova SMS account',
+            text: `Welcome to Nova SMS! Open this link to finish creating your account (it works for 24 hours):\n${publicUrl}/confirm-signup?token=${token}\n\nIf you did not sign up, ignore this email: no account is created without the link.`,
+          },
+          tx,
+        );
       });
+    },
+    async confirmSignUp(token) {
+      const pending = await repo.claimPendingSignUp(db, hashToken(token), clock.now());
+      if (!pending) throw new AppError('invalid_request', 'This confirmation link is invalid, used or expired; sign up again');
+      let created: { accountId: number };
+      try {
+        created = await accounts.createCompany({ name: pending.companyName, ownerEmail: pending.email, passwordHash: pending.passwordHash });
+      } catch (error) {
+        // Someone created an account with this email since (another link, an invitation).
+        if (error instanceof AppError && error.code === 'conflict') {
+          throw new AppError('conflict', `${pending.email} already has a Nova SMS account; sign in, or reset your password`);
+        }
+        throw error;
+      }
       return signedIn(created.accountId);
+    },
+    async purgeExpiredSignUps(batchSize = 1000) {
+      let total = 0;
+      for (;;) {
+        const count = await repo.deleteExpiredSignUps(db, clock.now(), batchSize);
+        total += count;
+        if (count < batchSize) return total;
+      }
     },
     async signIn(emailAddress, password) {
       const accountId = await accounts.checkPassword(emailAddress, password);

@@ -33,6 +33,25 @@ export const passwordResets = pgTable(
   },
 );
 
+/**
+ * Sign-ups waiting for their emailed confirmation link: the account (company, owner, API key) is
+ * created only when the link is opened, so the sign-up answer is the same whether or not the
+ * email already has an account. The password is kept hashed, as it will be on the account.
+ */
+export const pendingSignUps = pgTable(
+  'pending_sign_ups',
+  {
+    id: serial('id').primaryKey(),
+    email: text('email').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    companyName: text('company_name').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('pending_sign_ups_email_idx').on(t.email), index('pending_sign_ups_expires_idx').on(t.expiresAt)],
+);
+
 /** Invitations to join a company; accepting creates the invitee's account and API key. */
 export const invites = pgTable(
   'invites',

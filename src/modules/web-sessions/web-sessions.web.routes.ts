@@ -36,6 +36,9 @@ export const webSessionsWebRoutes: FastifyPluginAsyncTypebox<{
   // ...and at most 5 an hour to one email from anywhere. Counted whether or not the email has an
   // account, so the answer (sent, or 429) never tells which emails belong to customers.
   const resetsByEmail = web.windowRateLimiter('reset-email', { points: 5, duration: 3600 });
+  // Sign-up emails: at most 5 an hour to one address from anywhere, counted whether or not it has
+  // an account (a 429 tells nothing either), so nobody can flood an inbox through the form.
+  const signUpsByEmail = web.windowRateLimiter('signup-email', { points: 5, duration: 3600 });
   const newAccountAllowed = (request: FastifyRequest) =>
     consumeWindow(newAccounts, request.ip, (s) => `Too many new accounts from your network; try again in ${Math.ceil(s / 60)} min`);
 
@@ -58,12 +61,20 @@ export const webSessionsWebRoutes: FastifyPluginAsyncTypebox<{
     });
   });
 
-  app.post('/signup', { schema: { ...hide, body: schema.SignUpBody } }, async (request, reply) => {
+  // The same answer (status, body, about the time) whether or not the email has an account: the
+  // account is created only from the emailed link, and an existing account is emailed instead.
+  app.post('/signup', { schema: { ...hide, body: schema.SignUpBody } }, async (request) => {
     const { email, password, company_name } = request.body;
     if (password.length < 8) throw new AppError('invalid_request', 'The password must have at least 8 characters');
     await newAccountAllowed(request);
-    return signedIn(request, reply, await webSessions.signUp({ email, password, companyName: company_name }));
+    await consumeWindow(signUpsByEmail, email.trim().toLowerCase(), (s) => `Too many sign-up emails were sent to this address; check your inbox or try again in ${Math.ceil(s / 60)} min`);
+    await webSessions.requestSignUp({ email, password, companyName: company_name }, web.publicUrl(request));
+    return ok({ email_sent: true });
   });
+
+  app.post('/signup/confirm', { schema: { ...hide, body: schema.ConfirmSignUpBody } }, async (request, reply) =>
+    signedIn(request, reply, await webSessions.confirmSignUp(request.body.token)),
+  );
 
   app.post('/signin', { schema: { ...hide, body: schema.SignInBody } }, async (request, reply) => {
     const { email, password } = request.body;

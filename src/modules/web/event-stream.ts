@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export interface EventStream {
@@ -17,6 +18,8 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, op
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
+    // What hooks set on the reply (X-Request-Id, security headers): hijack() would drop them.
+    ...(reply.getHeaders() as OutgoingHttpHeaders),
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
     connection: 'keep-alive',

@@ -12,6 +12,7 @@ const Id = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
 const Offset = Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 });
 
 export const SignUpBody = Type.Object({ email: Email, password: Password, company_name: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false });
+export const ConfirmSignUpBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 export const SignInBody = Type.Object({ email: Email, password: Password }, { additionalProperties: false });
 export const ResetRequestBody = Type.Object({ email: Type.String({ maxLength: 254 }) }, { additionalProperties: false });
 export const ResetConfirmBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }), password: Password }, { additionalProperties: false });

@@ -1,5 +1,5 @@
 import { and, arrayContains, desc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
-import type { Db } from '../../db/database.ts';
+import { type Db, rowsOf } from '../../db/database.ts';
 import { webhookDeliveries, webhookEndpoints, type WebhookDeliveryStatus } from './webhooks.tables.ts';
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
@@ -122,4 +122,16 @@ export async function recordAttempt(
     .update(webhookDeliveries)
     .set(result)
     .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.status, 'pending')));
+}
+
+/** Deletes up to `limit` finished (delivered or failed) deliveries queued before `before`. */
+export async function deleteFinishedDeliveries(db: Db, before: Date, limit: number): Promise<number> {
+  const result = await db.execute(sql`
+    delete from webhook_deliveries
+    where id in (
+      select id from webhook_deliveries
+      where status <> 'pending' and created_at < ${before.toISOString()}
+      limit ${limit})
+    returning 1 as gone`);
+  return rowsOf(result).length;
 }

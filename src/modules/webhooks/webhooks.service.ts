@@ -9,6 +9,8 @@ import { activationJson } from '../activations/activations.routes.ts';
 import type { ActivationsService } from '../activations/activations.service.ts';
 import type { BillingService } from '../billing/billing.service.ts';
 import { type Money, toUsdNumber } from '../billing/money.ts';
+import { checkWebhookUrl } from './webhook-address.ts';
+import { createWebhookSender } from './webhook-sender.ts';
 import { generateWebhookSecret, signWebhook } from './webhook-signature.ts';
 import * as repo from './webhooks.repo.ts';
 import type { DeliveryRow, EndpointRow } from './webhooks.repo.ts';
@@ -18,7 +20,10 @@ export type WebhookEndpoint = EndpointRow;
 export type WebhookDelivery = DeliveryRow;
 
 export interface WebhookSettings {
-  /** Lets http://127.0.0.1 / localhost endpoints through (development and tests); https only otherwise. */
+  /**
+   * Lets loopback endpoints through (http://127.0.0.1, https://localhost: development and tests);
+   * otherwise https only, and only to public internet addresses (webhook-address.ts).
+   */
   allowHttpLoopback: boolean;
   /** How long one POST may take before it counts as failed. */
   timeoutMs: number;
@@ -36,6 +41,11 @@ export interface WebhooksService {
   resend(principal: Principal, deliveryId: number): Promise<WebhookDelivery>;
   /** Sends the deliveries that are due (safe with several instances); returns how many were attempted. */
   deliverDue(batchSize?: number): Promise<number>;
+  /**
+   * Deletes finished deliveries (delivered or failed) queued more than `retentionDays` ago from the
+   * delivery log; returns how many went. Pending ones stay (they finish within 24 h anyway).
+   */
+  purgeFinishedDeliveries(retentionDays: number, batchSize?: number): Promise<number>;
 }
 
 // Seconds after a failed attempt before the next one; the last step repeats until the deadline.
@@ -46,7 +56,6 @@ export const retryWindowSeconds = 24 * 3600;
 const leaseSeconds = 60;
 export const defaultBalanceLowThreshold: Money = 10_000;
 
-const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const activationEventTypes = new Set<string>(webhookEventTypes.filter((type) => type.startsWith('activation.')));
 
 /** When to try again after `attempts` failed attempts, or null when the 24 h window is over. */
@@ -72,17 +81,8 @@ export function createWebhooksService(deps: {
     }
   }
 
-  function checkUrl(raw: string): string {
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw new AppError('invalid_request', `body.url "${raw}" is not a URL; send an https:// address`);
-    }
-    if (url.protocol === 'https:') return url.toString();
-    if (url.protocol === 'http:' && settings.allowHttpLoopback && loopbackHosts.has(url.hostname)) return url.toString();
-    throw new AppError('invalid_request', `body.url must start with https:// (got "${url.protocol}//…"); webhooks are sent over TLS only`);
-  }
+  // Resolves the name once per attempt and connects to the address it checked (no DNS rebinding).
+  const sender = createWebhookSender({ allowLoopback: settings.allowHttpLoopback, timeoutMs: settings.timeoutMs });
 
   async function ownEndpoint(principal: Principal, id: number): Promise<EndpointRow> {
     requireOwner(principal);
@@ -146,28 +146,19 @@ export function createWebhooksService(deps: {
 
   async function attempt(claimed: repo.ClaimedDelivery) {
     const { delivery } = claimed;
-    let responseCode: number | null = null;
-    let error: string | null = null;
-    try {
-      const response = await fetch(claimed.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Nova-Webhooks/1',
-          'nova-event-id': delivery.eventId,
-          'nova-signature': signWebhook(claimed.secret, delivery.payload, Math.floor(clock.now().getTime() / 1000)),
-        },
-        body: delivery.payload,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(settings.timeoutMs),
-      });
-      responseCode = response.status;
-      // The receiver's answer body is of no use to us; don't buffer it.
-      await response.body?.cancel().catch(() => {});
-    } catch (cause) {
-      const e = cause as Error;
-      error = e.name === 'TimeoutError' ? `no answer within ${settings.timeoutMs / 1000} s` : `${e.message}${e.cause ? `: ${String((e.cause as Error).message ?? e.cause)}` : ''}`;
-    }
+    const result = await sender.post({
+      url: claimed.url,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Nova-Webhooks/1',
+        'nova-event-id': delivery.eventId,
+        'nova-signature': signWebhook(claimed.secret, delivery.payload, Math.floor(clock.now().getTime() / 1000)),
+      },
+      body: delivery.payload,
+    });
+    // A refused address (private, loopback, …) is retried like any failure: its DNS may be fixed.
+    const responseCode = 'status' in result ? result.status : null;
+    const error = 'error' in result ? result.error : null;
     const now = clock.now();
     if (responseCode !== null && responseCode >= 200 && responseCode < 300) {
       await repo.recordAttempt(database.db, delivery.id, { status: 'delivered', lastResponseCode: responseCode, lastError: null, nextAttemptAt: null, deliveredAt: now });
@@ -186,7 +177,7 @@ export function createWebhooksService(deps: {
   return {
     async create(principal, input) {
       requireOwner(principal);
-      const url = checkUrl(input.url);
+      const url = checkWebhookUrl(input.url, { allowHttpLoopback: settings.allowHttpLoopback });
       const events = [...new Set(input.events)];
       if (events.length === 0) throw new AppError('invalid_request', `body.events must name at least one of: ${webhookEventTypes.join(', ')}`);
       const threshold = input.balanceLowThreshold ?? defaultBalanceLowThreshold;
@@ -235,6 +226,16 @@ export function createWebhooksService(deps: {
         createdAt: now,
         resendOf: original.id,
       });
+    },
+    async purgeFinishedDeliveries(retentionDays, batchSize = 1000) {
+      const before = new Date(clock.now().getTime() - retentionDays * 24 * 3600 * 1000);
+      let total = 0;
+      // In batches, so a backlog after downtime clears without one huge transaction.
+      for (;;) {
+        const count = await repo.deleteFinishedDeliveries(database.db, before, batchSize);
+        total += count;
+        if (count < batchSize) return total;
+      }
     },
     async deliverDue(batchSize = 20) {
       const now = clock.now();

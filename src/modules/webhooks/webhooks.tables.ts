@@ -58,6 +58,8 @@ export const webhookDeliveries = pgTable(
   (t) => [
     index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id),
     index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    // Finished deliveries by age, for the retention job (src/jobs/retention-purge.job.ts).
+    index('webhook_deliveries_finished_idx').on(t.createdAt).where(sql`${t.status} <> 'pending'`),
     check('webhook_deliveries_status_known', sql`${t.status} in ('pending', 'delivered', 'failed')`),
   ],
 );

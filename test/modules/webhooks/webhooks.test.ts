@@ -354,7 +354,11 @@ describe('webhook delivery across instances', () => {
       const refused = await strict.api(apiKey).post('/api/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['balance.low'] });
       assert.equal(refused.status, 400);
       assert.match(refused.body.error.message, /https:\/\//);
-      const accepted = await strict.api(apiKey).post('/api/v1/webhooks', { url: 'https://127.0.0.1:9/hook', events: ['balance.low'] });
+      // Over https too: loopback is no place for a webhook without the flag (webhook-addresses.test.ts).
+      const loopback = await strict.api(apiKey).post('/api/v1/webhooks', { url: 'https://127.0.0.1:9/hook', events: ['balance.low'] });
+      assert.equal(loopback.status, 400);
+      assert.match(loopback.body.error.message, /loopback/);
+      const accepted = await strict.api(apiKey).post('/api/v1/webhooks', { url: 'https://example.com:9/hook', events: ['balance.low'] });
       assert.equal(accepted.status, 201);
     } finally {
       await strict.close();

@@ -48,23 +48,43 @@ export function SignInPage() {
 }
 
 export function SignUpPage() {
-  const { setAccount } = useSession();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [companyName, setCompanyName] = useState('');
+  const [sentTo, setSentTo] = useState<string | null>(null);
   const { busy, error, setError, submit: submitWith } = useFormAction();
 
+  // The account is created from the link we email, never here: the answer is the same whether or
+  // not the address already has an account (that one gets a sign-in link instead), so the form
+  // cannot be used to find out who our customers are.
   const submit = submitWith(async () => {
     const problem = newPasswordProblem(password);
     if (problem) return setError(problem);
-    const result = await post<{ account: Account }>('/api/web/signup', {
+    await post<{ email_sent: true }>('/api/web/signup', {
       email,
       password,
       ...(companyName.trim() ? { company_name: companyName.trim() } : {}),
     });
-    setAccount(result.account);
-    navigate('/dashboard');
+    setSentTo(email);
   });
+
+  if (sentTo) {
+    return (
+      <section className="page narrow">
+        <div className="card form">
+          <h1>Check your email</h1>
+          <p role="status">
+            We sent an email to <strong>{sentTo}</strong>. Open the link in it to finish creating your account; it works for
+            24 hours. If this address already has an account, the email tells you how to sign in instead.
+          </p>
+          <p className="muted">No email after a few minutes? Check the spam folder, or sign up again.</p>
+          <p className="muted">
+            <Link to="/signin">Sign in</Link>
+          </p>
+        </div>
+      </section>
+    );
+  }
 
   return (
     <section className="page narrow">
@@ -93,8 +113,45 @@ export function SignUpPage() {
         </label>
         <FormError error={error} />
         <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? 'Creating your account…' : 'Sign up'}
+          {busy ? 'Sending…' : 'Sign up'}
         </button>
+        <p className="muted">
+          Already have an account? <Link to="/signin">Sign in</Link>
+        </p>
+      </form>
+    </section>
+  );
+}
+
+/** The page of the emailed sign-up link: one click creates the account and signs in. */
+export function ConfirmSignUpPage() {
+  const { setAccount } = useSession();
+  const { search } = useLocation();
+  const token = search.get('token') ?? '';
+  const { busy, error, submit: submitWith } = useFormAction();
+
+  // A button rather than on page load: mail scanners that open links must not create accounts.
+  const submit = submitWith(async () => {
+    const result = await post<{ account: Account }>('/api/web/signup/confirm', { token });
+    setAccount(result.account);
+    navigate('/dashboard');
+  });
+
+  return (
+    <section className="page narrow">
+      <form className="card form" onSubmit={submit}>
+        <h1>Finish creating your account</h1>
+        {token ? (
+          <>
+            <p>Your email address is confirmed by this link. Create your company, its dashboard and your API key now.</p>
+            <FormError error={error} />
+            <button type="submit" className="btn btn-primary" disabled={busy}>
+              {busy ? 'Creating your account…' : 'Create my account'}
+            </button>
+          </>
+        ) : (
+          <p>This link is incomplete. Open the link from the email again, or <Link to="/signup">sign up again</Link>.</p>
+        )}
         <p className="muted">
           Already have an account? <Link to="/signin">Sign in</Link>
         </p>
