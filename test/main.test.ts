@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { ensureServerBuilt } from '../scripts/build-server.ts';
 import { apiClient } from './support/test-server.ts';
-import { createScratchDatabase, testTarget } from './support/test-target.ts';
+import { createScratchDatabase, embeddedOnly, testTarget } from './support/test-target.ts';
 
 /**
  * The newcomer's path: `npm start` on a fresh machine, then the printed URL and demo key, the
@@ -107,7 +107,7 @@ function runCli(args: string[], env: Record<string, string>): Promise<{ code: nu
   });
 }
 
-describe('npm start: the newcomer flow', { timeout: 180_000 }, () => {
+describe('npm start: the newcomer flow', { skip: embeddedOnly, timeout: 180_000 }, () => {
   it('prints a URL and a demo key that buys a Telegram number whose code arrives within seconds, and a restart keeps both', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nova-main-'));
     const env = { PORT: '0', HOST: '127.0.0.1', NOVA_DATA_DIR: dataDir, NOVA_DEMO_SMS_DELAY_S: '1' };

@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { type CliResult, jsonOf, runCli } from '../support/cli-runner.ts';
 import { apiClient } from '../support/test-server.ts';
-import { createScratchDatabase, testTarget, uniqueName } from '../support/test-target.ts';
+import { createScratchDatabase, embeddedOnly, testTarget, uniqueName } from '../support/test-target.ts';
 
 /**
  * The operator CLI as an operator runs it: a child process (`npm run nova -- …` is `tsx
@@ -38,7 +38,7 @@ function serverConfig(env: Record<string, string>) {
   return loadConfig({ PORT: '0', HOST: '127.0.0.1', NOVA_DEMO: '0', LOG_LEVEL: 'silent', NOVA_SWEEP_INTERVAL_MS: '60000', ...env });
 }
 
-describe('operator CLI with no server running: it opens the embedded database in the data folder itself', { timeout: 240_000 }, () => {
+describe('operator CLI with no server running: it opens the embedded database in the data folder itself', { skip: embeddedOnly, timeout: 240_000 }, () => {
   let dataDir: string;
   before(() => {
     dataDir = tempDataDir();
@@ -91,7 +91,7 @@ describe('operator CLI with no server running: it opens the embedded database in
   });
 });
 
-describe('operator CLI while a server runs on the same data folder: it talks to the server over the socket', { timeout: 240_000 }, () => {
+describe('operator CLI while a server runs on the same data folder: it talks to the server over the socket', { skip: embeddedOnly, timeout: 240_000 }, () => {
   let dataDir: string;
   let server: RunningServer;
   const env = () => ({ NOVA_DATA_DIR: dataDir });

@@ -11,6 +11,12 @@ export const testTarget = process.env.NOVA_TEST_TARGET === 'postgres' ? 'postgre
 export const adminPgUrl = process.env.NOVA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const testRedisUrl = testTarget === 'postgres' ? process.env.NOVA_TEST_REDIS_URL : undefined;
 
+/**
+ * `skip` for suites about the embedded default itself (they start the product on its own PGlite
+ * data folder whatever the target): the PostgreSQL pass would repeat them unchanged.
+ */
+export const embeddedOnly = testTarget === 'postgres' ? 'tests the embedded PGlite default, whatever the target: ran in the PGlite pass' : false;
+
 export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
 }
