@@ -107,8 +107,8 @@ function runCli(args: string[], env: Record<string, string>): Promise<{ code: nu
   });
 }
 
-describe('npm start: the newcomer flow', { skip: embeddedOnly, timeout: 180_000 }, () => {
-  it('prints a URL and a demo key that buys a Telegram number whose code arrives within seconds, and a restart keeps both', async () => {
+describe('npm start: the newcomer flow', { timeout: 180_000 }, () => {
+  it('prints a URL and a demo key that buys a Telegram number whose code arrives within seconds, and a restart keeps both', { skip: embeddedOnly }, async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nova-main-'));
     const env = { PORT: '0', HOST: '127.0.0.1', NOVA_DATA_DIR: dataDir, NOVA_DEMO_SMS_DELAY_S: '1' };
     try {
