@@ -3,12 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createServices } from '../src/app.ts';
 import { runOperatorCommand } from '../src/cli/control-socket.ts';
@@ -16,6 +15,7 @@ import { systemClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { createScratchDatabase } from '../test/support/test-target.ts';
+import { freePort, redisReachable } from '../test/support/local-services.ts';
 import { ensureServerBuilt, serverEntry } from './build-server.ts';
 
 /**
@@ -82,31 +82,11 @@ const pick = <T>(items: readonly T[]) => items[Math.floor(Math.random() * items.
 // ---------------------------------------------------------------------------------------------
 // Database, Redis, catalog and customers
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function redisReachable(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-
 await import('../web/build-if-stale.ts');
 await ensureServerBuilt();
 
 const redisUrl = options['no-redis'] ? undefined : options.redis;
-if (redisUrl && !(await redisReachable(redisUrl))) {
+if (redisUrl && !(await redisReachable(redisUrl, 2000))) {
   console.error(`Redis is not reachable at ${redisUrl}: start it, pass --redis URL, or run with --no-redis`);
   process.exit(2);
 }

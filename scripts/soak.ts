@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +12,7 @@ import { type CommandReply, runOperatorCommand, sendToRunningServer } from '../s
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { adminPgUrl, createScratchDatabase } from '../test/support/test-target.ts';
+import { freePort } from '../test/support/local-services.ts';
 import { ensureServerBuilt, serverEntry } from './build-server.ts';
 
 /**
@@ -62,14 +62,6 @@ const password = 'soak test password';
 
 // ---------------------------------------------------------------------------------------------
 // The server under test
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 await import('../web/build-if-stale.ts');
 await ensureServerBuilt();

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import { redisReachable } from './support/local-services.ts';
 import pg from 'pg';
 import { scanLogDir } from './support/log-scan.ts';
 
@@ -33,18 +33,6 @@ async function postgresReachable(): Promise<boolean> {
   }
 }
 
-async function redisReachable(): Promise<boolean> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-
 // What the PostgreSQL pass leaves out: the browser tests check pages (every route under them runs
 // on PostgreSQL in the API tests) and the deploy-file test reads files; both targets would repeat
 // them for nothing but time (npm test must stay under ~15 minutes on 2 cores).
@@ -69,7 +57,7 @@ let ok = runSuite('embedded PGlite', { NOVA_TEST_TARGET: 'pglite' });
 if (await postgresReachable()) {
   const env: Record<string, string> = { NOVA_TEST_TARGET: 'postgres', NOVA_TEST_PG_URL: pgUrl };
   let label = `PostgreSQL at ${pgUrl}`;
-  if (await redisReachable()) {
+  if (await redisReachable(redisUrl)) {
     env.NOVA_TEST_REDIS_URL = redisUrl;
     label += ` with Redis at ${redisUrl}`;
   } else {

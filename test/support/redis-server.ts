@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { freePort } from './local-services.ts';
 
 /**
  * A throwaway Redis of the test's own (`redis-server` as a child process, nothing saved to disk),
@@ -20,14 +20,6 @@ export interface RedisServer {
 export function redisServerUnavailable(): string | undefined {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   return probe.error ? 'no redis-server binary on PATH' : undefined;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export async function startRedisServer(): Promise<RedisServer> {
