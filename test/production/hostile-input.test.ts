@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { signInStaff } from '../support/console-client.ts';
+import { rawRequest } from '../support/raw-http.ts';
 import { type ApiResponse, type TestServer, startTestServer } from '../support/test-server.ts';
 import { signUp, webClient } from '../web/web-client.ts';
 
@@ -31,45 +31,6 @@ function assertError(response: ApiResponse, status: number, code: string): strin
   return response.body.error.message;
 }
 
-interface RawAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: any;
-  text: string;
-}
-
-/** Writes `request` bytes as they are to the server and reads the answer until the socket closes. */
-function rawRequest(request: string | Buffer): Promise<RawAnswer> {
-  const { port } = new URL(server.url);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(port), '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.setTimeout(5000, () => socket.destroy(new Error('no answer within 5 s')));
-    socket.on('data', (chunk) => chunks.push(chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const raw = Buffer.concat(chunks).toString('latin1');
-      const split = raw.indexOf('\r\n\r\n');
-      const head = split === -1 ? raw : raw.slice(0, split);
-      const text = split === -1 ? '' : raw.slice(split + 4);
-      const [statusLine, ...lines] = head.split('\r\n');
-      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0);
-      const headers: Record<string, string> = {};
-      for (const line of lines) {
-        const colon = line.indexOf(':');
-        if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-      }
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // Left as text: the assertion says what came back.
-      }
-      resolve({ status, headers, body, text });
-    });
-    socket.write(request);
-  });
-}
 
 describe('control characters in strings', () => {
   it('refuses a NUL byte in a JSON string with 400 invalid_request naming the field, not a 500', async () => {
@@ -137,7 +98,7 @@ describe('control characters in strings', () => {
 
 describe('refusals by Node and Fastify themselves', () => {
   it('answers an Authorization header over 16 KB with 431 headers_too_large in the envelope', async () => {
-    const answer = await rawRequest(`GET /api/v1/balance HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${'a'.repeat(20_000)}\r\n\r\n`);
+    const answer = await rawRequest(server.url, `GET /api/v1/balance HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${'a'.repeat(20_000)}\r\n\r\n`);
     assert.equal(answer.status, 431, answer.text);
     assert.match(answer.headers['content-type'] ?? '', /application\/json/);
     assert.equal(answer.body?.ok, false, answer.text);
@@ -145,7 +106,7 @@ describe('refusals by Node and Fastify themselves', () => {
   });
 
   it('answers an over-long URL with 414 uri_too_long in the envelope', async () => {
-    const answer = await rawRequest(`GET /api/v1/activations?x=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    const answer = await rawRequest(server.url, `GET /api/v1/activations?x=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
     assert.equal(answer.status, 414, answer.text);
     assert.equal(answer.body?.ok, false, answer.text);
     assert.equal(answer.body.error.code, 'uri_too_long');
@@ -166,7 +127,7 @@ describe('refusals by Node and Fastify themselves', () => {
       'GARBAGE\r\n\r\n',
       'GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello',
     ]) {
-      const answer = await rawRequest(request);
+      const answer = await rawRequest(server.url, request);
       assert.equal(answer.status, 400, `${JSON.stringify(request)} → ${answer.text}`);
       assert.match(answer.headers['content-type'] ?? '', /application\/json/);
       assert.equal(answer.body?.ok, false, answer.text);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +8,7 @@ import { buildApp, createServices } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { signInStaff } from '../support/console-client.ts';
 import { problemOf, secretMatcher } from '../support/log-scan.ts';
+import { rawRequest } from '../support/raw-http.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 import { uniqueName } from '../support/test-target.ts';
 import { freshEmail, signUp, webClient } from '../web/web-client.ts';
@@ -41,26 +41,6 @@ async function logOnceCompleted(file: string, id: string | null) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return readLog(file);
-}
-
-/** Sends raw bytes (what fetch refuses to send) and returns the answer's head and body. */
-function rawRequest(baseUrl: string, request: string): Promise<{ status: number; headers: Record<string, string>; text: string }> {
-  const { port } = new URL(baseUrl);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(port), '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.setTimeout(5000, () => socket.destroy(new Error('no answer within 5 s')));
-    socket.on('data', (chunk) => chunks.push(chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const raw = Buffer.concat(chunks).toString('latin1');
-      const [head, text = ''] = raw.split('\r\n\r\n');
-      const [statusLine, ...lines] = head.split('\r\n');
-      const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
-      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(statusLine)?.[1] ?? 0), headers, text });
-    });
-    socket.write(request);
-  });
 }
 
 describe('request logs: an id on every line of a request, echoed as X-Request-Id, and no credential', { timeout: 120_000 }, () => {
