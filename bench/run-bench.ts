@@ -1,63 +1,70 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import type { EventEmitter } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
-import { demoCountries, demoServices } from '../src/modules/catalog/demo-catalog.ts';
-import { demoNumbers } from '../src/modules/supply/demo-provider.ts';
+import { ensureServerBuilt, serverEntry } from '../scripts/build-server.ts';
+import { redisReachable } from '../test/support/local-services.ts';
 import { adminPgUrl, createScratchDatabase } from '../test/support/test-target.ts';
+import { createStock, maxExtraNumbers, type Stock } from './bench-fixture.ts';
+import { createAnswerTally, type LoadRequest, type Measurement, measure, round, type Timing } from './load-runner.ts';
+import { measureLongPolls } from './long-poll-scenario.ts';
+import { cleanups, installExitHandlers, killAllChildren, residentMb, root, type ServerProcess, startProcess, stopProcess } from './server-process.ts';
 
 /**
- * `npm run bench`: autocannon on loopback against the Nova server in production mode (poll:
- * GET /activations/{id}; buy: POST /activations then cancel), next to a bare Fastify hello-world
- * measured in the same run, as ratios. Runs on the embedded PGlite database, then on PostgreSQL
- * when reachable. Prints a table and writes bench/results/latest.json.
+ * `npm run bench [-- --quick] [-- --target=pglite|postgres] [-- --out=FILE]`: autocannon on
+ * loopback against the Nova server as `npm start` runs it (the compiled dist/, built when stale,
+ * NODE_ENV=production), next to a bare Fastify hello-world measured in the same run, as ratios.
+ * On the embedded PGlite database: poll, balance, prices, buy + cancel by one company. Then on PostgreSQL when reachable (with Redis when BENCH_REDIS_URL is set or a
+ * local Redis answers): the same reads, buy + cancel by 1, 10 and 50 companies at once, and 1,000
+ * long-polls answered by pushed SMS. Prints a table with the issue's targets next to the figures
+ * and writes bench/results/latest.json (--quick: bench/results/quick.json).
  *
- * Environment: BENCH_DURATION_S (default 10) and BENCH_WARMUP_S (default 2) per scenario,
- * BENCH_CONNECTIONS (default 10), NOVA_TEST_PG_URL (PostgreSQL admin URL, as in the tests),
- * BENCH_REDIS_URL (optional: the PostgreSQL run also keeps its rate limits in this Redis).
+ * Exits 1 only when something is broken (a server that fails to start or dies, 5xx answers,
+ * refused or wrong answers, lost connections), never because a figure misses its target.
+ *
+ * Environment: BENCH_DURATION_S (default 10, --quick 1.5) and BENCH_WARMUP_S (default 2, --quick
+ * 0.5) per scenario, BENCH_CONNECTIONS (default 50), BENCH_BUY_COMPANIES (default "1,10,50"),
+ * BENCH_LONG_POLLS (default 1000, --quick 100), BENCH_EXTRA_NUMBERS (default 10000, --quick 2000),
+ * NOVA_TEST_PG_URL (PostgreSQL admin URL, as in the tests), BENCH_REDIS_URL (default: the local
+ * Redis at redis://127.0.0.1:6379 when it answers; "none" for no Redis), BENCH_SERVER_NODE_FLAGS
+ * (node flags for the Nova server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/nova-prof").
  */
 
-// autocannon ships no type declarations: this is the part of its API the benchmark uses.
-interface LoadRequest {
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-  body?: string;
-  setupRequest?: (request: LoadRequest, context: Record<string, unknown>) => LoadRequest | null;
-  onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
+const { values: flags } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, target: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', default: false } },
+});
+if (flags.help) {
+  console.log('usage: npm run bench -- [--quick] [--target=pglite|postgres] [--out=FILE]   (environment: see bench/run-bench.ts)');
+  process.exit(0);
 }
-interface LoadOptions {
-  url: string;
-  connections: number;
-  duration: number;
-  method?: string;
-  headers?: Record<string, string>;
-  requests?: LoadRequest[];
+if (flags.target !== undefined && flags.target !== 'pglite' && flags.target !== 'postgres') {
+  console.error(`--target must be pglite or postgres, not "${flags.target}"`);
+  process.exit(2);
 }
-interface LoadResult {
-  requests: { average: number; total: number; sent: number };
-  latency: { p99: number; average: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  duration: number;
-  statusCodeStats: Record<string, { count: number }>;
+const quick = flags.quick;
+const only = flags.target as 'pglite' | 'postgres' | undefined;
+const timing: Timing = {
+  durationSeconds: positiveNumber('BENCH_DURATION_S', quick ? 1.5 : 10),
+  warmupSeconds: positiveNumber('BENCH_WARMUP_S', quick ? 0.5 : 2, true),
+};
+const connections = positiveNumber('BENCH_CONNECTIONS', 50);
+const longPollCount = positiveNumber('BENCH_LONG_POLLS', quick ? 100 : 1000);
+const extraNumberCount = positiveNumber('BENCH_EXTRA_NUMBERS', quick ? 2000 : 10_000);
+const buyCompanies = (process.env.BENCH_BUY_COMPANIES || '1,10,50').split(',').map((text) => {
+  const n = Number(text.trim());
+  if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_BUY_COMPANIES="${process.env.BENCH_BUY_COMPANIES}" is not a list of company counts like 1,10,50`);
+  return n;
+});
+if (extraNumberCount > maxExtraNumbers) throw new Error(`BENCH_EXTRA_NUMBERS can be at most ${maxExtraNumbers} (the fiction number ranges the bench uses)`);
+// The long-poll activations hold one bench number each, next to the buy scenarios' leftovers.
+if (extraNumberCount < longPollCount + connections * buyCompanies.length) {
+  throw new Error(`BENCH_EXTRA_NUMBERS (${extraNumberCount}) must be at least the long-polls plus one per buying connection (${longPollCount + connections * buyCompanies.length})`);
 }
-interface LoadRun extends EventEmitter, PromiseLike<LoadResult> {
-  stop(): void;
-}
-// A CommonJS package without types: require() answers `any`, narrowed here to the interface above.
-const autocannon = createRequire(import.meta.url)('autocannon') as (options: LoadOptions) => LoadRun;
-
-const root = path.resolve(import.meta.dirname, '..');
-const durationSeconds = positiveNumber('BENCH_DURATION_S', 10);
-const warmupSeconds = positiveNumber('BENCH_WARMUP_S', 2, true);
-const connections = positiveNumber('BENCH_CONNECTIONS', 10);
-const redisUrl = process.env.BENCH_REDIS_URL;
+/** Extra node flags for the Nova server processes only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/nova-prof". */
+const serverNodeFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+const outFile = path.resolve(root, flags.out ?? path.join('bench', 'results', quick ? 'quick.json' : 'latest.json'));
 
 function positiveNumber(name: string, fallback: number, zeroAllowed = false): number {
   const text = process.env[name];
@@ -67,211 +74,7 @@ function positiveNumber(name: string, fallback: number, zeroAllowed = false): nu
   return value;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Child processes: every server runs in its own process, so load generator and server never
-// share an event loop. All of them are killed at the end, on errors and on Ctrl-C.
-
-const children = new Set<ChildProcess>();
-
-interface ServerProcess {
-  url: string;
-  child: ChildProcess;
-  /** warn/error/fatal log lines the server printed so far (pino JSON, level >= 40). */
-  problems: string[];
-  /** Everything it printed, for the error message when it dies. */
-  output: string[];
-  stopping: boolean;
-}
-
-function startProcess(args: string[], env: Record<string, string>, urlPattern: RegExp, label: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  const server: ServerProcess = { url: '', child, problems: [], output: [], stopping: false };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`${label} did not start within 60 s`)), 60_000);
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      reject(new Error(`${error.message}\n--- ${label} output ---\n${server.output.slice(-40).join('\n')}`));
-    };
-    const onLine = (line: string) => {
-      if (line.trim() === '') return;
-      server.output.push(line);
-      if (server.output.length > 2000) server.output.splice(0, 1000);
-      if (line.startsWith('{')) {
-        try {
-          if ((JSON.parse(line) as { level?: number }).level! >= 40) server.problems.push(line);
-        } catch {
-          // Not a log line: nothing to count.
-        }
-      }
-      const match = !server.url && urlPattern.exec(line);
-      if (match) {
-        server.url = match[1];
-        clearTimeout(timer);
-        resolve(server);
-      }
-    };
-    for (const stream of [child.stdout!, child.stderr!]) {
-      let pending = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        pending += chunk;
-        const lines = pending.split('\n');
-        pending = lines.pop()!;
-        lines.forEach(onLine);
-      });
-    }
-    child.once('error', fail);
-    child.once('exit', (code, signal) => {
-      children.delete(child);
-      if (!server.url) fail(new Error(`${label} exited (${signal ?? `code ${code}`}) before it was ready`));
-      else if (!server.stopping) server.problems.push(`${label} exited (${signal ?? `code ${code}`}) during the run: ${server.output.slice(-5).join(' | ')}`);
-    });
-  });
-}
-
-async function stopProcess(server: ServerProcess): Promise<void> {
-  const { child } = server;
-  server.stopping = true;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-  children.delete(child);
-}
-
-/** Temp folders and scratch databases to remove even when the run is interrupted. */
-const cleanups = new Set<() => Promise<void>>();
-
-function killAllChildren(): void {
-  for (const child of children) child.kill('SIGKILL');
-}
-process.on('exit', killAllChildren);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: stopping the servers and cleaning up`);
-    killAllChildren();
-    // The servers are gone, so their databases can be dropped; give up after 10 s.
-    const timeout = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
-    void Promise.race([Promise.allSettled([...cleanups].map((cleanup) => cleanup())), timeout]).then(() => process.exit(130));
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Measuring
-
-interface Measurement {
-  scenario: string;
-  target: string;
-  requestsPerSecond: number;
-  /** p99 over every response (any status), from autocannon's per-response timings, in ms. */
-  p99Ms: number;
-  meanMs: number;
-  requests: number;
-  non2xx: number;
-  statusCodes: Record<string, number>;
-  errors: number;
-  timeouts: number;
-  durationSeconds: number;
-  /** Warn/error lines the server logged during the measurement (not the warm-up). */
-  serverProblems: string[];
-  notes: string[];
-  /** 1-minute load average right after the measurement, for judging how busy the machine was. */
-  loadAverage1m?: number;
-  /** Non-2xx answers by "step status error-code" (Nova scenarios). */
-  errorCodes?: Record<string, number>;
-  errorSamples?: Record<string, string[]>;
-  /** Buy scenario only: latency of each step and completed buy+cancel pairs per second. */
-  steps?: Record<string, { p99Ms: number; meanMs: number; count: number }>;
-  pairsPerSecond?: number;
-  ratios?: { requestsPerSecond: number; p99: number };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
-}
-
-function latencyStats(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mean = samples.reduce((sum, x) => sum + x, 0) / Math.max(1, samples.length);
-  return { p99Ms: round(percentile(sorted, 0.99), 2), meanMs: round(mean, 2), count: samples.length };
-}
-
-function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
-}
-
-/**
- * One autocannon run. `kindOf()` names the step of the last response (read right after the
- * request's onResponse ran, in the same tick), so a request sequence gets per-step latencies.
- */
-async function load(
-  options: LoadOptions,
-  hooks: { kindOf?: () => string; whileRunning?: (run: LoadRun) => () => void; afterWarmup?: () => void } = {},
-): Promise<{ result: LoadResult; samples: Map<string, number[]> }> {
-  const run = autocannon(options);
-  const samples = new Map<string, number[]>([['all', []]]);
-  run.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
-    samples.get('all')!.push(responseTime);
-    const kind = hooks.kindOf?.();
-    if (!kind) return;
-    if (!samples.has(kind)) samples.set(kind, []);
-    samples.get(kind)!.push(responseTime);
-  });
-  const cleanup = hooks.whileRunning?.(run);
-  try {
-    return { result: await run, samples };
-  } finally {
-    cleanup?.();
-  }
-}
-
-async function measure(
-  scenario: string,
-  target: string,
-  server: ServerProcess,
-  makeOptions: (duration: number) => LoadOptions,
-  hooks: Parameters<typeof load>[1] = {},
-): Promise<Measurement> {
-  process.stdout.write(`  ${target} / ${scenario}: `);
-  if (warmupSeconds > 0) {
-    process.stdout.write(`warm-up ${warmupSeconds} s, `);
-    await load(makeOptions(warmupSeconds), hooks);
-  }
-  hooks.afterWarmup?.();
-  const problemsBefore = server.problems.length;
-  process.stdout.write(`measuring ${durationSeconds} s ... `);
-  const { result, samples } = await load(makeOptions(durationSeconds), hooks);
-  const all = latencyStats(samples.get('all')!);
-  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]));
-  const measurement: Measurement = {
-    scenario,
-    target,
-    requestsPerSecond: round(result.requests.average, 0),
-    p99Ms: all.p99Ms,
-    meanMs: all.meanMs,
-    requests: result.requests.total,
-    non2xx: result.non2xx,
-    statusCodes,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    durationSeconds: result.duration,
-    serverProblems: server.problems.slice(problemsBefore),
-    notes: [],
-  };
-  const steps = [...samples.entries()].filter(([kind]) => kind !== 'all');
-  if (steps.length > 0) measurement.steps = Object.fromEntries(steps.map(([kind, values]) => [kind, latencyStats(values)]));
-  // Includes this run's own load (load generator, server, database): about 2 on its own.
-  measurement.loadAverage1m = round(os.loadavg()[0], 2);
-  console.log(
-    `${measurement.requestsPerSecond} req/s, p99 ${measurement.p99Ms} ms, non-2xx ${measurement.non2xx} (load average ${measurement.loadAverage1m})`,
-  );
-  return measurement;
-}
+installExitHandlers();
 
 // ---------------------------------------------------------------------------------------------
 // The hello-world baseline
@@ -284,53 +87,50 @@ async function measureBaseline(): Promise<Measurement> {
     'hello-world server',
   );
   try {
-    return await measure('hello-world GET /', 'fastify', server, (duration) => ({ url: `${server.url}/`, connections, duration }));
+    const tally = createAnswerTally();
+    const check = (json: unknown) => ((json as { hello?: string }).hello === 'world' ? null : 'not {"hello":"world"}');
+    return await measure('hello-world GET /', 'fastify', server, timing, (duration) => ({
+      url: server.url,
+      connections,
+      duration,
+      requests: [{ method: 'GET', path: '/', onResponse: (status, body) => tally.record('hello', status, body, check) }],
+    }), { tally });
   } finally {
     await stopProcess(server);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Nova scenarios
+// Nova
 
 interface NovaTarget {
   name: string;
+  kind: 'pglite' | 'postgres';
   env: Record<string, string>;
   cleanup?: () => Promise<void>;
 }
 
+interface Seeded {
+  demoLogin: { apiKey: string; companyId: number };
+  providerSecret: string;
+  buyers: { companyId: number; apiKey: string }[];
+}
+
 const execFileAsync = promisify(execFile);
 
-async function startNova(target: NovaTarget, dataDir: string): Promise<{ server: ServerProcess; apiKey: string }> {
-  const env = {
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    NOVA_DEMO: '1',
-    NOVA_DATA_DIR: dataDir,
-    // Buy-then-cancel loops need an immediate cancel; no demo SMS during the run. Supply health
-    // rules would otherwise take the demo stock off sale under the loop: a cancelled number cools
-    // down for NOVA_CANCEL_COOLDOWN_S, a number cancelled without SMS NOVA_NUMBER_MAX_FAILURES
-    // times in a row is disabled, and so is the provider after NOVA_PROVIDER_MAX_FAILURES.
-    NOVA_CANCEL_AFTER_S: '0',
-    NOVA_CANCEL_COOLDOWN_S: '0',
-    NOVA_NUMBER_MAX_FAILURES: '1000000',
-    NOVA_PROVIDER_MAX_FAILURES: '1000000',
-    NOVA_DEMO_SMS_DELAY_S: '3600',
-    NOVA_RATE_LIMIT_RPS: '1000000',
-    NOVA_RATE_LIMIT_BURST: '2000000',
-    ...target.env,
-  };
-  const server = await startProcess(['--import', 'tsx', 'src/main.ts'], env, /is running at (http:\/\/\S+)/, `Nova server (${target.name})`);
-  const login = JSON.parse(readFileSync(path.join(dataDir, 'demo-login.json'), 'utf8')) as { apiKey: string; companyId: number };
-  // The demo company has 10 USD: top it up through the operator CLI, as an operator would.
-  await execFileAsync(
+/** bench/seed-bench.ts on the target's database before its server starts (see there). */
+async function seed(env: Record<string, string>, companies: number): Promise<Seeded> {
+  // Nothing listens yet, and a Redis shared with other runs should not hear the bench's setup.
+  const seedEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  delete seedEnv.REDIS_URL;
+  const { stdout } = await execFileAsync(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/nova.ts', 'credit', '--company', String(login.companyId), '--amount', '100000', '--reason', 'bench', '--json'],
-    { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 },
+    ['--import', 'tsx', 'bench/seed-bench.ts', '--companies', String(companies), '--numbers', String(extraNumberCount)],
+    { cwd: root, env: seedEnv, timeout: 180_000, maxBuffer: 64 * 1024 * 1024 },
   );
-  return { server, apiKey: login.apiKey };
+  const line = stdout.split('\n').find((l) => l.startsWith('BENCH_SEED '));
+  if (!line) throw new Error(`bench/seed-bench.ts printed no result:\n${stdout.slice(-2000)}`);
+  return JSON.parse(line.slice('BENCH_SEED '.length)) as Seeded;
 }
 
 async function api(url: string, apiKey: string, method: string, body?: unknown): Promise<{ status: number; json: unknown }> {
@@ -342,65 +142,136 @@ async function api(url: string, apiKey: string, method: string, body?: unknown):
   return { status: response.status, json: await response.json() };
 }
 
-/**
- * Demo stock: every demo number can be sold once per service, so each (service, country) pair
- * holds as many sales as the country has demo numbers. Buys go to the pair with the most left,
- * counted as they are sent, so all pairs run down evenly and none is asked for once sold out.
- */
-function createStock() {
-  const pairs = demoCountries.flatMap((country) => {
-    const numbers = demoNumbers([country.id]).length;
-    return demoServices.map((service) => ({ serviceCode: service.code, countryId: country.id, left: numbers }));
-  });
-  let issued = 0;
-  return {
-    pairCount: pairs.length,
-    get left() {
-      return pairs.reduce((sum, pair) => sum + pair.left, 0);
-    },
-    get issued() {
-      return issued;
-    },
-    /** The pair with the most stock left (taking one); null when everything is sold. */
-    next(): { serviceCode: string; countryId: number } | null {
-      let best = pairs[0];
-      for (const pair of pairs) if (pair.left > best.left) best = pair;
-      if (best.left === 0) return null;
-      best.left -= 1;
-      issued += 1;
-      return best;
-    },
-  };
+type Data<T> = { data: T };
+
+/** A scenario of one GET, over and over, with the first and every 16th answer checked by `check`. */
+function readScenario(
+  scenario: string,
+  target: NovaTarget,
+  server: ServerProcess,
+  apiKey: string,
+  requestPath: string,
+  check: (json: unknown) => string | null,
+): Promise<Measurement> {
+  const tally = createAnswerTally();
+  return measure(scenario, target.name, server, timing, (duration) => ({
+    url: server.url,
+    connections,
+    duration,
+    requests: [
+      {
+        method: 'GET',
+        path: requestPath,
+        headers: { authorization: `Bearer ${apiKey}` },
+        onResponse: (status, body) => tally.record('read', status, body, check),
+      },
+    ],
+  }), { tally });
 }
 
-/** Counts non-2xx answers by step, status and error code, read from the response envelope. */
-function createErrorTally() {
-  const counts: Record<string, number> = {};
-  /** The first few distinct messages of each kind, so a report can say which purchase failed. */
-  const samples: Record<string, string[]> = {};
-  return {
-    counts,
-    samples,
-    /** Forgets the warm-up's answers. */
-    reset() {
-      for (const key of Object.keys(counts)) delete counts[key];
-      for (const key of Object.keys(samples)) delete samples[key];
-    },
-    record(step: string, status: number, body: string) {
-      if (status >= 200 && status < 300) return;
-      let error: { code?: string; message?: string } = {};
-      try {
-        error = (JSON.parse(body) as { error?: typeof error }).error ?? {};
-      } catch {
-        // Not JSON: counted as "no envelope".
-      }
-      const key = `${step} ${status} ${error.code ?? 'no envelope'}`;
-      counts[key] = (counts[key] ?? 0) + 1;
-      const seen = (samples[key] ??= []);
-      const message = error.message ?? body.slice(0, 200);
-      if (seen.length < 5 && !seen.includes(message)) seen.push(message);
-    },
+/**
+ * Buy + cancel: each connection buys a number and cancels it at once (the refund returns the
+ * money), with the key of one of `keys` (connection i uses company i mod the count).
+ */
+async function buyScenario(target: NovaTarget, server: ServerProcess, keys: string[], stock: Stock): Promise<Measurement> {
+  let lastStep = '';
+  let soldOut = false;
+  let stoppedEarly = false;
+  // Sold out (only if the early stop below came too late): the buy answers 409 and counts as non-2xx, not as broken.
+  const tally = createAnswerTally((key) => soldOut && key === 'buy 409 out_of_stock');
+  const checkCancel = (json: unknown) => {
+    const status = (json as Data<{ activation: { status: string } }>).data?.activation?.status;
+    return status === 'cancelled' ? null : `cancel answered status ${status}`;
   };
+  const requestsOf = (key: string): LoadRequest[] => {
+    const auth = { authorization: `Bearer ${key}` };
+    return [
+      {
+        method: 'POST',
+        path: '/api/v1/activations',
+        setupRequest: (request) => {
+          const pair = stock.next();
+          if (!pair) soldOut = true;
+          const { serviceCode, countryId } = pair ?? { serviceCode: 'tg', countryId: 6 };
+          return { ...request, headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ service_code: serviceCode, country_id: countryId }) };
+        },
+        onResponse: (status, body, context) => {
+          lastStep = 'buy';
+          tally.record('buy', status, body);
+          if (status === 201) context.id = (JSON.parse(body) as Data<{ activation: { id: number } }>).data.activation.id;
+        },
+      },
+      {
+        method: 'POST',
+        // No id (the buy failed): start the sequence over with a new buy.
+        setupRequest: (request, context) => (context.id === undefined ? null : { ...request, path: `/api/v1/activations/${context.id}/cancel`, headers: auth }),
+        onResponse: (status, body) => {
+          lastStep = 'cancel';
+          tally.record('cancel', status, body, checkCancel);
+        },
+      },
+    ];
+  };
+  let nextClient = 0;
+  const companies = Math.min(keys.length, connections);
+  const label = `buy POST /activations + cancel, ${companies} ${companies === 1 ? 'company' : 'companies'}`;
+  const measurement = await measure(
+    label,
+    target.name,
+    server,
+    timing,
+    (duration) => ({
+      url: server.url,
+      connections,
+      duration,
+      // autocannon clones the options per connection: each gets its company's key here.
+      setupClient: (client) => client.setRequests(requestsOf(keys[nextClient++ % companies])),
+    }),
+    {
+      tally,
+      kindOf: () => lastStep,
+      // autocannon stops only at its next sample, and near the end a pair's last numbers can all be
+      // busy with other services' open buys: stop while ~2 s of buys plus one connection's worth
+      // per pair are left.
+      whileRunning: (run) => {
+        let issuedAtLastCheck = stock.issued;
+        const timer = setInterval(() => {
+          const perSecond = (stock.issued - issuedAtLastCheck) * 4;
+          issuedAtLastCheck = stock.issued;
+          if (stock.left < perSecond * 2 + stock.pairCount * connections) {
+            stoppedEarly = true;
+            run.stop();
+          }
+        }, 250);
+        return () => clearInterval(timer);
+      },
+    },
+  );
+  const pairs = measurement.steps?.cancel?.count ?? 0;
+  measurement.pairsPerSecond = round(pairs / Math.max(0.001, measurement.durationSeconds), 0);
+  measurement.companies = companies;
+  if (pairs === 0) {
+    // On a busy machine a short run may end before any pair does: whether buying works at all is
+    // then asked once more, alone.
+    const problem = await buyAndCancelOnce(server.url, keys[0], stock);
+    if (problem) measurement.broken.push(`not one buy + cancel pair completed, and alone: ${problem}`);
+    else measurement.notes.push('not one buy + cancel pair completed within the run (a busy machine?); one alone afterwards did');
+  }
+  if (stoppedEarly) measurement.notes.push(`stopped early after ${measurement.durationSeconds} s: stock nearly sold out (raise BENCH_EXTRA_NUMBERS)`);
+  if (soldOut) measurement.notes.push('stock ran out: some buys answered 409 out_of_stock');
+  return measurement;
+}
+
+/** One buy and its cancel, checked; what went wrong, or null. */
+async function buyAndCancelOnce(serverUrl: string, apiKey: string, stock: Stock): Promise<string | null> {
+  const pair = stock.next();
+  if (!pair) return 'no stock left';
+  const bought = await api(`${serverUrl}/api/v1/activations`, apiKey, 'POST', { service_code: pair.serviceCode, country_id: pair.countryId });
+  if (bought.status !== 201) return `buy answered ${bought.status} ${JSON.stringify(bought.json).slice(0, 300)}`;
+  const id = (bought.json as Data<{ activation: { id: number } }>).data.activation.id;
+  const cancelled = await api(`${serverUrl}/api/v1/activations/${id}/cancel`, apiKey, 'POST');
+  const status = (cancelled.json as Data<{ activation?: { status?: string } }>).data?.activation?.status;
+  return cancelled.status === 200 && status === 'cancelled' ? null : `cancel answered ${cancelled.status} ${JSON.stringify(cancelled.json).slice(0, 300)}`;
 }
 
 async function runNovaTarget(target: NovaTarget, baseline: Measurement): Promise<Measurement[]> {
@@ -413,121 +284,115 @@ async function runNovaTarget(target: NovaTarget, baseline: Measurement): Promise
   cleanups.add(cleanup);
   let server: ServerProcess | undefined;
   try {
-    const started = await startNova(target, dataDir);
-    server = started.server;
-    const { apiKey } = started;
+    const env = {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      NOVA_DEMO: '1',
+      NOVA_DATA_DIR: dataDir,
+      // Buy-then-cancel loops need an immediate cancel; no demo SMS during the run. Supply health
+      // rules would otherwise take the stock off sale under the loop: a cancelled number cools
+      // down for NOVA_CANCEL_COOLDOWN_S, a number cancelled without SMS NOVA_NUMBER_MAX_FAILURES
+      // times in a row is disabled, and so is the provider after NOVA_PROVIDER_MAX_FAILURES.
+      NOVA_CANCEL_AFTER_S: '0',
+      NOVA_CANCEL_COOLDOWN_S: '0',
+      NOVA_NUMBER_MAX_FAILURES: '1000000',
+      NOVA_PROVIDER_MAX_FAILURES: '1000000',
+      NOVA_DEMO_SMS_DELAY_S: '3600',
+      NOVA_RATE_LIMIT_RPS: '1000000',
+      NOVA_RATE_LIMIT_BURST: '2000000',
+      ...target.env,
+    };
+    const postgres = target.kind === 'postgres';
+    process.stdout.write(`  ${target.name}: seeding ${extraNumberCount} extra numbers and ${postgres ? Math.max(...buyCompanies) : 1} buyer companies ... `);
+    const seedStarted = performance.now();
+    const seeded = await seed(env, postgres ? Math.max(...buyCompanies) : 1);
+    process.stdout.write(`done in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s; starting the server ... `);
+    const startStarted = performance.now();
+    // What `npm start` runs: the compiled server (built when stale, in main()), not tsx, whose loader alone adds ~75 MB of RSS.
+    server = await startProcess([...serverNodeFlags, '--enable-source-maps', serverEntry], env, /is running at (http:\/\/\S+)/, `Nova server (${target.name})`);
+    const rssAfterStart = residentMb(server.child.pid);
+    console.log(`up in ${((performance.now() - startStarted) / 1000).toFixed(1)} s, RSS ${rssAfterStart} MB`);
     const base = `${server.url}/api/v1`;
-    const auth = { authorization: `Bearer ${apiKey}` };
-    const stock = createStock();
+    const apiKey = seeded.demoLogin.apiKey;
+    const stock = createStock(extraNumberCount);
     const results: Measurement[] = [];
 
     // Poll: one activation, read over and over as a client waiting for its code would.
     const first = stock.next()!;
     const bought = await api(`${base}/activations`, apiKey, 'POST', { service_code: first.serviceCode, country_id: first.countryId });
     if (bought.status !== 201) throw new Error(`Buying the poll activation failed: ${bought.status} ${JSON.stringify(bought.json)}`);
-    const activationId = (bought.json as { data: { activation: { id: number } } }).data.activation.id;
-    const pollErrors = createErrorTally();
-    const pollMeasurement = await measure('poll GET /activations/{id}', target.name, server, (duration) => ({
-      url: server!.url,
-      connections,
-      duration,
-      requests: [
-        {
-          method: 'GET',
-          path: `/api/v1/activations/${activationId}`,
-          headers: auth,
-          onResponse: (status, body) => pollErrors.record('poll', status, body),
-        },
-      ],
-    }), { afterWarmup: () => pollErrors.reset() });
-    pollMeasurement.errorCodes = pollErrors.counts;
-    pollMeasurement.errorSamples = pollErrors.samples;
-    results.push(pollMeasurement);
-    // A waiting activation keeps its number busy for every service: free it for the buy scenario.
+    const activationId = (bought.json as Data<{ activation: { id: number } }>).data.activation.id;
+    results.push(
+      await readScenario('poll GET /activations/{id}', target, server, apiKey, `/api/v1/activations/${activationId}`, (json) => {
+        const activation = (json as Data<{ activation: { id: number; status: string } }>).data?.activation;
+        return activation?.id === activationId && activation.status === 'waiting' ? null : `not waiting activation ${activationId}`;
+      }),
+    );
+    // A waiting activation keeps its number busy for every service: free it for the buy scenarios.
     const cancelled = await api(`${base}/activations/${activationId}/cancel`, apiKey, 'POST');
     if (cancelled.status !== 200) throw new Error(`Cancelling the poll activation failed: ${cancelled.status} ${JSON.stringify(cancelled.json)}`);
 
-    // Buy: each connection buys a number and cancels it at once (the refund returns the money).
-    let lastStep = '';
-    let soldOut = false;
-    let stoppedEarly = false;
-    const buyErrors = createErrorTally();
-    const buyRequests: LoadRequest[] = [
-      {
-        method: 'POST',
-        path: '/api/v1/activations',
-        setupRequest: (request) => {
-          const pair = stock.next();
-          if (!pair) soldOut = true;
-          // Sold out (only if the early stop below came too late): the buy answers 409 and counts as non-2xx.
-          const { serviceCode, countryId } = pair ?? { serviceCode: 'tg', countryId: 6 };
-          return {
-            ...request,
-            headers: { ...auth, 'content-type': 'application/json' },
-            body: JSON.stringify({ service_code: serviceCode, country_id: countryId }),
-          };
-        },
-        onResponse: (status, body, context) => {
-          lastStep = 'buy';
-          buyErrors.record('buy', status, body);
-          if (status === 201) context.id = (JSON.parse(body) as { data: { activation: { id: number } } }).data.activation.id;
-        },
-      },
-      {
-        method: 'POST',
-        // No id (the buy failed): start the sequence over with a new buy.
-        setupRequest: (request, context) =>
-          context.id === undefined ? null : { ...request, path: `/api/v1/activations/${context.id}/cancel`, headers: auth },
-        onResponse: (status, body) => {
-          lastStep = 'cancel';
-          buyErrors.record('cancel', status, body);
-        },
-      },
-    ];
-    const buyMeasurement = await measure(
-      'buy POST /activations + cancel',
-      target.name,
-      server,
-      (duration) => ({ url: server!.url, connections, duration, requests: buyRequests }),
-      {
-        kindOf: () => lastStep,
-        afterWarmup: () => buyErrors.reset(),
-        // autocannon stops only at its next one-second tick, and near the end a pair's last numbers
-        // can all be busy with other services' open buys: stop while ~2 s of buys plus one
-        // connection's worth per pair are left.
-        whileRunning: (run) => {
-          let issuedAtLastCheck = stock.issued;
-          const timer = setInterval(() => {
-            const perSecond = (stock.issued - issuedAtLastCheck) * 4;
-            issuedAtLastCheck = stock.issued;
-            if (stock.left < perSecond * 2 + stock.pairCount * connections) {
-              stoppedEarly = true;
-              run.stop();
-            }
-          }, 250);
-          return () => clearInterval(timer);
-        },
-      },
+    // Nothing changes the balance while it is read: every answer must be this one.
+    const balance = (await api(`${base}/balance`, apiKey, 'GET')).json as Data<{ balance: number }>;
+    results.push(
+      await readScenario('GET /balance', target, server, apiKey, '/api/v1/balance', (json) => {
+        const data = (json as Data<{ balance: number; currency: string }>).data;
+        return data?.balance === balance.data.balance && data.currency === 'USD' ? null : `balance is not ${balance.data.balance} USD`;
+      }),
     );
-    buyMeasurement.errorCodes = buyErrors.counts;
-    buyMeasurement.errorSamples = buyErrors.samples;
-    const pairs = buyMeasurement.steps?.cancel?.count ?? 0;
-    buyMeasurement.pairsPerSecond = round(pairs / buyMeasurement.durationSeconds, 0);
-    if (stoppedEarly) buyMeasurement.notes.push(`stopped early after ${buyMeasurement.durationSeconds} s: demo stock nearly sold out`);
-    if (soldOut) buyMeasurement.notes.push('demo stock ran out: some buys answered 409 out_of_stock');
-    results.push(buyMeasurement);
+    results.push(
+      await readScenario('GET /prices?service=tg&country=6', target, server, apiKey, '/api/v1/prices?service=tg&country=6', (json) => {
+        const data = (json as Data<{ service: string; country: number; price: number; available: number }>).data;
+        return data?.service === 'tg' && data.country === 6 && data.price === 0.5 && data.available > 0 ? null : 'not tg in country 6 at 0.50 USD, in stock';
+      }),
+    );
+
+    const buyerKeys = seeded.buyers.map((buyer) => buyer.apiKey);
+    for (const companies of postgres ? buyCompanies : [1]) {
+      results.push(await buyScenario(target, server, buyerKeys.slice(0, companies), stock));
+    }
+    if (postgres) {
+      results.push(await measureLongPolls({ target: target.name, server, apiKey: buyerKeys[0], providerSecret: seeded.providerSecret, count: longPollCount, rssAfterStart }));
+    }
 
     for (const result of results) {
-      result.ratios = {
-        requestsPerSecond: round(result.requestsPerSecond / baseline.requestsPerSecond, 3),
-        p99: round(result.p99Ms / baseline.p99Ms, 2),
-      };
+      // The long-poll row has no throughput to set against a hello-world.
+      if (!result.longPoll) {
+        const requestsPerSecond = round(result.requestsPerSecond / baseline.requestsPerSecond, 4);
+        const pairsPerSecond = result.pairsPerSecond === undefined ? undefined : round(result.pairsPerSecond / baseline.requestsPerSecond, 5);
+        result.ratios = {
+          requestsPerSecond,
+          p99: round(result.p99Ms / baseline.p99Ms, 2),
+          ...(pairsPerSecond === undefined ? {} : { pairsPerSecond }),
+          headline: pairsPerSecond ?? requestsPerSecond,
+        };
+      }
+      result.goal = goalOf(target.kind, result);
     }
     return results;
   } finally {
     if (server) await stopProcess(server);
     await cleanup();
   }
+}
+
+/** The issue's targets (issue 10), to print next to the figures. */
+function goalOf(kind: NovaTarget['kind'], m: Measurement): Measurement['goal'] {
+  const ratio = m.ratios?.headline ?? 0;
+  const atLeast = (min: number) => ({ text: `ratio ≥ ${min}`, met: ratio >= min });
+  if (m.longPoll) {
+    const { max } = m.longPoll.smsToAnswerMs;
+    const rss = Math.max(m.longPoll.rssMb.waiting ?? Infinity, m.longPoll.rssMb.peak ?? Infinity);
+    return { text: 'each ≤ 50 ms after its SMS, RSS ≤ 200 MB', met: max <= 50 && rss <= 200 };
+  }
+  if (m.scenario.startsWith('poll')) return atLeast(kind === 'postgres' ? 0.5 : 0.4);
+  if (kind !== 'postgres') return undefined;
+  if (m.scenario.startsWith('GET /balance') || m.scenario.startsWith('GET /prices')) return atLeast(0.5);
+  if (m.companies === 1) return atLeast(0.005);
+  if (m.companies === 10) return atLeast(0.01);
+  return undefined;
 }
 
 async function postgresReachable(): Promise<boolean> {
@@ -543,30 +408,64 @@ async function postgresReachable(): Promise<boolean> {
   }
 }
 
+/** BENCH_REDIS_URL, or the local Redis when it answers; none for BENCH_REDIS_URL=none. */
+async function chooseRedis(): Promise<string | undefined> {
+  const configured = process.env.BENCH_REDIS_URL;
+  if (configured === 'none') return undefined;
+  if (configured) return configured;
+  const local = 'redis://127.0.0.1:6379';
+  return (await redisReachable(local, 1000)) ? local : undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Report
 
+function ratioText(ratio: number): string {
+  return ratio >= 0.1 ? ratio.toFixed(3) : ratio.toPrecision(2);
+}
+
 function printTable(measurements: Measurement[]): void {
   const rows = [
-    ['target', 'scenario', 'req/s', 'p99 ms', 'non-2xx', 'req/s ratio', 'p99 ratio'],
-    ...measurements.map((m) => [
-      m.target,
-      m.scenario,
-      String(m.requestsPerSecond),
-      m.p99Ms.toFixed(2),
-      String(m.non2xx),
-      m.ratios ? m.ratios.requestsPerSecond.toFixed(3) : '1 (baseline)',
-      m.ratios ? `${m.ratios.p99.toFixed(2)}x` : '1 (baseline)',
-    ]),
+    ['target', 'scenario', 'rate', 'ratio', 'p99 ms', 'non-2xx', 'issue target'],
+    ...measurements.map((m) => {
+      let rate = `${m.requestsPerSecond} req/s`;
+      let p99 = m.p99Ms.toFixed(2);
+      let ratio = m.ratios ? ratioText(m.ratios.headline) : '1 (baseline)';
+      if (m.pairsPerSecond !== undefined) {
+        rate = `${m.pairsPerSecond} pairs/s`;
+        p99 = `buy ${m.steps?.buy?.p99Ms.toFixed(1) ?? '-'}, cancel ${m.steps?.cancel?.p99Ms.toFixed(1) ?? '-'}`;
+      }
+      if (m.longPoll) {
+        const { rssMb, smsToAnswerMs } = m.longPoll;
+        rate = `RSS ${rssMb.waiting ?? '?'} MB`;
+        ratio = '-';
+        p99 = `${smsToAnswerMs.p99.toFixed(1)} (max ${smsToAnswerMs.max.toFixed(1)}, median ${smsToAnswerMs.median.toFixed(1)})`;
+      }
+      const goal = m.goal ? `${m.goal.text}: ${m.goal.met ? 'met' : 'NOT met'}` : '';
+      return [m.target, m.scenario, rate, ratio, p99, String(m.non2xx), goal];
+    }),
   ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  const line = (row: string[]) => row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
+  const right = new Set([2, 3, 4, 5]);
+  const line = (row: string[]) => row.map((cell, column) => (right.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ').trimEnd();
   console.log(`\n${line(rows[0])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   for (const row of rows.slice(1)) console.log(line(row));
+  console.log(
+    '  ratio: req/s ÷ hello-world req/s; buy rows: buy+cancel pairs/s ÷ hello-world req/s (the JSON keeps req/s ÷ hello too). ' +
+      'Long-poll: p99 of the time from an SMS push\'s answer to its long-poll\'s answer; RSS of the server while all of them wait.',
+  );
   for (const m of measurements) {
     const details: string[] = [];
     if (m.steps) details.push(Object.entries(m.steps).map(([step, s]) => `${step} p99 ${s.p99Ms.toFixed(2)} ms (mean ${s.meanMs.toFixed(2)})`).join(', '));
-    if (m.pairsPerSecond !== undefined) details.push(`${m.pairsPerSecond} buy+cancel pairs/s`);
+    if (m.pairsPerSecond !== undefined && m.ratios) {
+      details.push(`${m.requestsPerSecond} req/s, ratio ${ratioText(m.ratios.requestsPerSecond)} counted by requests (how the README's figures before issue 10 counted)`);
+    }
+    if (m.longPoll) {
+      const { rssMb, answeredBeforePush, openSeconds, pushSeconds } = m.longPoll;
+      details.push(`server RSS ${rssMb.afterStart} MB after start, ${rssMb.before} MB before the long-polls, ${rssMb.waiting} MB while all wait, ${rssMb.peak} MB peak while the SMS came`);
+      details.push(`opened in ${openSeconds} s, ${m.longPoll.count} SMS pushed in ${pushSeconds} s`);
+      if (answeredBeforePush > 0) details.push(`${answeredBeforePush} answered before their push's own answer (counted as 0 ms)`);
+    }
     const codes = Object.entries(m.statusCodes).filter(([code]) => !code.startsWith('2'));
     if (codes.length > 0) details.push(`status codes: ${codes.map(([code, n]) => `${code}×${n}`).join(', ')}`);
     const errorCodes = Object.entries(m.errorCodes ?? {});
@@ -576,21 +475,44 @@ function printTable(measurements: Measurement[]): void {
     if (m.errors > 0 || m.timeouts > 0) details.push(`${m.errors} connection errors, ${m.timeouts} timeouts`);
     if (m.serverProblems.length > 0) details.push(`server logged ${m.serverProblems.length} warn/error lines, first: ${m.serverProblems[0].slice(0, 400)}`);
     details.push(...m.notes);
+    if (m.broken.length > 0) details.push(`BROKEN: ${m.broken.join('; ')}`);
     if (details.length > 0) console.log(`  ${m.target} / ${m.scenario}: ${details.join('; ')}`);
+  }
+  const byTarget = new Map<string, Measurement[]>();
+  for (const m of measurements) if (m.pairsPerSecond !== undefined) byTarget.set(m.target, [...(byTarget.get(m.target) ?? []), m]);
+  for (const [target, buys] of byTarget) {
+    if (buys.length < 2) continue;
+    const steps = buys.map((m) => `${m.companies} → ${m.pairsPerSecond} pairs/s`).join(', ');
+    const [fewest, most] = [buys[0], buys.at(-1)!];
+    const growth = fewest.pairsPerSecond! > 0 ? ` (×${(most.pairsPerSecond! / fewest.pairsPerSecond!).toFixed(2)} from ${fewest.companies} to ${most.companies})` : '';
+    console.log(`  ${target}: buy + cancel by companies buying at once: ${steps}${growth}`);
   }
 }
 
 async function main(): Promise<number> {
   console.log(
-    `Nova SMS benchmark: ${connections} connections, ${warmupSeconds} s warm-up + ${durationSeconds} s per scenario, loopback, ` +
+    `Nova SMS benchmark${quick ? ' (--quick)' : ''}: ${connections} connections, ${timing.warmupSeconds} s warm-up + ${timing.durationSeconds} s per scenario, loopback, ` +
       `node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? 'unknown'})`,
   );
   const loadBefore = os.loadavg();
   warnIfBusy(loadBefore);
-  const baseline = await measureBaseline();
-  const measurements: Measurement[] = [baseline];
+  const measurements: Measurement[] = [];
   const skipped: { target: string; reason: string }[] = [];
   const failed: { target: string; error: string }[] = [];
+  try {
+    await ensureServerBuilt();
+  } catch (error) {
+    console.error(`\n  building the server (dist/): FAILED: ${(error as Error).message}`);
+    return 1;
+  }
+  let baseline: Measurement;
+  try {
+    baseline = await measureBaseline();
+  } catch (error) {
+    console.error(`\n  hello-world: FAILED: ${(error as Error).stack ?? String(error)}`);
+    return 1;
+  }
+  measurements.push(baseline);
 
   // One target failing (a server that dies, a database that refuses) still reports the others.
   const runTarget = async (name: string, makeTarget: () => Promise<NovaTarget>) => {
@@ -602,20 +524,25 @@ async function main(): Promise<number> {
     }
   };
 
-  await runTarget('pglite', async () => ({ name: 'pglite', env: {} }));
+  if (only !== 'postgres') await runTarget('pglite', async () => ({ name: 'pglite', kind: 'pglite', env: {} }));
 
-  if (await postgresReachable()) {
+  if (only === 'pglite') {
+    // Asked for PGlite only.
+  } else if (await postgresReachable()) {
+    const redisUrl = await chooseRedis();
     const name = redisUrl ? 'postgres+redis' : 'postgres';
     await runTarget(name, async () => {
       const database = await createScratchDatabase();
       const env: Record<string, string> = { DATABASE_URL: database.url };
       if (redisUrl) env.REDIS_URL = redisUrl;
-      return { name, env, cleanup: () => database.drop() };
+      return { name, kind: 'postgres', env, cleanup: () => database.drop() };
     });
   } else {
     const reason = `PostgreSQL not reachable at ${adminPgUrl}`;
     skipped.push({ target: 'postgres', reason });
     console.log(`  postgres: skipped (${reason})`);
+    // Asked for it by name (the PostgreSQL smoke test): not being able to run it is a failure.
+    if (only === 'postgres') failed.push({ target: 'postgres', error: reason });
   }
   const loadAfter = os.loadavg();
 
@@ -626,25 +553,31 @@ async function main(): Promise<number> {
   console.log(`  load average (1 min) before ${loadBefore[0].toFixed(2)} (after, with this run's own load: ${loadAfter[0].toFixed(2)}) on ${os.cpus().length} CPUs`);
   warnIfBusy(loadBefore);
 
+  const broken = measurements.filter((m) => m.broken.length > 0);
   const report = {
     date: new Date().toISOString(),
+    quick,
     node: process.version,
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model.trim() ?? null,
     connections,
-    warmupSeconds,
-    durationSeconds,
+    warmupSeconds: timing.warmupSeconds,
+    durationSeconds: timing.durationSeconds,
+    buyCompanies,
+    longPolls: longPollCount,
+    extraNumbers: extraNumberCount,
     baseline,
     nova: measurements.slice(1),
     loadAverage1m: { before: round(loadBefore[0], 2), after: round(loadAfter[0], 2) },
     skipped,
     failed,
+    broken: broken.map((m) => ({ target: m.target, scenario: m.scenario, why: m.broken })),
   };
-  const resultsDir = path.join(root, 'bench', 'results');
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nWritten to bench/results/latest.json`);
-  return failed.length > 0 ? 1 : 0;
+  mkdirSync(path.dirname(outFile), { recursive: true });
+  writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nWritten to ${path.relative(root, outFile) || outFile}`);
+  if (broken.length > 0) console.log(`BROKEN: ${broken.map((m) => `${m.target} / ${m.scenario}`).join(', ')} (see above)`);
+  return failed.length > 0 || broken.length > 0 ? 1 : 0;
 }
 
 /** Figures taken while other work keeps the CPUs busy say little: say so next to them. */

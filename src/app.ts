@@ -15,7 +15,7 @@ import { registerOpenApi } from './http/openapi.ts';
 import { registerNoStore } from './http/no-store.ts';
 import { registerHttpsRequired } from './http/https-required.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
-import { createKeyRateLimiter } from './http/rate-limit.ts';
+import { type ApiKeyRateLimiterStats, createApiKeyRateLimiter } from './http/api-key-rate-limit.ts';
 import { registerValidation } from './http/validation.ts';
 import { createLogging, registerRequestIds, requestIdGenerator } from './http/request-logging.ts';
 import { websiteRoutes } from './http/website.ts';
@@ -24,6 +24,7 @@ import { createPasswordHasher } from './modules/accounts/password.ts';
 import { createCustomersService } from './modules/accounts/customers.service.ts';
 import { activationsRoutes } from './modules/activations/activations.routes.ts';
 import { type ActivationsService, createActivationsService } from './modules/activations/activations.service.ts';
+import { createActivationChanges } from './modules/activations/activation-changes.ts';
 import { billingRoutes } from './modules/billing/billing.routes.ts';
 import { createBillingService } from './modules/billing/billing.service.ts';
 import { catalogRoutes } from './modules/catalog/catalog.routes.ts';
@@ -55,21 +56,36 @@ declare module 'fastify' {
     pubsub: PubSub;
     /** Every /api/console back-office route (the authorization test walks them). */
     consoleRouteIndex: ConsoleRoute[];
+    /** The customer API's per-key limiter: how many requests it counted and how many Redis round trips that cost. */
+    apiKeyRateLimit: { stats(): ApiKeyRateLimiterStats };
     /** Every route of the app as registered, full path (tests walk them: CSRF on every state-changing route). */
     routeIndex: { method: string; url: string }[];
   }
 }
 
-/** Builds every domain service on one database; shared by the server and the operator CLI. */
-export function createServices(deps: { config: Config; database: Database; clock: Clock }) {
+/**
+ * The message bus between instances for `config`: Redis pub/sub when REDIS_URL is set (each test
+ * run its own key prefix), in-process otherwise.
+ */
+export function createPubSub(config: Config, redisKeyPrefix = 'nova'): PubSub {
+  return config.redisUrl ? createRedisPubSub(config.redisUrl, `${redisKeyPrefix}:events`) : createInProcessPubSub();
+}
+
+/**
+ * Builds every domain service on one database; shared by the server and the operator CLI.
+ * `pubsub` carries committed changes to every instance (caches and waiting clients listen to it);
+ * without one, an in-process bus serves (one instance, or a tool that needs no live news).
+ */
+export function createServices(deps: { config: Config; database: Database; clock: Clock; pubsub?: PubSub }) {
   const { config, database, clock } = deps;
+  const pubsub = deps.pubsub ?? createInProcessPubSub();
   const events = createDomainEvents();
   // First: staff and CLI changes in every module write their audit entry in the change's transaction.
   const audit = createAuditService({ database, clock });
   // One queue for every password hash of this process (customers and staff alike).
   const passwords = createPasswordHasher(config.passwordHashing);
-  const accounts = createAccountsService({ database, clock, audit, passwords });
-  const billing = createBillingService({ database, clock, events, audit });
+  const accounts = createAccountsService({ database, clock, audit, passwords, pubsub });
+  const billing = createBillingService({ database, clock, events, audit, pubsub });
   // Supply and activations need each other (buying reserves a number; an SMS finds its
   // activation), so supply gets its SMS sink as a late-bound call.
   let activations: ActivationsService | undefined;
@@ -89,9 +105,19 @@ export function createServices(deps: { config: Config; database: Database; clock
     database,
     clock,
     audit,
+    pubsub,
     countStock: (pairs) => supply.countStock(pairs),
     supplyCosts: (pairs) => supply.supplyCosts(pairs),
   });
+  // A sale or finish on this instance shows in its stock counts at once (other instances' within
+  // stockCountMaxAgeMs, see src/modules/supply/stock-count-cache.ts).
+  events.onCommitted((event) => {
+    if (event.type === 'activation.created' || event.type === 'activation.completed' || event.type === 'activation.cancelled' || event.type === 'activation.expired') {
+      supply.forgetStockCounts();
+    }
+  });
+  // This instance's one subscription to activation changes: the read cache and long-polls hang on it.
+  const activationChanges = createActivationChanges(pubsub);
   activations = createActivationsService({
     database,
     clock,
@@ -99,6 +125,7 @@ export function createServices(deps: { config: Config; database: Database; clock
     catalog,
     supply,
     events,
+    changes: activationChanges,
     timing: { lifetimeSeconds: config.activationLifetimeSeconds, cancelAfterSeconds: config.cancelAfterSeconds },
   });
   // The console's view of customers: search and read; changes stay with accounts and billing.
@@ -111,11 +138,14 @@ export function createServices(deps: { config: Config; database: Database; clock
     activations,
     billing,
     settings: { allowHttpLoopback: config.webhooks.allowHttpLoopback, timeoutMs: 10_000 },
+    pubsub,
   });
   const staff = createStaffService({ database, clock, audit, passwords, secretBox: createSecretBox(loadServerSecret(config.secret, config.dataDir)) });
   const web = createWebServices({ config, database, clock, accounts, billing, audit });
   return {
+    pubsub,
     events,
+    activationChanges,
     accounts,
     billing,
     supply,
@@ -197,22 +227,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
   if (redis) reportRedisOutages(redis, app.log);
-  const limiter = createKeyRateLimiter(config.rateLimit, { redis, keyPrefix: `${deps.redisKeyPrefix ?? 'nova'}:ratelimit` });
-  const pubsub = config.redisUrl
-    ? createRedisPubSub(config.redisUrl, `${deps.redisKeyPrefix ?? 'nova'}:events`)
-    : createInProcessPubSub();
+  // Shared through Redis in leases, not a round trip per request (README → Rate limits).
+  const limiter = createApiKeyRateLimiter(config.rateLimit, { redis, keyPrefix: `${deps.redisKeyPrefix ?? 'nova'}:ratelimit` });
+  app.decorate('apiKeyRateLimit', { stats: () => limiter.stats() });
+  const pubsub = services.pubsub;
   // Committed activation changes go to every instance: long-poll and live pages wait on them.
   // `publishedAt` (wall-clock ms) lets each receiving instance measure the event-bus lag.
   services.events.onCommitted((event) => {
-    if (event.type.startsWith('activation.')) void pubsub.publish(activationChannel, JSON.stringify({ ...event, publishedAt: Date.now() })).catch(() => {});
+    // Returned, not dropped: the request that made the change answers once other instances have it.
+    if (event.type.startsWith('activation.')) return pubsub.publish(activationChannel, JSON.stringify({ ...event, publishedAt: Date.now() })).catch(() => {});
   });
   services.supply.onProviderDisabled((event) => app.log.warn({ provider: event }, `provider ${event.providerId} disabled: ${event.reason}`));
-  // A finished activation on a leased number: tell its SIM-bank agent now (the remote-supply job retries).
-  services.events.onCommitted((event) => {
-    if (event.type === 'activation.completed' || event.type === 'activation.cancelled' || event.type === 'activation.expired') {
-      void services.supply.notifyRemoteFinishes(event.activationId).catch(() => {});
-    }
-  });
   app.decorate('pubsub', pubsub);
   const stopWatchingEventBus = deps.metrics?.watchEventBus(pubsub);
   app.addHook('onClose', async () => stopWatchingEventBus?.());
@@ -232,7 +257,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         customerApi.addHook('onRequest', apiKeyAuthentication(services.accounts, limiter));
         await customerApi.register(billingRoutes, { billing: services.billing });
         await customerApi.register(catalogRoutes, { catalog: services.catalog });
-        await customerApi.register(activationsRoutes, { activations: services.activations });
+        await customerApi.register(activationsRoutes, { activations: services.activations, changes: services.activationChanges });
         await customerApi.register(webhooksRoutes, { webhooks: services.webhooks });
       });
     },

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { buildApp, createServices, type Services } from './app.ts';
+import { buildApp, createPubSub, createServices, type Services } from './app.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/database.ts';
@@ -41,7 +41,7 @@ export interface StartOptions {
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const database = options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
-  const services = createServices({ config, database, clock });
+  const services = createServices({ config, database, clock, pubsub: createPubSub(config, options.redisKeyPrefix) });
   const demoLogin = config.demo ? await seedDemo(services, config.dataDir) : null;
   // Only when /metrics is served somewhere: the process metrics start monitors that never stop.
   const metrics =

@@ -26,7 +26,7 @@ describe('first install: from an empty database to a first sale with the CLI and
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'nova-first-sale-'));
     env = { NOVA_DATA_DIR: dataDir };
     if (testTarget === 'postgres') {
-      scratch = await createScratchDatabase();
+      scratch = await createScratchDatabase({ empty: true });
       env.DATABASE_URL = scratch.url;
     }
     const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', NOVA_DEMO: '0', LOG_LEVEL: 'silent', NOVA_SWEEP_INTERVAL_MS: '60000', ...env });

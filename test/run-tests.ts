@@ -5,6 +5,8 @@ import path from 'node:path';
 import { redisReachable } from './support/local-services.ts';
 import pg from 'pg';
 import { scanLogDir } from './support/log-scan.ts';
+import { writeMigratedSnapshot } from './support/pglite-snapshot.ts';
+import { createMigratedTemplate } from './support/test-target.ts';
 
 /**
  * `npm test`: the whole suite on the embedded PGlite database, then the same suite again on
@@ -46,13 +48,22 @@ function runSuite(label: string, env: Record<string, string>, suite: string[] = 
   console.log(`\n=== Test run: ${label} (${suite.length} files) ===`);
   const result = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...suite],
+    [
+      '--import', 'tsx', '--test', '--test-concurrency=2',
+      '--test-reporter=spec', '--test-reporter-destination=stdout',
+      '--test-reporter=./test/support/slowest-files-reporter.mjs', '--test-reporter-destination=stdout',
+      ...suite,
+    ],
     { cwd: root, stdio: 'inherit', env: { ...process.env, NOVA_TEST_LOG_DIR: logDir, ...env } },
   );
   return result.status === 0;
 }
 
-let ok = runSuite('embedded PGlite', { NOVA_TEST_TARGET: 'pglite' });
+// Test servers on PGlite start from one migrated snapshot (test/support/pglite-snapshot.ts).
+const pgliteSnapshot = path.join(logDir, 'pglite-snapshot.tar');
+await writeMigratedSnapshot(pgliteSnapshot);
+let ok = runSuite('embedded PGlite', { NOVA_TEST_TARGET: 'pglite', NOVA_TEST_PGLITE_SNAPSHOT: pgliteSnapshot });
+rmSync(pgliteSnapshot, { force: true });
 
 if (await postgresReachable()) {
   const env: Record<string, string> = { NOVA_TEST_TARGET: 'postgres', NOVA_TEST_PG_URL: pgUrl };
@@ -66,7 +77,15 @@ if (await postgresReachable()) {
   const left = files.filter(sameOnEveryTarget);
   if (left.length > 0) console.log(`\nSKIPPED on PostgreSQL (ran on PGlite; they test pages and files, not the database): ${left.join(', ')}`);
   const onPostgres = files.filter((file) => !sameOnEveryTarget(file));
-  if (onPostgres.length > 0) ok = runSuite(label, env, onPostgres) && ok;
+  if (onPostgres.length > 0) {
+    // Each test server's scratch database is a copy of this migrated one.
+    const template = await createMigratedTemplate();
+    try {
+      ok = runSuite(label, { ...env, NOVA_TEST_PG_TEMPLATE: template.name }, onPostgres) && ok;
+    } finally {
+      await template.drop();
+    }
+  }
 } else {
   console.log(`\nSKIPPED: the PostgreSQL run — no server reachable at ${pgUrl} (set NOVA_TEST_PG_URL).`);
 }

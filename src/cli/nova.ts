@@ -1,4 +1,4 @@
-import { createServices } from '../app.ts';
+import { createPubSub, createServices } from '../app.ts';
 import { systemClock } from '../clock.ts';
 import { loadConfig } from '../config.ts';
 import { openDatabase } from '../db/database.ts';
@@ -48,9 +48,13 @@ async function main(): Promise<number> {
     if (reply) return print(reply);
   }
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+  // With Redis, what the command changes reaches every running server's caches at once (see
+  // README → Operations → Caches); without it, their caches notice within their safety-net age.
+  const pubsub = createPubSub(config);
   try {
-    return print(await runOperatorCommand(createServices({ config, database, clock: systemClock }), name, args));
+    return print(await runOperatorCommand(createServices({ config, database, clock: systemClock, pubsub }), name, args));
   } finally {
+    await pubsub.close();
     await database.close();
   }
 }

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
-import { sql } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { type SQL, sql } from 'drizzle-orm';
+import { type PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
@@ -47,16 +47,42 @@ const retryableSqlStates = new Set(['40001', '40P01']);
 const connectTimeoutMs = 3_000;
 
 // Callbacks to run once the transaction a handle belongs to has committed.
-const commitCallbacks = new WeakMap<object, (() => void)[]>();
+type CommitCallback = () => void | Promise<void>;
+const commitCallbacks = new WeakMap<object, CommitCallback[]>();
+
+// The longest a transaction's caller waits for its after-commit callbacks (a publish to Redis that
+// does not answer): the change is committed either way, and the answer must not hang on a cache message.
+const commitCallbackWaitMs = 250;
 
 /**
  * Runs `callback` after the transaction of `tx` commits, and never if it rolls back: live
  * notifications must not announce a change that did not happen.
  */
-export function afterCommit(tx: Db, callback: () => void): void {
+export function afterCommit(tx: Db, callback: CommitCallback): void {
   const callbacks = commitCallbacks.get(tx);
   if (!callbacks) throw new Error('afterCommit() needs a handle from Database.transaction()');
   callbacks.push(callback);
+}
+
+/**
+ * Runs the callbacks of a committed transaction and waits (briefly) for the ones that return a
+ * promise: a change published to other instances' caches is on its way to them before the caller
+ * answers, so a client that next asks another instance reads what it just did.
+ */
+async function runCommitCallbacks(callbacks: CommitCallback[]): Promise<void> {
+  const pending: Promise<void>[] = [];
+  for (const callback of callbacks) {
+    try {
+      const outcome = callback();
+      if (outcome) pending.push(outcome.catch(() => {}));
+    } catch {
+      // The change is committed; a failing listener must not turn it into an error answer.
+    }
+  }
+  if (pending.length === 0) return;
+  const timer = new AbortController();
+  await Promise.race([Promise.all(pending), sleep(commitCallbackWaitMs, undefined, { signal: timer.signal }).catch(() => {})]);
+  timer.abort();
 }
 
 type RunInTransaction = <T>(work: (tx: Db) => Promise<T>) => Promise<T>;
@@ -64,19 +90,13 @@ type RunInTransaction = <T>(work: (tx: Db) => Promise<T>) => Promise<T>;
 function withRetry(runInTransaction: RunInTransaction) {
   return async function transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const callbacks: (() => void)[] = [];
+      const callbacks: CommitCallback[] = [];
       try {
         const result = await runInTransaction(async (tx) => {
           commitCallbacks.set(tx, callbacks);
           return work(tx);
         });
-        for (const callback of callbacks) {
-          try {
-            callback();
-          } catch {
-            // The change is committed; a failing listener must not turn it into an error answer.
-          }
-        }
+        await runCommitCallbacks(callbacks);
         return result;
       } catch (error) {
         if (attempt < 5 && retryableSqlStates.has(sqlStateOf(error) ?? '')) continue;
@@ -117,6 +137,13 @@ export interface OpenDatabaseOptions {
   /** Folder for the embedded database; `memory://` keeps it in memory (tests). */
   dataDir: string;
   poolSize?: number;
+  /**
+   * Embedded engine only: start from this snapshot of a data folder (PGlite `dumpDataDir`) instead
+   * of an empty one, and with the engine's WebAssembly already compiled. The test suite starts
+   * hundreds of servers; each would otherwise run initdb and every migration again (most of a
+   * test server's start-up). Migrations newer than the snapshot still run.
+   */
+  pgliteStart?: { snapshot: Blob; wasmModule?: WebAssembly.Module; fsBundle?: Blob };
 }
 
 // Any fixed number, the same in every instance: the key of the migration lock.
@@ -181,7 +208,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     mkdirSync(dataDir, { recursive: true });
     dataDir = path.resolve(dataDir, 'pglite');
   }
-  const client = await PGlite.create(dataDir);
+  const start = options.pgliteStart;
+  const client = start
+    ? await PGlite.create({ dataDir, loadDataDir: start.snapshot, pgliteWasmModule: start.wasmModule, fsBundle: start.fsBundle })
+    : await PGlite.create(dataDir);
   const db = drizzlePglite(client) as unknown as Db;
   await migratePglite(drizzlePglite(client), { migrationsFolder });
   const pgliteTransactions: RunInTransaction = (work) => db.transaction((tx) => work(tx as unknown as Db));
@@ -204,6 +234,21 @@ export async function pingDatabase(database: Database, timeoutMs: number): Promi
   } finally {
     timeout.abort();
   }
+}
+
+const dialect = new PgDialect();
+
+/**
+ * A hot statement, compiled once and run as a named prepared statement: on PostgreSQL each pooled
+ * connection parses and plans it once, then only binds and runs it (the statements of purchases
+ * and finishes spent about as long being planned as being run, and building their SQL text was
+ * a good part of the server's own time). Values go in through `sql.placeholder(name)`, so each
+ * `name` always carries the same text: an optional clause makes a second statement. PGlite runs
+ * it like `db.execute()`. Drizzle's execute() takes no name; its session's prepareQuery does.
+ */
+export function preparedStatement(name: string, query: SQL): (db: Db, values: Record<string, unknown>) => Promise<unknown> {
+  const compiled = dialect.sqlToQuery(query);
+  return (db, values) => db._.session.prepareQuery(compiled, undefined, name, false).execute(values);
 }
 
 /** Rows of a raw `db.execute(sql...)`: node-postgres and PGlite both return `{ rows }`. */

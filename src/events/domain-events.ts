@@ -29,7 +29,8 @@ export interface BalanceEvent {
 export type DomainEvent = ActivationEvent | BalanceEvent;
 
 type TransactionListener = (tx: Db, event: DomainEvent) => Promise<void>;
-type CommitListener = (event: DomainEvent) => void;
+/** May return a promise (a publish to other instances): the transaction's caller waits for it, briefly. */
+type CommitListener = (event: DomainEvent) => void | Promise<void>;
 
 /**
  * The seam between the modules that change state and those that react to it. A service records
@@ -53,14 +54,17 @@ export function createDomainEvents(): DomainEvents {
     async record(tx, event) {
       for (const listener of transactionListeners) await listener(tx, event);
       if (commitListeners.length === 0) return;
-      afterCommit(tx, () => {
+      afterCommit(tx, async () => {
+        const pending: Promise<void>[] = [];
         for (const listener of commitListeners) {
           try {
-            listener(event);
+            const outcome = listener(event);
+            if (outcome) pending.push(outcome.catch(() => {}));
           } catch {
             // One broken live listener must not keep the event from the others.
           }
         }
+        await Promise.all(pending);
       });
     },
   };

@@ -19,6 +19,13 @@ export interface PubSub {
    * SUBSCRIBE); long-poll waits for it before reading the state it waits to change.
    */
   subscribe(channel: string, handler: (message: string) => void): Subscription;
+  /**
+   * Whether this instance hears every message now, and a counter that moves whenever that may have
+   * stopped being true (the subscriber lost or regained Redis). A cache kept coherent by messages
+   * serves from memory only while `delivery().hearing`, and forgets what it held when `epoch` moves:
+   * messages may have been missed meanwhile.
+   */
+  delivery(): { hearing: boolean; epoch: number };
   close(): Promise<void>;
 }
 
@@ -40,10 +47,27 @@ export function createInProcessPubSub(): PubSub {
       emitter.on(channel, handler);
       return subscription(() => emitter.off(channel, handler), Promise.resolve());
     },
+    delivery: () => ({ hearing: true, epoch: 0 }),
     async close() {
       emitter.removeAllListeners();
     },
   };
+}
+
+// How long a publish waits for a connection still being made (process start) before giving up on Redis.
+const firstConnectWaitMs = 1000;
+
+/** Resolves once `redis` is ready, or after `ms`, whichever comes first. */
+function connected(redis: Redis, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    redis.once('ready', done);
+  });
 }
 
 export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
@@ -57,9 +81,13 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
   subscriber.on('message', (channel: string, message: string) => local.emit(channel.slice(prefix.length + 1), message));
   // After an outage longer than ioredis's retries, a SUBSCRIBE queued meanwhile may have been
   // dropped: subscribing again to every channel in use costs nothing and makes sure.
+  // Moves on every change of the subscriber's connection (see PubSub.delivery).
+  let epoch = 0;
   subscriber.on('ready', () => {
+    epoch++;
     for (const channel of counts.keys()) void subscriber.subscribe(`${prefix}:${channel}`).catch(() => {});
   });
+  subscriber.on('close', () => void epoch++);
   // Errors are retried by ioredis; without a listener they would crash the process.
   publisher.on('error', () => {});
   subscriber.on('error', () => {});
@@ -75,6 +103,9 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
         delivered = true;
       };
       if (subscriber.status !== 'ready') deliverHere();
+      // A process that has just started (the operator CLI) publishes before its connection is up:
+      // wait for it briefly rather than keep the message from the other instances' caches.
+      if (publisher.status === 'wait' || publisher.status === 'connecting' || publisher.status === 'connect') await connected(publisher, firstConnectWaitMs);
       if (publisher.status !== 'ready') return deliverHere();
       try {
         await publisher.publish(`${prefix}:${channel}`, message);
@@ -108,6 +139,7 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
         }
       }, ready);
     },
+    delivery: () => ({ hearing: subscriber.status === 'ready', epoch }),
     async close() {
       local.removeAllListeners();
       publisher.disconnect();

@@ -16,7 +16,7 @@ const journal = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../..
 
 describe('migrations on start', { skip: testTarget === 'postgres' ? false : 'needs PostgreSQL (NOVA_TEST_TARGET=postgres)' }, () => {
   it('lets three instances starting at once on an empty database all come up, with each migration applied once', async () => {
-    const scratch = await createScratchDatabase();
+    const scratch = await createScratchDatabase({ empty: true });
     try {
       const opened = await Promise.allSettled([1, 2, 3].map(() => openDatabase({ databaseUrl: scratch.url, dataDir: 'memory://', poolSize: 2 })));
       for (const result of opened) if (result.status === 'fulfilled') await result.value.close();

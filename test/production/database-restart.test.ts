@@ -60,7 +60,7 @@ describe('a database restart under load', { skip: skip ?? false }, () => {
 
   it('answers 503 unavailable at once while it is down, and recovers without a restart, losing nothing', async () => {
     const { apiKey } = await server.createCompany('100');
-    const { secret } = await server.createProvider({ countryId: 6, count: 60 });
+    const { secret } = await server.createProvider({ countryId: 6, count: 200 });
     const api = server.api(apiKey);
     const provider = server.api(secret);
 
@@ -128,16 +128,18 @@ describe('a database restart under load', { skip: skip ?? false }, () => {
     assert.match(ready.body.error.message, /database/);
     assert.ok(readyMs < 2500, `/readyz answered in ${Math.round(readyMs)} ms`);
     assert.equal((await server.api().get('/healthz')).status, 200);
-    const balance = await timed('balance', () => api.get('/api/v1/balance'));
-    assert.equal(balance.status, 503, JSON.stringify(balance.body));
-    assert.deepEqual(Object.keys(balance.body), ['ok', 'error']);
-    assert.equal(balance.body.error.code, 'unavailable');
-    assert.match(balance.body.error.message, /retry/i);
-    assert.ok(Number(balance.headers.get('retry-after')) > 0, 'a Retry-After header');
+    // A read the caches cannot answer (README → Operations → Caches: the balance, a poll or the
+    // prices may still come from memory, unchanged since nothing can commit while it is down).
+    const list = await timed('list', () => api.get('/api/v1/activations?limit=1'));
+    assert.equal(list.status, 503, JSON.stringify(list.body));
+    assert.deepEqual(Object.keys(list.body), ['ok', 'error']);
+    assert.equal(list.body.error.code, 'unavailable');
+    assert.match(list.body.error.message, /retry/i);
+    assert.ok(Number(list.headers.get('retry-after')) > 0, 'a Retry-After header');
     // The website and the sms-activate protocol go through the same error mapping.
-    const prices = await timed('website prices', () => server.api().get('/api/web/prices'));
-    assert.deepEqual([prices.status, prices.body.error?.code], [503, 'unavailable']);
-    const compat = await timed('compat balance', () => server.api().get(`/stubs/handler_api.php?api_key=${apiKey}&action=getBalance`));
+    const invite = await timed('website invite', () => server.api().get('/api/web/invites/no-such-invite-token'));
+    assert.deepEqual([invite.status, invite.body.error?.code], [503, 'unavailable']);
+    const compat = await timed('compat buy', () => server.api().get(`/stubs/handler_api.php?api_key=${apiKey}&action=getNumber&service=tg&country=6`));
     assert.deepEqual([compat.status, compat.body.error?.code], [503, 'unavailable']);
     await sleep(1200);
 
@@ -146,7 +148,7 @@ describe('a database restart under load', { skip: skip ?? false }, () => {
     const upAt = performance.now();
     let recoveredAt = 0;
     while (performance.now() - upAt < 10_000) {
-      if ((await api.get('/api/v1/balance')).status === 200) {
+      if ((await api.get('/api/v1/activations?limit=1')).status === 200) {
         recoveredAt = performance.now();
         break;
       }
@@ -167,6 +169,8 @@ describe('a database restart under load', { skip: skip ?? false }, () => {
     );
     assert.ok(whileDown.length >= 10, `only ${whileDown.length} requests while the database was down`);
     for (const answer of whileDown) {
+      // A poll may be answered from memory (what was committed before the outage).
+      if (answer.what === 'get' && answer.status === 200) continue;
       assert.deepEqual([answer.what, answer.status, answer.code], [answer.what, 503, 'unavailable']);
       assert.ok(answer.retryAfter, `${answer.what} answered 503 without Retry-After`);
     }

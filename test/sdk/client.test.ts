@@ -6,7 +6,7 @@ import {
   NovaError,
   NovaTimeoutError,
 } from '../../packages/client/src/index.ts';
-import { until, watchSubscriptions } from '../support/subscriptions.ts';
+import { until, watchLongPolls } from '../support/subscriptions.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 
 describe('TypeScript SDK against a running server', () => {
@@ -15,7 +15,7 @@ describe('TypeScript SDK against a running server', () => {
 
   before(async () => {
     server = await startTestServer();
-    openSubscriptions = watchSubscriptions(server.app.pubsub);
+    openSubscriptions = watchLongPolls(server);
   });
   after(() => server.close());
 

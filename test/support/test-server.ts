@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { type Database, openDatabase } from '../../src/db/database.ts';
+import { pgliteStart } from './pglite-snapshot.ts';
 import { parseUsd } from '../../src/modules/billing/money.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { ManualClock } from './manual-clock.ts';
@@ -86,7 +87,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       scratch = await createScratchDatabase();
       database = await openDatabase({ databaseUrl: scratch.url, dataDir, poolSize: 10 });
     } else {
-      database = await openDatabase({ dataDir: 'memory://' });
+      database = await openDatabase({ dataDir: 'memory://', pgliteStart: await pgliteStart() });
     }
   }
   // A whole `npm test` run (NOVA_TEST_LOG_DIR) logs every request of every server, each to a file

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { openDatabase } from '../../src/db/database.ts';
 
 /**
  * Which database the suite runs on: the embedded PGlite engine (default) or, with
@@ -21,12 +22,15 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
 }
 
-/** A fresh PostgreSQL database of its own, so parallel test files and runs never collide. */
-export async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+/** A fresh (migrated, when the run has a template) PostgreSQL database of its own, so parallel test files and runs never collide. */
+export async function createScratchDatabase(options: { empty?: boolean } = {}): Promise<{ url: string; drop(): Promise<void> }> {
   const name = uniqueName('nova_test');
   const admin = new pg.Client({ connectionString: adminPgUrl });
   await admin.connect();
-  await admin.query(`create database ${name}`);
+  // A run's migrated template (test/run-tests.ts) saves each server running every migration again.
+  // `empty`: for the tests of migrating a new database itself.
+  const template = options.empty ? undefined : process.env.NOVA_TEST_PG_TEMPLATE;
+  await admin.query(template ? `create database ${name} template ${template}` : `create database ${name}`);
   await admin.end();
   const url = new URL(adminPgUrl);
   url.pathname = `/${name}`;
@@ -39,4 +43,15 @@ export async function createScratchDatabase(): Promise<{ url: string; drop(): Pr
       await client.end();
     },
   };
+}
+
+/**
+ * A migrated database for a whole run to copy (CREATE DATABASE … TEMPLATE): test/run-tests.ts makes
+ * one before the PostgreSQL pass and passes its name in NOVA_TEST_PG_TEMPLATE.
+ */
+export async function createMigratedTemplate(): Promise<{ name: string; drop(): Promise<void> }> {
+  const scratch = await createScratchDatabase({ empty: true });
+  const database = await openDatabase({ databaseUrl: scratch.url, dataDir: 'memory://', poolSize: 1 });
+  await database.close();
+  return { name: new URL(scratch.url).pathname.slice(1), drop: scratch.drop };
 }

@@ -1,5 +1,7 @@
+import { cacheChannel, CoherentCache } from '../../cache/coherent-cache.ts';
 import type { Clock } from '../../clock.ts';
-import { type Database, type Db, isUniqueViolation } from '../../db/database.ts';
+import { afterCommit, type Database, type Db, isUniqueViolation } from '../../db/database.ts';
+import type { PubSub } from '../../events/pubsub.ts';
 import { AppError } from '../../http/errors.ts';
 import type { Actor, AuditService } from '../audit/audit.service.ts';
 import * as repo from './accounts.repo.ts';
@@ -19,6 +21,43 @@ export interface Principal {
    * (`authenticate` refuses them); the website's session still resolves, to say so.
    */
   blocked: boolean;
+}
+
+/**
+ * Pub/sub channel of changes to what `authenticate` answers, as JSON: `{ "accountId": n }` (the
+ * account's key rotated or revoked, the member removed, the role changed) or `{ "companyId": n }`
+ * (blocked or unblocked). Every instance drops the principals it cached for them on hearing one.
+ */
+export const principalChannel = 'principals';
+
+type PrincipalChange = { accountId: number } | { companyId: number };
+
+/** What the principal cache holds per key hash: a blocked company's keys too (they answer 403 from memory). */
+interface KeyPrincipal {
+  keyId: number;
+  accountId: number;
+  companyId: number;
+  role: Role;
+  blocked: boolean;
+}
+
+// The principal cache (README → Caches → API keys): at most this many keys (~200 bytes each), each
+// read again after this age even if no message said it changed (a message lost on the way).
+const principalCacheEntries = 100_000;
+const principalCacheMaxAgeMs = 60_000;
+
+/** A message of the principal channel; null for one this version does not understand. */
+function principalChangeOf(message: string): PrincipalChange | null {
+  try {
+    const parsed: unknown = JSON.parse(message);
+    if (typeof parsed !== 'object' || parsed === null) return null;
+    const { accountId, companyId } = parsed as Record<string, unknown>;
+    if (Number.isInteger(accountId)) return { accountId: accountId as number };
+    if (Number.isInteger(companyId)) return { companyId: companyId as number };
+  } catch {
+    // Not JSON: treated as "anything may have changed" by the caller.
+  }
+  return null;
 }
 
 /** What a blocked company's keys and sessions are told (no internal reason: that stays with staff). */
@@ -107,8 +146,13 @@ export interface AccountsService {
   onKeyIssued(listener: KeyIssuedListener): void;
   /** Runs in the transaction that removes a member (the website revokes the invitations they sent). */
   onMemberRemoved(listener: MemberRemovedListener): void;
-  /** The principal of a live key; null for an unknown or revoked key; 403 account_blocked for a blocked company. */
+  /**
+   * The principal of a live key; null for an unknown or revoked key; 403 account_blocked for a
+   * blocked company. Answered from memory for keys seen lately (see principalChannel).
+   */
   authenticate(apiKey: string): Promise<Principal | null>;
+  /** The principal cache's counters since start (tests and diagnostics: is it used, is it dropped). */
+  principalCacheStats(): { hits: number; misses: number; size: number };
   /**
    * Issues a new key for the account; the previous one stops working at once. With an actor
    * (staff, CLI) the rotation is audited in the same transaction.
@@ -139,8 +183,54 @@ export function normalizeEmail(email: string): string {
   return normalized;
 }
 
-export function createAccountsService(deps: { database: Database; clock: Clock; audit: AuditService; passwords: PasswordHasher }): AccountsService {
-  const { database, clock, audit, passwords } = deps;
+export function createAccountsService(deps: {
+  database: Database;
+  clock: Clock;
+  audit: AuditService;
+  passwords: PasswordHasher;
+  /** Carries principal changes to every instance (see principalChannel). */
+  pubsub: PubSub;
+}): AccountsService {
+  const { database, clock, audit, passwords, pubsub } = deps;
+
+  // API key → principal by the key's hash (the clear key is never kept), so that a request needs
+  // no database read to know who it acts for. Exact because every change of what `authenticate`
+  // answers is announced after its commit (`announce`) and drops the entries it touches on every
+  // instance; while those messages may not arrive (Redis away) every key is read from the database.
+  const principalMessages = cacheChannel(pubsub, principalChannel, (message) => forgetPrincipals(principalChangeOf(message)));
+  const principals = new CoherentCache<string, KeyPrincipal | null>({
+    maxEntries: principalCacheEntries,
+    maxAgeMs: principalCacheMaxAgeMs,
+    delivery: principalMessages.delivery,
+    // An unknown key is not kept: anyone could fill memory with made-up keys.
+    keep: (found) => found !== null,
+    now: () => clock.now().getTime(),
+  });
+
+  function forgetPrincipals(change: PrincipalChange | null): void {
+    if (!change) return principals.clear();
+    if ('accountId' in change) principals.invalidateWhere((found) => found?.accountId === change.accountId);
+    else principals.invalidateWhere((found) => found?.companyId === change.companyId);
+  }
+
+  /**
+   * Once `tx` commits, the cached principals `change` touches are dropped here at once and on
+   * every other instance: the caller answers only after the message is on its way (afterCommit
+   * waits for it), so a revoked key is refused everywhere by the time the revocation is confirmed.
+   * Never before the commit: a rolled-back change must not be announced.
+   */
+  function announce(tx: Db, change: PrincipalChange): void {
+    afterCommit(tx, () => {
+      forgetPrincipals(change);
+      return pubsub.publish(principalChannel, JSON.stringify(change));
+    });
+  }
+
+  async function loadPrincipal(keyHash: string): Promise<KeyPrincipal | null> {
+    const found = await repo.findPrincipalByKeyHash(database.db, keyHash);
+    if (!found) return null;
+    return { keyId: found.keyId, accountId: found.accountId, companyId: found.companyId, role: found.role, blocked: found.blockedAt !== null };
+  }
 
   const keyListeners: KeyIssuedListener[] = [];
   const removalListeners: MemberRemovedListener[] = [];
@@ -205,6 +295,7 @@ export function createAccountsService(deps: { database: Database; clock: Clock; 
   async function rotateKey(tx: Db, accountId: number, actor: Actor | undefined): Promise<string> {
     const before = await repo.findLiveKeyPrefix(tx, accountId);
     await repo.revokeApiKeysOf(tx, accountId, clock.now());
+    announce(tx, { accountId });
     const apiKey = await issueKey(tx, accountId);
     if (actor) {
       await audit.record(tx, actor, {
@@ -237,11 +328,16 @@ export function createAccountsService(deps: { database: Database; clock: Clock; 
     },
     async authenticate(apiKey) {
       if (!apiKey) return null;
-      const found = await repo.findPrincipalByKeyHash(database.db, hashApiKey(apiKey));
+      const keyHash = hashApiKey(apiKey);
+      const found = await principals.get(keyHash, () => loadPrincipal(keyHash));
       if (!found) return null;
       // Checked here, not in each edge, so API v1, the compat protocol and any future edge agree.
-      if (found.blockedAt) throw new AppError('account_blocked', accountBlockedMessage);
+      if (found.blocked) throw new AppError('account_blocked', accountBlockedMessage);
+      // A copy: the cached entry must not change with what a caller does to its principal.
       return { keyId: found.keyId, accountId: found.accountId, companyId: found.companyId, role: found.role, blocked: false };
+    },
+    principalCacheStats() {
+      return { hits: principals.hits, misses: principals.misses, size: principals.size };
     },
     async rotateApiKey(accountId, actor) {
       return database.transaction(async (tx) => {
@@ -265,6 +361,7 @@ export function createAccountsService(deps: { database: Database; clock: Clock; 
         if (!company) throw new AppError('not_found', `Company ${companyId} does not exist`);
         if (company.blockedAt) throw new AppError('invalid_state', `Company ${companyId} is already blocked (${company.blockedReason ?? 'no reason given'})`);
         await repo.updateCompany(tx, companyId, { blockedAt: clock.now(), blockedReason: why });
+        announce(tx, { companyId });
         await audit.record(tx, actor, {
           action: 'company.block',
           targetType: 'company',
@@ -282,6 +379,7 @@ export function createAccountsService(deps: { database: Database; clock: Clock; 
         if (!company) throw new AppError('not_found', `Company ${companyId} does not exist`);
         if (!company.blockedAt) throw new AppError('invalid_state', `Company ${companyId} is not blocked`);
         await repo.updateCompany(tx, companyId, { blockedAt: null, blockedReason: null });
+        announce(tx, { companyId });
         await audit.record(tx, actor, {
           action: 'company.unblock',
           targetType: 'company',
@@ -349,6 +447,7 @@ export function createAccountsService(deps: { database: Database; clock: Clock; 
         if (!target || target.companyId !== actor.companyId) throw new AppError('not_found', `Member ${accountId} does not exist`);
         if (target.role === role) return;
         await repo.updateAccount(tx, accountId, { role });
+        announce(tx, { accountId });
         if (role === 'member' && (await repo.countLiveOwners(tx, actor.companyId)) === 0) {
           throw new AppError('invalid_state', 'A company needs at least one owner');
         }
@@ -362,6 +461,7 @@ export function createAccountsService(deps: { database: Database; clock: Clock; 
         if (!target || target.companyId !== actor.companyId) throw new AppError('not_found', `Member ${accountId} does not exist`);
         await repo.revokeApiKeysOf(tx, accountId, clock.now());
         await repo.updateAccount(tx, accountId, { removedAt: clock.now() });
+        announce(tx, { accountId });
         for (const listener of removalListeners) await listener(tx, { accountId, companyId: target.companyId });
       });
     },

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { activationChannel, type PubSub } from '../../events/pubsub.ts';
+import type { ActivationChanges } from './activation-changes.ts';
 
 /** The longest a client may hold `GET /activations/{id}?wait=N` open, in seconds. */
 export const maxWaitSeconds = 60;
@@ -27,10 +27,18 @@ export interface ActivationLongPoll {
   close(): void;
 }
 
-export function createActivationLongPoll(pubsub: PubSub): ActivationLongPoll {
+/**
+ * Waits ride on the instance's one subscription (`changes`): a waiting request is an entry in a
+ * Map by activation id, woken after the read cache has forgotten that activation, so the read
+ * that ends the wait sees the change.
+ */
+export function createActivationLongPoll(changes: ActivationChanges): ActivationLongPoll {
   const closing = new AbortController();
   // Every waiting request listens for shutdown; thousands are normal, not a leak.
   setMaxListeners(0, closing.signal);
+  // Once the instance's subscription is confirmed, waits need not race a timer against it.
+  let subscribed = false;
+  void changes.ready.then(() => (subscribed = true));
 
   return {
     async wait({ activationId, seconds, signal, read, settled }) {
@@ -38,18 +46,12 @@ export function createActivationLongPoll(pubsub: PubSub): ActivationLongPoll {
       if (seconds <= 0) return read();
       let notify!: (outcome: 'changed') => void;
       const changed = new Promise<'changed'>((resolve) => (notify = resolve));
-      // Subscribe before the first read: a change committed between the read and the subscribe
-      // would otherwise go unheard and the client would wait the whole time for nothing.
-      const unsubscribe = pubsub.subscribe(activationChannel, (message) => {
-        try {
-          if ((JSON.parse(message) as { activationId?: unknown }).activationId === activationId) notify('changed');
-        } catch {
-          // Not ours to judge: a malformed message is simply not about this activation.
-        }
-      });
+      // Watch before the first read: a change committed between the read and the watch would
+      // otherwise go unheard and the client would wait the whole time for nothing.
+      const unwatch = changes.watch(activationId, () => notify('changed'));
       const timers = new AbortController();
       try {
-        await Promise.race([unsubscribe.ready, sleep(subscribeTimeoutMs, undefined, { signal: timers.signal }).catch(() => {})]);
+        if (!subscribed) await Promise.race([changes.ready, sleep(subscribeTimeoutMs, undefined, { signal: timers.signal }).catch(() => {})]);
         const first = await read();
         if (settled(first) || closing.signal.aborted) return first;
         const outcome = await Promise.race([
@@ -63,7 +65,7 @@ export function createActivationLongPoll(pubsub: PubSub): ActivationLongPoll {
         return await read();
       } finally {
         timers.abort();
-        unsubscribe();
+        unwatch();
       }
     },
     close() {

@@ -30,6 +30,18 @@ export async function findByIdempotencyKey(db: Db, accountId: number, key: strin
   return rows[0] ?? null;
 }
 
+// The first key of the two-key advisory locks that serialise retries of one purchase (any fixed
+// number: two-key locks do not share a key space with one-key locks such as the SMS recipient's).
+const idempotencyLockSpace = 7_211_000;
+
+/**
+ * Holds, until the transaction ends, the purchase an account makes with this Idempotency-Key:
+ * concurrent retries of it wait here, then find the activation the first one made.
+ */
+export async function lockIdempotencyKey(tx: Db, accountId: number, key: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${idempotencyLockSpace}, hashtext(${`${accountId}:${key}`}))`);
+}
+
 export async function lockOpenActivationOnNumber(tx: Db, numberId: number): Promise<ActivationRow | null> {
   const rows = await tx
     .select()

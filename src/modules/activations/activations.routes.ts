@@ -15,6 +15,7 @@ import {
   ListQuery,
   WaitQuery,
 } from './activations.schema.ts';
+import type { ActivationChanges } from './activation-changes.ts';
 import { createActivationLongPoll } from './activation-long-poll.ts';
 
 /** The API's view of an activation: field names and formats exactly as nova-sms-api-v1 shows them (webhooks send it too). */
@@ -46,7 +47,10 @@ export function messageJson(message: ActivationMessage) {
   };
 }
 
-export const activationsRoutes: FastifyPluginAsyncTypebox<{ activations: ActivationsService }> = async (app, { activations }) => {
+export const activationsRoutes: FastifyPluginAsyncTypebox<{ activations: ActivationsService; changes: ActivationChanges }> = async (
+  app,
+  { activations, changes },
+) => {
   app.post(
     '/activations',
     {
@@ -78,8 +82,8 @@ export const activationsRoutes: FastifyPluginAsyncTypebox<{ activations: Activat
     },
   );
 
-  // Long-poll waits listen on the cross-instance channel; shutdown answers them at once.
-  const longPoll = createActivationLongPoll(app.pubsub);
+  // Long-poll waits hear the cross-instance changes through the instance's one subscription; shutdown answers them at once.
+  const longPoll = createActivationLongPoll(changes);
   app.addHook('preClose', async () => longPoll.close());
 
   app.get(

@@ -8,6 +8,8 @@ import type { BillingService } from '../billing/billing.service.ts';
 import { formatUsd, type Money } from '../billing/money.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
 import type { IncomingSms, RemoteLease, SupplyService } from '../supply/supply.service.ts';
+import { createActivationReadCache } from './activation-cache.ts';
+import type { ActivationChanges } from './activation-changes.ts';
 import * as repo from './activations.repo.ts';
 import type { ActivationRow, MemberSpending } from './activations.repo.ts';
 import type { ActivationStatus } from './activations.tables.ts';
@@ -39,7 +41,13 @@ export interface ActivationTiming {
 
 export interface ActivationsService {
   buy(principal: Principal, request: BuyRequest): Promise<Activation>;
+  /**
+   * The activation and its SMS, as the poll shows them: answered from this instance's memory while
+   * nothing changed (see activation-cache.ts), with the same visibility check on every read.
+   */
   get(principal: Principal, id: number): Promise<{ activation: Activation; messages: ActivationMessage[] }>;
+  /** How the read cache behind `get` does (tests and the bench read it). */
+  readCacheStats(): { hits: number; misses: number; entries: number };
   list(
     principal: Principal,
     query: { limit: number; offset: number; status?: ActivationStatus },
@@ -85,9 +93,12 @@ export function createActivationsService(deps: {
   catalog: CatalogService;
   supply: SupplyService;
   events: DomainEvents;
+  /** Committed activation changes of every instance: they keep the read cache coherent. */
+  changes: ActivationChanges;
   timing: ActivationTiming;
 }): ActivationsService {
   const { database, clock, billing, catalog, supply, events, timing } = deps;
+  const readCache = createActivationReadCache({ changes: deps.changes, events });
 
   function announce(
     tx: Db,
@@ -133,6 +144,11 @@ export function createActivationsService(deps: {
 
   async function finish(tx: Db, activation: Activation, status: 'completed' | 'cancelled' | 'expired') {
     const updated = await repo.updateActivation(tx, activation.id, { status, finishedAt: clock.now() });
+    // The outcome lets supply count numbers that never get an SMS and rest cancelled ones.
+    await supply.releaseNumber(tx, activation.numberId, activation.id, status);
+    await announce(tx, updated, `activation.${status}`, status);
+    // The refund last: the company's balance row, which all its purchases and finishes share, is
+    // locked only for the rest of this transaction. Lock order, everywhere: activation, number, company.
     if (status !== 'completed') {
       await billing.refundPurchase(tx, {
         companyId: activation.companyId,
@@ -141,9 +157,6 @@ export function createActivationsService(deps: {
         reason: `Refund of activation ${activation.id} (${status})`,
       });
     }
-    // The outcome lets supply count numbers that never get an SMS and rest cancelled ones.
-    await supply.releaseNumber(tx, activation.numberId, activation.id, status);
-    await announce(tx, updated, `activation.${status}`, status);
     return updated;
   }
 
@@ -175,15 +188,17 @@ export function createActivationsService(deps: {
     // `lease` is a number a SIM-bank agent handed us for this purchase (see below).
     const sell = (lease?: RemoteLease) =>
       database.transaction(async (tx) => {
-        // Locking the balance first serialises one company's purchases, so concurrent buys can
-        // never spend the same money twice.
-        const balance = await billing.lockBalance(tx, principal.companyId);
-        if (balance < price) {
-          throw new AppError(
-            'insufficient_balance',
-            `Balance ${formatUsd(balance)} USD is below the price ${formatUsd(price)} USD; top up on the website`,
-          );
+        if (request.idempotencyKey) {
+          // Retries of one purchase (same account and Idempotency-Key) queue here, before taking
+          // a number, and each later one answers with the activation the first one made.
+          await repo.lockIdempotencyKey(tx, principal.accountId, request.idempotencyKey);
+          const existing = await repo.findByIdempotencyKey(tx, principal.accountId, request.idempotencyKey);
+          if (existing) return replayIdempotent(existing, request);
         }
+        // Lock order: number, activation, then the company's balance row, last. The number never
+        // waits (SKIP LOCKED); the balance row, which every purchase and finish of the company
+        // shares, is locked by the conditional debit at the end and held only until commit. A
+        // purchase the balance cannot pay for rolls back there, its number untouched.
         const number = lease ? await supply.reserveLeasedNumber(tx, lease, request.serviceCode) : await supply.reserveNumber(tx, request);
         if (!number) {
           const operator = request.operator ? ` on operator "${request.operator}"` : '';
@@ -205,13 +220,13 @@ export function createActivationsService(deps: {
           expiresAt: new Date(now.getTime() + timing.lifetimeSeconds * 1000),
         });
         await supply.assignNumber(tx, { numberId: number.numberId, activationId: activation.id, serviceCode: request.serviceCode, supplyCost: number.supplyCost });
+        await announce(tx, activation, 'activation.created', 'waiting');
         await billing.chargePurchase(tx, {
           companyId: principal.companyId,
           amount: price,
           activationId: activation.id,
           reason: `Activation ${activation.id}: ${request.serviceCode} in country ${request.countryId}`,
         });
-        await announce(tx, activation, 'activation.created', 'waiting');
         return activation;
       });
     try {
@@ -219,19 +234,32 @@ export function createActivationsService(deps: {
         return await sell();
       } catch (error) {
         if (!(error instanceof AppError && error.code === 'out_of_stock')) throw error;
+        // A company that could not pay anyway hears that first (the number is looked for before
+        // the balance now), and never makes us lease a number.
+        const balance = await billing.balanceOf(principal.companyId);
+        if (balance < price) {
+          throw new AppError(
+            'insufficient_balance',
+            `Balance ${formatUsd(balance)} USD is below the price ${formatUsd(price)} USD; top up on the website`,
+          );
+        }
         // No local number: lease one from a SIM-bank agent. The agent is asked outside any
         // transaction (a network wait must not hold the buyer's locks); the sale itself then
         // runs in one transaction as usual. If it fails (balance spent meanwhile, number already
         // sold for this service), the agent gets its number back and the customer pays nothing.
         const lease = await supply.leaseRemoteNumber({ serviceCode: request.serviceCode, countryId: request.countryId, operator: request.operator, price });
         if (!lease) throw error;
+        let sold: Activation;
         try {
-          return await sell(lease);
+          sold = await sell(lease);
         } catch (saleError) {
           const refused = saleError instanceof AppError && saleError.code === 'out_of_stock';
           await supply.releaseLease(lease, refused ? 'refused' : 'released');
           throw saleError;
         }
+        // A retry whose purchase another attempt made meanwhile answers with that one: the agent gets its number back.
+        if (sold.numberId !== lease.numberId) await supply.releaseLease(lease, 'released');
+        return sold;
       }
     } catch (error) {
       // A concurrent retry with the same Idempotency-Key won the race: answer with its activation.
@@ -248,9 +276,16 @@ export function createActivationsService(deps: {
     cancelAvailableAt,
     findInTransaction: (tx, id) => repo.findActivation(tx, id),
     async get(principal, id) {
-      const activation = assertVisible(principal, await repo.findActivation(database.db, id), id);
-      return { activation, messages: await supply.messagesOf(id) };
+      const snapshot = await readCache.read(id, async () => {
+        // Both at once: a miss costs one round trip's wait, not two.
+        const [activation, messages] = await Promise.all([repo.findActivation(database.db, id), supply.messagesOf(id)]);
+        return activation ? { activation, messages } : null;
+      });
+      // On every read, cached or not: the copy is shared by whoever asks for this id.
+      const activation = assertVisible(principal, snapshot?.activation ?? null, id);
+      return { activation, messages: snapshot!.messages };
     },
+    readCacheStats: () => readCache.stats(),
     async list(principal, query) {
       const filter = {
         companyId: principal.companyId,

@@ -1,6 +1,5 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
-import type { Db } from '../../db/database.ts';
-import { rowsOf } from '../../db/database.ts';
+import { type Db, preparedStatement, rowsOf } from '../../db/database.ts';
 import { companies } from '../accounts/accounts.tables.ts';
 import { ledgerEntries, type LedgerEntryKind } from './billing.tables.ts';
 
@@ -18,10 +17,6 @@ export async function readCompanyBalance(db: Db, companyId: number): Promise<num
   return rows[0]?.balance ?? null;
 }
 
-export async function setCompanyBalance(tx: Db, companyId: number, balance: number): Promise<void> {
-  await tx.update(companies).set({ balance }).where(eq(companies.id, companyId));
-}
-
 export interface NewLedgerEntry {
   companyId: number;
   kind: LedgerEntryKind;
@@ -34,10 +29,69 @@ export interface NewLedgerEntry {
   createdAt: Date;
 }
 
-export async function insertLedgerEntry(tx: Db, entry: NewLedgerEntry) {
-  const rows = await tx.insert(ledgerEntries).values(entry).returning();
-  return rows[0];
+export type LedgerEntryRow = typeof ledgerEntries.$inferSelect;
+
+/**
+ * Moves a company's balance by `amount` (signed) and writes its ledger row with the balance
+ * after, in one statement, so the balance always equals the sum of its ledger. The conditional
+ * UPDATE is where the company's row lock is taken (or waited for); once granted, PostgreSQL
+ * re-checks `balance + amount >= 0` against the latest balance, so concurrent postings never
+ * spend the same money twice. Null when the company does not exist or the balance would go
+ * below zero (or, see `oncePerActivation`, the entry exists already): then nothing was written.
+ */
+export async function postLedgerEntry(
+  tx: Db,
+  entry: Omit<NewLedgerEntry, 'balanceAfter'>,
+  options: { oncePerActivation?: boolean } = {},
+): Promise<LedgerEntryRow | null> {
+  const statement = options.oncePerActivation ? postLedgerEntryStatements.oncePerActivation : postLedgerEntryStatements.always;
+  const result = await statement(tx, {
+    ...entry,
+    activationId: entry.activationId ?? null,
+    auditId: entry.auditId ?? null,
+    createdAt: entry.createdAt.toISOString(),
+  });
+  // bigint columns arrive as strings from node-postgres; the rest of the row is what was written.
+  const row = rowsOf<{ id: number | string; balanceAfter: number | string }>(result)[0];
+  if (!row) return null;
+  return {
+    id: Number(row.id),
+    companyId: entry.companyId,
+    kind: entry.kind,
+    amount: entry.amount,
+    balanceAfter: Number(row.balanceAfter),
+    activationId: entry.activationId ?? null,
+    reason: entry.reason,
+    auditId: entry.auditId ?? null,
+    createdAt: entry.createdAt,
+  };
 }
+
+const placeholder = sql.placeholder;
+
+function postLedgerEntryStatement(oncePerActivation: boolean) {
+  // With oncePerActivation, nothing is written either when the activation already has an entry
+  // of this kind (the unique indexes on ledger_entries refuse a second one in any case).
+  const once = oncePerActivation
+    ? sql`and not exists (select 1 from ${ledgerEntries} l where l.activation_id = ${placeholder('activationId')}::bigint and l.kind = ${placeholder('kind')}::text)`
+    : sql``;
+  return preparedStatement(
+    oncePerActivation ? 'billing_post_ledger_entry_once' : 'billing_post_ledger_entry',
+    sql`
+    with moved as (
+      update ${companies} set balance = balance + ${placeholder('amount')}::bigint
+      where id = ${placeholder('companyId')} and balance + ${placeholder('amount')}::bigint >= 0 ${once}
+      returning balance
+    )
+    insert into ${ledgerEntries} (company_id, kind, amount, balance_after, activation_id, reason, audit_id, created_at)
+    select ${placeholder('companyId')}::int, ${placeholder('kind')}::text, ${placeholder('amount')}::bigint, moved.balance,
+      ${placeholder('activationId')}::bigint, ${placeholder('reason')}::text, ${placeholder('auditId')}::bigint, ${placeholder('createdAt')}::timestamptz
+    from moved
+    returning id, balance_after as "balanceAfter"`,
+  );
+}
+
+const postLedgerEntryStatements = { always: postLedgerEntryStatement(false), oncePerActivation: postLedgerEntryStatement(true) };
 
 export async function hasLedgerEntry(tx: Db, activationId: number, kind: LedgerEntryKind): Promise<boolean> {
   const rows = await tx

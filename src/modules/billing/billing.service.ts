@@ -2,16 +2,26 @@ import type { Clock } from '../../clock.ts';
 import type { Database, Db } from '../../db/database.ts';
 import type { DomainEvents } from '../../events/domain-events.ts';
 import { AppError } from '../../http/errors.ts';
+import type { PubSub } from '../../events/pubsub.ts';
 import type { Actor, AuditService } from '../audit/audit.service.ts';
+import { createBalanceReadCache } from './balance-cache.ts';
 import type { LedgerEntryKind } from './billing.tables.ts';
 import * as repo from './billing.repo.ts';
 import { formatUsd, type Money, toUsdNumber } from './money.ts';
 
 export interface BillingService {
-  balanceOf(companyId: number): Promise<Money>;
   /**
-   * Debits `amount` for a purchase inside the caller's transaction, after locking the balance;
-   * throws insufficient_balance rather than letting the balance go below zero.
+   * The company's balance as last committed: from this instance's memory while no ledger posting
+   * changed it (see balance-cache.ts). To decide on money inside a transaction, lock it instead.
+   */
+  balanceOf(companyId: number): Promise<Money>;
+  /** How the cache behind `balanceOf` does (tests and the bench read it). */
+  balanceCacheStats(): { hits: number; misses: number; entries: number };
+  /**
+   * Debits `amount` for a purchase inside the caller's transaction, in one conditional update
+   * that takes the company's balance lock: call it last, so the lock is held only until commit.
+   * Throws insufficient_balance (nothing written; the caller's transaction rolls back) rather
+   * than letting the balance go below zero.
    */
   chargePurchase(tx: Db, input: { companyId: number; amount: Money; activationId: number; reason: string }): Promise<Money>;
   /** Locks and reads the balance inside the caller's transaction (to decide before charging). */
@@ -37,10 +47,18 @@ export interface BillingService {
   verify(): Promise<repo.LedgerMismatch[]>;
 }
 
-export type LedgerEntry = Awaited<ReturnType<typeof repo.insertLedgerEntry>>;
+export type LedgerEntry = repo.LedgerEntryRow;
 
-export function createBillingService(deps: { database: Database; clock: Clock; events: DomainEvents; audit: AuditService }): BillingService {
+export function createBillingService(deps: {
+  database: Database;
+  clock: Clock;
+  events: DomainEvents;
+  audit: AuditService;
+  /** Carries balance changes to every instance's cache. */
+  pubsub: PubSub;
+}): BillingService {
   const { database, clock, events, audit } = deps;
+  const balances = createBalanceReadCache({ pubsub: deps.pubsub, events });
 
   async function lockBalance(tx: Db, companyId: number): Promise<Money> {
     const balance = await repo.lockCompanyBalance(tx, companyId);
@@ -60,39 +78,52 @@ export function createBillingService(deps: { database: Database; clock: Clock; e
     tx: Db,
     entry: { companyId: number; amount: Money; kind: LedgerEntryKind; activationId?: number; reason: string; auditId?: number },
   ): Promise<LedgerEntry> {
-    const balance = await lockBalance(tx, entry.companyId);
-    const balanceAfter = balance + entry.amount;
-    if (balanceAfter < 0) {
+    // One statement moves the balance and writes its ledger row; it takes the company's row lock
+    // (held until the caller's transaction ends), so callers post last (see activations' buy).
+    const row = await repo.postLedgerEntry(tx, { ...entry, createdAt: clock.now() });
+    if (!row) {
+      const balance = await repo.readCompanyBalance(tx, entry.companyId);
+      if (balance === null) throw new AppError('not_found', `Company ${entry.companyId} does not exist`);
       throw new AppError(
         'insufficient_balance',
         `Balance ${formatUsd(balance)} USD is below the price ${formatUsd(-entry.amount)} USD; top up on the website`,
       );
     }
-    const row = await repo.insertLedgerEntry(tx, { ...entry, balanceAfter, createdAt: clock.now() });
-    await repo.setCompanyBalance(tx, entry.companyId, balanceAfter);
-    await events.record(tx, {
-      type: 'balance.changed',
-      companyId: entry.companyId,
-      balance: balanceAfter,
-      entry: { kind: entry.kind, amount: entry.amount },
-      at: clock.now(),
-    });
+    await announceChange(tx, row);
     return row;
   }
 
+  function announceChange(tx: Db, row: LedgerEntry) {
+    return events.record(tx, {
+      type: 'balance.changed',
+      companyId: row.companyId,
+      balance: row.balanceAfter,
+      entry: { kind: row.kind, amount: row.amount },
+      at: clock.now(),
+    });
+  }
+
   return {
-    async balanceOf(companyId) {
-      const balance = await repo.readCompanyBalance(database.db, companyId);
-      if (balance === null) throw new AppError('not_found', `Company ${companyId} does not exist`);
-      return balance;
+    balanceOf(companyId) {
+      return balances.read(companyId, async () => {
+        const balance = await repo.readCompanyBalance(database.db, companyId);
+        if (balance === null) throw new AppError('not_found', `Company ${companyId} does not exist`);
+        return balance;
+      });
     },
+    balanceCacheStats: () => balances.stats(),
     lockBalance,
     chargePurchase(tx, input) {
       return post(tx, { ...input, amount: -input.amount, kind: 'purchase' });
     },
     async refundPurchase(tx, input) {
-      if (await repo.hasLedgerEntry(tx, input.activationId, 'refund')) return false;
-      await post(tx, { ...input, kind: 'refund' });
+      // One statement, which writes nothing for a second refund of the activation.
+      const row = await repo.postLedgerEntry(tx, { ...input, kind: 'refund', createdAt: clock.now() }, { oncePerActivation: true });
+      if (!row) {
+        if (await repo.hasLedgerEntry(tx, input.activationId, 'refund')) return false;
+        throw new AppError('not_found', `Company ${input.companyId} does not exist`);
+      }
+      await announceChange(tx, row);
       return true;
     },
     async credit(input) {

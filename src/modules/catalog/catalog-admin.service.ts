@@ -168,14 +168,23 @@ export async function putOperator(
   return 'updated';
 }
 
-export function createCatalogAdmin(deps: { database: Database; clock: Clock; audit: AuditService }): CatalogAdmin {
-  const { database, clock, audit } = deps;
+export function createCatalogAdmin(deps: {
+  database: Database;
+  clock: Clock;
+  audit: AuditService;
+  /** Announces, once `tx` commits, that customers' copy of the catalog must be read again (catalog-cache.ts). */
+  catalogChanged: (tx: Db) => void;
+}): CatalogAdmin {
+  const { database, clock, audit, catalogChanged } = deps;
   const db = database.db;
 
   /** Runs one audited change; a unique violation (two staff creating the same code at once) is a conflict. */
   async function change<T>(actor: Actor, work: (ctx: ChangeContext) => Promise<T>): Promise<T> {
     try {
-      return await database.transaction((tx) => work({ tx, actor, audit, now: clock.now() }));
+      return await database.transaction((tx) => {
+        catalogChanged(tx);
+        return work({ tx, actor, audit, now: clock.now() });
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw new AppError('conflict', 'That entry already exists; reload and try again');
       throw error;

@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.ts';
-import type { Database } from '../../db/database.ts';
+import type { Database, Db } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
 import type { Actor, AuditService } from '../audit/audit.service.ts';
 import { type ChangeContext, type ChangeResult, putCountry, putOperator, putService } from './catalog-admin.service.ts';
@@ -83,8 +83,15 @@ function refuse(errors: string[]): never {
   throw new AppError('invalid_request', `Nothing was imported: ${shown}${more}`);
 }
 
-export function createCatalogImport(deps: { database: Database; clock: Clock; audit: AuditService; supplyCosts: PairLookup }): CatalogImport {
-  const { database, clock, audit, supplyCosts } = deps;
+export function createCatalogImport(deps: {
+  database: Database;
+  clock: Clock;
+  audit: AuditService;
+  supplyCosts: PairLookup;
+  /** See createCatalogAdmin; a dry run rolls back, so it announces nothing. */
+  catalogChanged: (tx: Db) => void;
+}): CatalogImport {
+  const { database, clock, audit, supplyCosts, catalogChanged } = deps;
 
   return async (actor, input) => {
     const format = input.format ?? guessFormat(input.content, input.fileName);
@@ -116,6 +123,7 @@ export function createCatalogImport(deps: { database: Database; clock: Clock; au
     let report: ImportReport | undefined;
     try {
       await database.transaction(async (tx) => {
+        catalogChanged(tx);
         const ctx: ChangeContext = { tx, actor, audit, now: clock.now(), reason };
         const changes: ImportChange[] = [];
         const problems: string[] = [];

@@ -2,43 +2,12 @@ import { and, asc, eq } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
 import { countries, operatorPrices, operators, prices, pricingRules, services } from './catalog.tables.ts';
 
-export function listServices(db: Db) {
-  return db.select().from(services).where(eq(services.enabled, true)).orderBy(asc(services.code));
-}
-
-export function listCountries(db: Db) {
-  return db.select().from(countries).where(eq(countries.enabled, true)).orderBy(asc(countries.id));
-}
-
-export async function findService(db: Db, code: string) {
-  const rows = await db.select().from(services).where(and(eq(services.code, code), eq(services.enabled, true)));
-  return rows[0] ?? null;
-}
-
-export async function findCountry(db: Db, id: number) {
-  const rows = await db.select().from(countries).where(and(eq(countries.id, id), eq(countries.enabled, true)));
-  return rows[0] ?? null;
-}
-
 export async function findPrice(db: Db, serviceCode: string, countryId: number) {
   const rows = await db
     .select()
     .from(prices)
     .where(and(eq(prices.serviceCode, serviceCode), eq(prices.countryId, countryId)));
   return rows[0] ?? null;
-}
-
-export function listPrices(db: Db, filter: { serviceCode?: string; countryId?: number }) {
-  const conditions = [eq(services.enabled, true), eq(countries.enabled, true)];
-  if (filter.serviceCode !== undefined) conditions.push(eq(prices.serviceCode, filter.serviceCode));
-  if (filter.countryId !== undefined) conditions.push(eq(prices.countryId, filter.countryId));
-  return db
-    .select({ serviceCode: prices.serviceCode, countryId: prices.countryId, price: prices.price })
-    .from(prices)
-    .innerJoin(services, eq(services.code, prices.serviceCode))
-    .innerJoin(countries, eq(countries.id, prices.countryId))
-    .where(and(...conditions))
-    .orderBy(asc(prices.serviceCode), asc(prices.countryId));
 }
 
 export async function upsertService(db: Db, service: { code: string; name: string }) {
@@ -59,7 +28,7 @@ export async function upsertPrice(db: Db, price: { serviceCode: string; countryI
     .onConflictDoUpdate({ target: [prices.serviceCode, prices.countryId], set: { price: price.price } });
 }
 
-// ---- Back office: the whole catalog, disabled entries included ----
+// ---- The whole catalog, disabled entries included: the back office, and the in-memory copy (catalog-cache.ts) ----
 
 export type ServiceRow = typeof services.$inferSelect;
 export type CountryRow = typeof countries.$inferSelect;
@@ -121,25 +90,6 @@ export async function insertOperator(db: Db, row: { countryId: number; code: str
 
 export async function updateOperator(db: Db, countryId: number, code: string, set: { name?: string; enabled?: boolean }) {
   await db.update(operators).set(set).where(and(eq(operators.countryId, countryId), eq(operators.code, code)));
-}
-
-/** The price a buyer pays for the pair, only while service and country are on sale; the operator's price when it has one. */
-export async function findSalePrice(db: Db, serviceCode: string, countryId: number, operator?: string) {
-  const rows = await db
-    .select({ price: prices.price, operatorPrice: operatorPrices.price })
-    .from(prices)
-    .innerJoin(services, eq(services.code, prices.serviceCode))
-    .innerJoin(countries, eq(countries.id, prices.countryId))
-    .leftJoin(
-      operatorPrices,
-      and(
-        eq(operatorPrices.serviceCode, prices.serviceCode),
-        eq(operatorPrices.countryId, prices.countryId),
-        eq(operatorPrices.operator, operator ?? ''),
-      ),
-    )
-    .where(and(eq(prices.serviceCode, serviceCode), eq(prices.countryId, countryId), eq(services.enabled, true), eq(countries.enabled, true)));
-  return rows[0] ?? null;
 }
 
 export function listAllPrices(db: Db) {

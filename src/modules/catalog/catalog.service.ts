@@ -1,9 +1,11 @@
 import type { Clock } from '../../clock.ts';
 import type { Database } from '../../db/database.ts';
+import type { PubSub } from '../../events/pubsub.ts';
 import { AppError } from '../../http/errors.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { Money } from '../billing/money.ts';
 import { type CatalogAdmin, createCatalogAdmin } from './catalog-admin.service.ts';
+import { type CatalogSnapshot, createCatalogCache } from './catalog-cache.ts';
 import { type CatalogImport, createCatalogImport } from './catalog-import.service.ts';
 import * as repo from './catalog.repo.ts';
 import { createPricingService, type PairLookup, type PricingService } from './pricing.service.ts';
@@ -41,59 +43,91 @@ export interface CatalogService {
   importCatalog: CatalogImport;
   /** Markup prices follow the current supply costs; called after each remote stock poll. */
   repriceFromCosts(): Promise<number>;
+  /** How many times this instance read the catalog from the database (the rest came from memory; see catalog-cache.ts). */
+  catalogLoads(): number;
 }
 
 export function createCatalogService(deps: {
   database: Database;
   clock: Clock;
   audit: AuditService;
+  /** Carries catalog changes to every instance's copy (see catalog-cache.ts). */
+  pubsub: PubSub;
   countStock: StockCounter;
   /** What a number of each pair costs us (the supply module's `supplyCosts`). */
   supplyCosts: PairLookup;
 }): CatalogService {
   const { database, clock, audit, countStock, supplyCosts } = deps;
   const db = database.db;
-  const pricing = createPricingService({ database, clock, audit, supplyCosts, countStock });
+  // Customer-facing reads (lists, prices, the price of a purchase) come from this copy; the back
+  // office (admin.list, pricing.grid) reads the database, disabled entries and costs included.
+  const cache = createCatalogCache({ database, pubsub: deps.pubsub });
+  const catalogChanged = cache.changedIn;
+  const pricing = createPricingService({ database, clock, audit, supplyCosts, countStock, catalogChanged });
 
-  async function requireKnown(serviceCode?: string, countryId?: number) {
-    if (serviceCode !== undefined && !(await repo.findService(db, serviceCode))) {
+  function requireKnown(catalog: CatalogSnapshot, serviceCode?: string, countryId?: number) {
+    if (serviceCode !== undefined && !catalog.serviceOnSale.has(serviceCode)) {
       throw new AppError('unknown_service', `Unknown service "${serviceCode}"; GET /api/v1/services lists the codes`);
     }
-    if (countryId !== undefined && !(await repo.findCountry(db, countryId))) {
+    if (countryId !== undefined && !catalog.countryOnSale.has(countryId)) {
       throw new AppError('unknown_country', `Unknown country ${countryId}; GET /api/v1/countries lists the ids`);
     }
   }
 
   return {
+    // The snapshot's own frozen arrays, shared by every caller: read-only, whatever the type says.
     async services() {
-      return (await repo.listServices(db)).map(({ code, name }) => ({ code, name }));
+      return (await cache.snapshot()).services as { code: string; name: string }[];
     },
     async countries() {
-      return (await repo.listCountries(db)).map(({ id, name, iso, dialPrefix }) => ({ id, name, iso, dialPrefix }));
+      return (await cache.snapshot()).countries as { id: number; name: string; iso: string; dialPrefix: string }[];
     },
     async priceOf(serviceCode, countryId, operator) {
-      const row = await repo.findSalePrice(db, serviceCode, countryId, operator);
-      if (row && operator !== undefined && (await repo.findOperator(db, countryId, operator))?.enabled === false) {
+      const catalog = await cache.snapshot();
+      const price = catalog.salePrice.get(stockKey(serviceCode, countryId));
+      if (price !== undefined && operator !== undefined && catalog.operatorEnabled.get(`${countryId}:${operator}`) === false) {
         // A disabled operator is not sold, whatever numbers still carry its name.
         throw new AppError('out_of_stock', `Operator "${operator}" is not on sale in country ${countryId}; buy without an operator or pick another`);
       }
-      if (row) return row.operatorPrice ?? row.price;
+      if (price !== undefined) {
+        const operatorPrice = operator === undefined ? undefined : catalog.operatorPrice.get(`${stockKey(serviceCode, countryId)}:${operator}`);
+        return operatorPrice ?? price;
+      }
       // A disabled service or country is "unknown" here, as it is in the lists.
-      await requireKnown(serviceCode, countryId);
+      requireKnown(catalog, serviceCode, countryId);
       throw new AppError('out_of_stock', `No numbers for service "${serviceCode}" in country ${countryId}`);
     },
     async prices(filter) {
-      await requireKnown(filter.serviceCode, filter.countryId);
-      const rows = await repo.listPrices(db, filter);
-      const stock = await countStock(rows);
+      const catalog = await cache.snapshot();
+      requireKnown(catalog, filter.serviceCode, filter.countryId);
+      const { serviceCode, countryId } = filter;
+      let rows: CatalogSnapshot['prices'];
+      if (serviceCode !== undefined && countryId !== undefined) {
+        const price = catalog.salePrice.get(stockKey(serviceCode, countryId));
+        rows = price === undefined ? [] : [{ serviceCode, countryId, price }];
+      } else {
+        rows = catalog.prices.filter((row) => (serviceCode === undefined || row.serviceCode === serviceCode) && (countryId === undefined || row.countryId === countryId));
+      }
+      const stock = await countStock([...rows]);
       return rows.map((row) => ({ ...row, available: stock.get(stockKey(row.serviceCode, row.countryId)) ?? 0 }));
     },
-    upsertService: (service) => repo.upsertService(db, service),
-    upsertCountry: (country) => repo.upsertCountry(db, country),
-    setPrice: (price) => repo.upsertPrice(db, price),
-    admin: createCatalogAdmin({ database, clock, audit }),
+    // Seeding writes outside a transaction: announced once written.
+    async upsertService(service) {
+      await repo.upsertService(db, service);
+      await cache.changed();
+    },
+    async upsertCountry(country) {
+      await repo.upsertCountry(db, country);
+      await cache.changed();
+    },
+    async setPrice(price) {
+      await repo.upsertPrice(db, price);
+      await cache.changed();
+    },
+    admin: createCatalogAdmin({ database, clock, audit, catalogChanged }),
     pricing,
-    importCatalog: createCatalogImport({ database, clock, audit, supplyCosts }),
+    importCatalog: createCatalogImport({ database, clock, audit, supplyCosts, catalogChanged }),
     repriceFromCosts: () => pricing.repriceFromCosts(),
+    catalogLoads: cache.loads,
   };
 }

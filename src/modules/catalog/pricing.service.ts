@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.ts';
-import type { Database } from '../../db/database.ts';
+import type { Database, Db } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
 import { type Actor, type AuditService, systemActor } from '../audit/audit.service.ts';
 import { type Money, toUsdNumber } from '../billing/money.ts';
@@ -156,8 +156,10 @@ export function createPricingService(deps: {
   audit: AuditService;
   supplyCosts: PairLookup;
   countStock: (pairs: Pair[]) => Promise<Map<string, number>>;
+  /** See createCatalogAdmin: every price change is announced once committed. */
+  catalogChanged: (tx: Db) => void;
 }): PricingService {
-  const { database, clock, audit, supplyCosts, countStock } = deps;
+  const { database, clock, audit, supplyCosts, countStock, catalogChanged } = deps;
   const db = database.db;
   const key = (serviceCode: string, countryId: number) => `${serviceCode}:${countryId}`;
 
@@ -226,12 +228,16 @@ export function createPricingService(deps: {
   return {
     grid,
     async setPrice(actor, input) {
-      await database.transaction((tx) => putPrice({ tx, actor, audit, now: clock.now() }, input));
+      await database.transaction((tx) => {
+        catalogChanged(tx);
+        return putPrice({ tx, actor, audit, now: clock.now() }, input);
+      });
       return rowOf(input);
     },
     async removeOperatorPrice(actor, input) {
       const operator = checkOperatorCode(input.operator);
       await database.transaction(async (tx) => {
+        catalogChanged(tx);
         const before = await repo.findOperatorPrice(tx, input.serviceCode, input.countryId, operator);
         if (!before) throw new AppError('not_found', `No price for operator "${operator}" of ${input.serviceCode} in country ${input.countryId}`);
         await repo.deleteOperatorPrice(tx, input.serviceCode, input.countryId, operator);
@@ -247,7 +253,10 @@ export function createPricingService(deps: {
     },
     async setRule(actor, input) {
       const cost = await costOf(input);
-      await database.transaction((tx) => putRule({ tx, actor, audit, now: clock.now() }, input, cost));
+      await database.transaction((tx) => {
+        catalogChanged(tx);
+        return putRule({ tx, actor, audit, now: clock.now() }, input, cost);
+      });
       return rowOf(input);
     },
     async repriceFromCosts() {
@@ -266,6 +275,8 @@ export function createPricingService(deps: {
           const price = markupPrice(cost, rule);
           if (before === price) return false;
           await repo.upsertPrice(tx, { serviceCode: rule.serviceCode, countryId: rule.countryId, price });
+          // Only a price that moved is announced: the job runs after every stock poll.
+          catalogChanged(tx);
           await audit.record(tx, systemActor, {
             action: 'price.auto',
             targetType: 'price',

@@ -140,17 +140,6 @@ export async function lockLeasedNumber(tx: Db, numberId: number, serviceCode: st
   return rows[0] ?? null;
 }
 
-export async function attachLease(tx: Db, numberId: number, activationId: number) {
-  await tx
-    .update(remoteLeases)
-    .set({ activationId })
-    .where(and(eq(remoteLeases.numberId, numberId), isNull(remoteLeases.activationId), isNull(remoteLeases.finishStatus)));
-}
-
-export async function setLeaseFinishByActivation(tx: Db, activationId: number, finishStatus: string) {
-  await tx.update(remoteLeases).set({ finishStatus }).where(and(eq(remoteLeases.activationId, activationId), isNull(remoteLeases.finishStatus)));
-}
-
 export async function setLeaseFinishById(db: Db, leaseId: number, finishStatus: string) {
   await db.update(remoteLeases).set({ finishStatus }).where(and(eq(remoteLeases.id, leaseId), isNull(remoteLeases.activationId), isNull(remoteLeases.finishStatus)));
 }

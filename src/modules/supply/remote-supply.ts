@@ -69,8 +69,6 @@ export interface RemoteSupply {
   costs(pairs?: { serviceCode: string; countryId: number }[]): Promise<Map<string, number>>;
   lease(input: { serviceCode: string; countryId: number; operator?: string; price: number }): Promise<RemoteLease | null>;
   lockLeased(tx: Db, lease: RemoteLease, serviceCode: string): ReturnType<typeof repo.lockLeasedNumber>;
-  attach(tx: Db, numberId: number, activationId: number): Promise<void>;
-  finishInTransaction(tx: Db, activationId: number, outcome: FinishOutcome): Promise<void>;
   /** The purchase failed after leasing: give the number back. */
   release(lease: RemoteLease, outcome: 'released' | 'refused'): Promise<void>;
   /** Tells sources about finished leases; returns how many were acknowledged. */
@@ -114,6 +112,8 @@ export function createRemoteSupply(deps: {
    * included), the error for a timeout, a malformed reply or an error answer.
    */
   recordCall: (providerId: number, failure: Error | null) => Promise<void>;
+  /** A source's stock was replaced (polled, or emptied when the poll failed): counts held in memory are out of date. */
+  stockReplaced?: () => void;
   log?: (message: string) => void;
   /** Tests may swap the agent transport; production talks HTTP. */
   clientFor?: (settings: SmshubSettings) => SmshubAgentClient;
@@ -195,10 +195,12 @@ export function createRemoteSupply(deps: {
           const stock = await source.stock();
           await deps.recordCall(provider.id, null);
           await database.transaction((tx) => repo.replaceRemoteStock(tx, provider.id, stock, clock.now()));
+          deps.stockReplaced?.();
           rows += stock.length;
         } catch (error) {
           // A source that does not answer sells nothing until it does.
           await database.transaction((tx) => repo.replaceRemoteStock(tx, provider.id, [], clock.now()));
+          deps.stockReplaced?.();
           log(`remote source ${provider.id} stock: ${(error as Error).message}`);
           await deps.recordCall(provider.id, error as Error);
         } finally {
@@ -257,12 +259,6 @@ export function createRemoteSupply(deps: {
     },
     lockLeased(tx, lease, serviceCode) {
       return repo.lockLeasedNumber(tx, lease.numberId, serviceCode);
-    },
-    attach(tx, numberId, activationId) {
-      return repo.attachLease(tx, numberId, activationId);
-    },
-    finishInTransaction(tx, activationId, outcome) {
-      return repo.setLeaseFinishByActivation(tx, activationId, outcome);
     },
     async release(lease, outcome) {
       await repo.setLeaseFinishById(db, lease.leaseId, outcome);

@@ -241,6 +241,7 @@ export function createSupplyConsoleService(deps: {
         if (provider.enabled) throw new AppError('invalid_state', `Provider ${providerId} is already enabled`);
         const reason = (provider.settings as { disabledReason?: unknown }).disabledReason;
         await repo.enableProvider(tx, providerId);
+        supply.stockChangedIn(tx);
         await audit.record(tx, actor, {
           action: 'provider.enable',
           targetType: 'provider',
@@ -258,6 +259,7 @@ export function createSupplyConsoleService(deps: {
         if (!provider.enabled) throw new AppError('invalid_state', `Provider ${providerId} is already disabled`);
         const why = `disabled by ${actor.label}${reason ? `: ${reason}` : ''}`;
         await repo.disableProvider(tx, providerId, why, clock.now());
+        supply.stockChangedIn(tx);
         await audit.record(tx, actor, {
           action: 'provider.disable',
           targetType: 'provider',
@@ -303,6 +305,7 @@ export function createSupplyConsoleService(deps: {
           throw new AppError('invalid_request', `Nothing was imported: ${errors.slice(0, maxReportedLines).join('; ')}${more}`);
         }
         let added = 0;
+        supply.stockChangedIn(tx);
         // Numbers already in stock (here or at another provider) are skipped, not moved.
         for (let i = 0; i < fresh.length; i += 1000) {
           added += await repo.insertNumbers(
@@ -337,6 +340,7 @@ export function createSupplyConsoleService(deps: {
             throw new AppError('invalid_request', `Provider ${providerId} is a ${provider.kind} source: its numbers are leased per purchase, not added`);
           }
           const added = await repo.insertNumbers(tx, normalized);
+          supply.stockChangedIn(tx);
           await audit.record(tx, actor, {
             action: 'numbers.add',
             targetType: 'provider',
@@ -358,6 +362,7 @@ export function createSupplyConsoleService(deps: {
         const number = await consoleRepo.lockNumberByE164(tx, normalized);
         if (!number) throw new AppError('not_found', `No number ${e164} in stock`);
         await repo.enableNumber(tx, normalized);
+        supply.stockChangedIn(tx);
         await audit.record(tx, actor, {
           action: 'number.enable',
           targetType: 'number',
@@ -381,6 +386,7 @@ export function createSupplyConsoleService(deps: {
         if (number.retiredAt) throw new AppError('invalid_state', `Number ${number.e164} is already retired`);
         const now = clock.now();
         await consoleRepo.retireNumber(tx, numberId, now);
+        supply.stockChangedIn(tx);
         await audit.record(tx, actor, {
           action: 'number.retire',
           targetType: 'number',

@@ -7,6 +7,7 @@ import { stockKey } from '../catalog/catalog.service.ts';
 import { extractCode } from './code-extraction.ts';
 import { demoMessage, demoNumbers, demoProviderName } from './demo-provider.ts';
 import { toE164 } from './phone-number.ts';
+import { createStockCountCache } from './stock-count-cache.ts';
 import { createRemoteSupply, type RemoteLease, remoteKinds, type SmsActivateSettings, type SmshubSettings } from './remote-supply.ts';
 import * as repo from './supply.repo.ts';
 
@@ -150,7 +151,14 @@ export interface SupplyService {
   assignNumber(tx: Db, input: { numberId: number; activationId: number; serviceCode: string; supplyCost?: number | null }): Promise<void>;
   /** Returns the number to stock once its activation has finished. */
   releaseNumber(tx: Db, numberId: number, activationId: number, outcome?: RentalOutcome): Promise<void>;
+  /** Free numbers per `service:country` (local and remote), from memory within stockCountMaxAgeMs (see stock-count-cache.ts). */
   countStock(pairs: { serviceCode: string; countryId: number }[]): Promise<Map<string, number>>;
+  /** Stock changed on this instance outside this service (a sale, a finish): the next count is fresh. */
+  forgetStockCounts(): void;
+  /** Same, once `tx` commits (the console's number and provider changes). */
+  stockChangedIn(tx: Db): void;
+  /** How many stock counts reached the database (tests, metrics). */
+  stockCountLoads(): number;
   /**
    * What a number of each `service:country` costs us: the cheapest among remote sources with
    * stock that report a cost (1/10000 USD); pairs without a known cost are absent.
@@ -261,6 +269,9 @@ export function createSupplyService(deps: {
   const operations = deps.operations ?? defaultSupplyOperations;
   const db = database.db;
   const disabledListeners: ((event: ProviderDisabled) => void)[] = [];
+  const stockCounts = createStockCountCache(clock);
+  // A provider switched off automatically (after commit) takes its numbers out of the stock shown.
+  disabledListeners.push(() => stockCounts.forget());
   const smsListeners: ((sms: StoredSms) => void)[] = [];
   const announceDisabled = (event: ProviderDisabled) => {
     for (const listener of disabledListeners) {
@@ -272,18 +283,21 @@ export function createSupplyService(deps: {
     }
   };
 
-  /** Local providers: disabled when their last N finished rentals (since last enabled) all got no SMS. */
-  async function checkProviderRentals(tx: Db, numberId: number) {
-    const number = await repo.findNumberById(tx, numberId);
-    const provider = number ? await repo.findProvider(tx, number.providerId) : null;
-    if (!provider || !provider.enabled || (remoteKinds as string[]).includes(provider.kind)) return;
-    const resetAfter = Number((provider.settings as { healthResetAfterActivation?: unknown }).healthResetAfterActivation ?? 0) || 0;
+  /**
+   * Local providers: disabled when their last N finished rentals (since last enabled) all got no
+   * SMS. Called after a finish without SMS has committed, outside its transaction: a finish never
+   * locks or writes the provider's row (shared by every sale of its numbers), and the check reads
+   * at most N rentals (see disableProviderIfRentalsFailing). The finish's caller waits for it
+   * (after commit, briefly), so the provider is off sale by the time the finish is answered.
+   */
+  async function checkProviderRentals(providerId: number) {
     const max = operations.maxProviderFailures;
-    const recent = await repo.lastFinishedRentals(tx, provider.id, resetAfter, max);
-    if (recent.length < max || recent.some((rental) => rental.firstSmsAt !== null)) return;
     const reason = `last ${max} activations ended without any SMS`;
-    if (await repo.disableProvider(tx, provider.id, reason, clock.now())) {
-      afterCommit(tx, () => announceDisabled({ providerId: provider.id, name: provider.name, kind: provider.kind, reason }));
+    try {
+      const disabled = await repo.disableProviderIfRentalsFailing(db, { providerId, window: max, reason, at: clock.now(), remoteKinds });
+      if (disabled) announceDisabled({ providerId: disabled.id, name: disabled.name, kind: disabled.kind, reason });
+    } catch {
+      // Health bookkeeping must never turn a finish that committed into an error.
     }
   }
 
@@ -307,6 +321,7 @@ export function createSupplyService(deps: {
     clock,
     timeoutMs: operations.remoteTimeoutMs,
     recordCall,
+    stockReplaced: () => stockCounts.forget(),
     sourceCancelled: async ({ activationId }) => {
       if (!deps.cancelActivation) return;
       await deps.cancelActivation(activationId);
@@ -401,42 +416,46 @@ export function createSupplyService(deps: {
 
   return {
     async reserveNumber(tx, input) {
-      const number = await repo.lockFreeNumber(tx, { ...input, now: clock.now() });
+      const number = await repo.lockFreeNumber(tx, { ...input, now: clock.now(), start: repo.randomPickStart() });
       if (!number) return null;
       return { numberId: number.id, e164: number.e164, operator: number.operator, providerId: number.providerId };
     },
     async assignNumber(tx, input) {
-      await repo.markNumberBusy(tx, { numberId: input.numberId, activationId: input.activationId, serviceCode: input.serviceCode, at: clock.now() });
-      await repo.insertRental(tx, { activationId: input.activationId, numberId: input.numberId, rentedAt: clock.now(), supplyCost: input.supplyCost });
-      await remote.attach(tx, input.numberId, input.activationId);
+      await repo.markNumberSold(tx, { ...input, at: clock.now() });
     },
     async releaseNumber(tx, numberId, activationId, outcome) {
-      if (outcome) {
-        const now = clock.now();
-        const hadSms = (await repo.endRental(tx, activationId, outcome, now)) ?? (await repo.hasSmsForActivation(tx, activationId));
-        // A number that keeps getting no SMS is dead or blocked: stop selling it after N in a row.
-        if (hadSms) await repo.resetNumberFailures(tx, numberId);
-        else {
-          await repo.recordNumberFailure(tx, numberId, operations.maxNumberFailures);
-          await checkProviderRentals(tx, numberId);
-        }
-        // Recorded with the finish itself; the agent is told after commit (and retried by a job).
-        await remote.finishInTransaction(tx, activationId, outcome);
-        if (outcome === 'cancelled' && operations.cancelCooldownSeconds > 0) {
-          await repo.setNumberCooldown(tx, numberId, new Date(now.getTime() + operations.cancelCooldownSeconds * 1000));
-        }
-      }
-      await repo.markNumberFree(tx, numberId, activationId);
+      if (!outcome) return repo.markNumberFree(tx, numberId, activationId);
+      const now = clock.now();
+      // One statement on the number's own rows (its rental, its lease, itself): a number that
+      // keeps getting no SMS is dead or blocked, so it leaves stock after N in a row; a cancelled
+      // one rests; a lease records the finish, its agent is told after commit (and retried by a job).
+      const cooldown = outcome === 'cancelled' && operations.cancelCooldownSeconds > 0;
+      const { hadSms, providerId, leased } = await repo.releaseSoldNumber(tx, {
+        numberId,
+        activationId,
+        outcome,
+        at: now,
+        cooldownUntil: cooldown ? new Date(now.getTime() + operations.cancelCooldownSeconds * 1000) : null,
+        maxFailures: operations.maxNumberFailures,
+      });
+      if (!hadSms && providerId !== null) afterCommit(tx, () => checkProviderRentals(providerId));
+      // A leased number: tell its source now, without holding up the answer (the remote-supply job retries).
+      if (leased) afterCommit(tx, () => void remote.notifyFinishes(activationId).catch(() => 0));
     },
-    async countStock(pairs) {
-      const [rows, remoteCounts] = await Promise.all([repo.countFreeNumbers(db, pairs, clock.now()), remote.countStock(pairs)]);
-      return new Map(
-        rows.map((row) => [
-          stockKey(row.serviceCode, Number(row.countryId)),
-          Number(row.available) + (remoteCounts.get(`${row.serviceCode}:${Number(row.countryId)}`) ?? 0),
-        ]),
-      );
+    countStock(pairs) {
+      return stockCounts.get(pairs, async () => {
+        const [rows, remoteCounts] = await Promise.all([repo.countFreeNumbers(db, pairs, clock.now()), remote.countStock(pairs)]);
+        return new Map(
+          rows.map((row) => [
+            stockKey(row.serviceCode, Number(row.countryId)),
+            Number(row.available) + (remoteCounts.get(`${row.serviceCode}:${Number(row.countryId)}`) ?? 0),
+          ]),
+        );
+      });
     },
+    forgetStockCounts: () => stockCounts.forget(),
+    stockChangedIn: (tx) => afterCommit(tx, () => stockCounts.forget()),
+    stockCountLoads: () => stockCounts.loads(),
     async createProvider(input, tx = db) {
       const gateway = input.kind === 'android-gateway';
       // A gateway phone signs its webhooks with a key we must be able to recompute with, so it is
@@ -496,6 +515,8 @@ export function createSupplyService(deps: {
       } catch (error) {
         if (isUniqueViolation(error)) throw new AppError('conflict', 'Another number of this provider already lives in that device and SIM slot');
         throw error;
+      } finally {
+        stockCounts.forget();
       }
     },
     ingestSms,
@@ -547,6 +568,7 @@ export function createSupplyService(deps: {
     async enableProvider(providerId) {
       const row = await repo.enableProvider(db, providerId);
       if (!row) throw new AppError('not_found', `No provider ${providerId}`);
+      stockCounts.forget();
       return row;
     },
     onProviderDisabled: (listener) => void disabledListeners.push(listener),
@@ -555,6 +577,7 @@ export function createSupplyService(deps: {
       const normalized = toE164(e164);
       const row = normalized ? await repo.enableNumber(db, normalized) : null;
       if (!row) throw new AppError('not_found', `No number ${e164} in stock`);
+      stockCounts.forget();
       return row;
     },
     async listUnmatchedSms(limit = 50) {
@@ -606,6 +629,7 @@ export function createSupplyService(deps: {
       const existing = new Set(await repo.listProviderNumberE164s(db, provider.id));
       const missing = demoNumbers(countryIds).filter((n) => !existing.has(n.e164));
       await repo.insertNumbers(db, missing.map((n) => ({ ...n, providerId: provider.id })));
+      stockCounts.forget();
     },
     async deliverDemoSms(delaySeconds) {
       const provider = await repo.findProviderByName(db, demoProviderName);

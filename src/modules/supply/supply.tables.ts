@@ -61,7 +61,15 @@ export const phoneNumbers = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    index('phone_numbers_free_idx').on(t.countryId, t.operator).where(sql`${t.busyActivationId} is null and ${t.enabled}`),
+    // The walks of buyers through the free pool (see lockFreeNumber in supply.repo.ts): sellable
+    // numbers of a country (and operator) in their pick order, a hash of the id that the query
+    // repeats word for word. Stock counts read them too.
+    index('phone_numbers_sellable_idx')
+      .on(t.countryId, sql`((${t.id}::bigint * 2654435761) % 4294967296)`)
+      .where(sql`${t.busyActivationId} is null and ${t.enabled} and ${t.retiredAt} is null`),
+    index('phone_numbers_sellable_operator_idx')
+      .on(t.countryId, t.operator, sql`((${t.id}::bigint * 2654435761) % 4294967296)`)
+      .where(sql`${t.busyActivationId} is null and ${t.enabled} and ${t.retiredAt} is null`),
     index('phone_numbers_provider_idx').on(t.providerId),
     uniqueIndex('phone_numbers_device_sim_idx').on(t.providerId, t.deviceId, t.simSlot),
   ],
@@ -131,8 +139,9 @@ export const numberRentals = pgTable(
   },
   (t) => [
     index('number_rentals_provider_idx').on(t.providerId, t.rentedAt),
-    // The provider health check reads a provider's latest finished rentals on every finish;
-    // without this index that is a scan and sort of its whole history.
+    // The provider health check reads a provider's latest finished rentals after every finish
+    // without SMS; without this index (and an ORDER BY with the same NULLS LAST) that is a scan
+    // and sort of its whole history.
     index('number_rentals_finished_idx')
       .on(t.providerId, t.endedAt.desc(), t.activationId.desc())
       .where(sql`${t.outcome} is not null`),

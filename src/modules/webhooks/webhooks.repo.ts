@@ -29,6 +29,16 @@ export async function findEndpoint(db: Db, id: number): Promise<EndpointRow | nu
 }
 
 /** Live endpoints of a company that asked for `eventType`. */
+/** Whether the company has any live (not deleted) endpoint, whatever its events. */
+export async function companyHasLiveEndpoint(db: Db, companyId: number): Promise<boolean> {
+  const rows = await db
+    .select({ id: webhookEndpoints.id })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.companyId, companyId), isNull(webhookEndpoints.deletedAt)))
+    .limit(1);
+  return rows.length > 0;
+}
+
 export async function listSubscribedEndpoints(db: Db, companyId: number, eventType: string): Promise<EndpointRow[]> {
   return db
     .select()

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { cacheChannel, CoherentCache } from '../../cache/coherent-cache.ts';
 import type { Clock } from '../../clock.ts';
 import type { Database, Db } from '../../db/database.ts';
 import type { ActivationEvent, BalanceEvent, DomainEvents } from '../../events/domain-events.ts';
+import type { PubSub } from '../../events/pubsub.ts';
 import { AppError } from '../../http/errors.ts';
 import { formatApiTime } from '../../time-format.ts';
 import type { Principal } from '../accounts/accounts.service.ts';
@@ -58,6 +60,12 @@ export const defaultBalanceLowThreshold: Money = 10_000;
 
 const activationEventTypes = new Set<string>(webhookEventTypes.filter((type) => type.startsWith('activation.')));
 
+/**
+ * Pub/sub channel of `{ "companyId": n }`: the company's webhook endpoints changed (created or
+ * deleted). Every instance forgets whether that company has any (see `companyHasEndpoints`).
+ */
+export const webhookEndpointsChannel = 'webhook-endpoints';
+
 /** When to try again after `attempts` failed attempts, or null when the 24 h window is over. */
 export function nextAttemptAfterFailure(createdAt: Date, attempts: number, now: Date): Date | null {
   const delay = retryDelaysSeconds[Math.min(attempts, retryDelaysSeconds.length) - 1] ?? retryDelaysSeconds[0];
@@ -72,8 +80,35 @@ export function createWebhooksService(deps: {
   activations: ActivationsService;
   billing: BillingService;
   settings: WebhookSettings;
+  /** Carries endpoint changes to every instance (see webhookEndpointsChannel). */
+  pubsub: PubSub;
 }): WebhooksService {
-  const { database, clock, events, activations, billing, settings } = deps;
+  const { database, clock, events, activations, billing, settings, pubsub } = deps;
+
+  // Whether a company has any live endpoint, from memory: most companies have none, and every
+  // purchase and finish would otherwise look their endpoints up twice inside its transaction, the
+  // second time while the company's balance row is locked. Dropped on every instance when the
+  // company creates or deletes one (README → Operations → Caches).
+  const endpointMessages = cacheChannel(pubsub, webhookEndpointsChannel, (message) => {
+    let companyId = Number.NaN;
+    try {
+      companyId = Number((JSON.parse(message) as { companyId?: unknown }).companyId);
+    } catch {
+      // Unreadable: forget every company below.
+    }
+    if (Number.isInteger(companyId)) hasEndpoints.invalidate(companyId);
+    else hasEndpoints.clear();
+  });
+  const hasEndpoints = new CoherentCache<number, boolean>({ maxEntries: 100_000, maxAgeMs: 30_000, delivery: endpointMessages.delivery });
+  // Read on the caller's transaction: inside a purchase, a second pool connection could wait for one
+  // that every other purchase holds (the pool runs dry under load).
+  const companyHasEndpoints = (tx: Db, companyId: number) => hasEndpoints.get(companyId, () => repo.companyHasLiveEndpoint(tx, companyId));
+
+  /** After a company's endpoints changed (committed): forget here at once, and tell the other instances. */
+  async function announceEndpoints(companyId: number): Promise<void> {
+    hasEndpoints.invalidate(companyId);
+    await pubsub.publish(webhookEndpointsChannel, JSON.stringify({ companyId })).catch(() => {});
+  }
 
   function requireOwner(principal: Principal) {
     if (principal.role !== 'owner') {
@@ -112,6 +147,7 @@ export function createWebhooksService(deps: {
 
   async function onActivationEvent(tx: Db, event: ActivationEvent) {
     const type = event.type as WebhookEventType;
+    if (!(await companyHasEndpoints(tx, event.companyId))) return;
     const endpoints = await repo.listSubscribedEndpoints(tx, event.companyId, type);
     if (endpoints.length === 0) return;
     const activation = await activations.findInTransaction(tx, event.activationId);
@@ -123,6 +159,7 @@ export function createWebhooksService(deps: {
   // and only a balance back at or above it re-arms it. Balance changes of one company are
   // serialised by its balance row lock, so the flag cannot race.
   async function onBalanceChanged(tx: Db, event: BalanceEvent) {
+    if (!(await companyHasEndpoints(tx, event.companyId))) return;
     const endpoints = await repo.listSubscribedEndpoints(tx, event.companyId, 'balance.low');
     for (const endpoint of endpoints) {
       const below = event.balance < endpoint.balanceLowThreshold;
@@ -193,6 +230,7 @@ export function createWebhooksService(deps: {
         balanceLowNotified: balance < threshold,
         createdAt: clock.now(),
       });
+      await announceEndpoints(principal.companyId);
       return { endpoint, secret };
     },
     async list(principal) {
@@ -202,6 +240,7 @@ export function createWebhooksService(deps: {
     async remove(principal, id) {
       await ownEndpoint(principal, id);
       await database.transaction((tx) => repo.deleteEndpoint(tx, id, clock.now()));
+      await announceEndpoints(principal.companyId);
     },
     async deliveries(principal, endpointId, page) {
       await ownEndpoint(principal, endpointId);

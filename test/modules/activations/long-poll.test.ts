@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { until, watchSubscriptions } from '../../support/subscriptions.ts';
+import { until, watchLongPolls } from '../../support/subscriptions.ts';
 import { startTestServer, type TestServer } from '../../support/test-server.ts';
 import { testRedisUrl, uniqueName } from '../../support/test-target.ts';
 
@@ -21,7 +21,7 @@ describe('Long-poll GET /api/v1/activations/{id}?wait=N', () => {
 
   before(async () => {
     server = await startTestServer();
-    openSubscriptions = watchSubscriptions(server.app.pubsub);
+    openSubscriptions = watchLongPolls(server);
   });
   after(() => server.close());
 
@@ -161,7 +161,7 @@ describe('Long-poll across instances', () => {
     const a = await startTestServer({ redisKeyPrefix });
     const b = await startTestServer({ redisKeyPrefix, database: a.database, clock: a.clock });
     try {
-      const openOnA = watchSubscriptions(a.app.pubsub);
+      const openOnA = watchLongPolls(a);
       const { apiKey, secret, number, id } = await buyOne(a);
       await a.api(apiKey).get(`/api/v1/activations/${id}`);
       let resolvedAt = 0;

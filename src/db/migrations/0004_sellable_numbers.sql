@@ -1,0 +1,3 @@
+DROP INDEX "phone_numbers_free_idx";--> statement-breakpoint
+CREATE INDEX "phone_numbers_sellable_idx" ON "phone_numbers" USING btree ("country_id",(("id"::bigint * 2654435761) % 4294967296)) WHERE "phone_numbers"."busy_activation_id" is null and "phone_numbers"."enabled" and "phone_numbers"."retired_at" is null;--> statement-breakpoint
+CREATE INDEX "phone_numbers_sellable_operator_idx" ON "phone_numbers" USING btree ("country_id","operator",(("id"::bigint * 2654435761) % 4294967296)) WHERE "phone_numbers"."busy_activation_id" is null and "phone_numbers"."enabled" and "phone_numbers"."retired_at" is null;

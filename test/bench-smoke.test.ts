@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { testRedisUrl, testTarget } from './support/test-target.ts';
+
+/**
+ * `npm run bench -- --quick` as a smoke test, on this pass's target only (`--target`): every
+ * scenario runs for a second or two against a production-mode server and must end with exit 0,
+ * which the bench gives unless something is broken (a server that does not start or dies, 5xx,
+ * refused or wrong answers, lost connections). Figures are never judged here.
+ */
+const root = path.resolve(import.meta.dirname, '..');
+const outDir = mkdtempSync(path.join(os.tmpdir(), 'nova-bench-smoke-'));
+after(() => rmSync(outDir, { recursive: true, force: true }));
+
+const scenarios =
+  testTarget === 'postgres'
+    ? [
+        'poll GET /activations/{id}',
+        'GET /balance',
+        'GET /prices?service=tg&country=6',
+        'buy POST /activations + cancel, 1 company',
+        'buy POST /activations + cancel, 10 companies',
+        'buy POST /activations + cancel, 50 companies',
+        '50 long-polls GET /activations/{id}?wait=60, SMS → answer',
+      ]
+    : ['poll GET /activations/{id}', 'GET /balance', 'GET /prices?service=tg&country=6', 'buy POST /activations + cancel, 1 company'];
+
+function runBench(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run-bench.ts', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+
+describe('npm run bench -- --quick (smoke)', () => {
+  it(`runs every ${testTarget} scenario and the hello-world once, with no broken answer, and exits 0`, { timeout: 10 * 60_000 }, async () => {
+    // The developer's own BENCH_* settings would change what runs; this pass's Redis, or none.
+    const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('BENCH_')));
+    env.BENCH_REDIS_URL = testRedisUrl ?? 'none';
+    // Shorter than --quick alone: a smoke test looks for broken answers, not figures, and npm test
+    // must stay under ~15 minutes on 2 cores.
+    Object.assign(env, { BENCH_DURATION_S: '0.6', BENCH_WARMUP_S: '0.2', BENCH_LONG_POLLS: '50', BENCH_EXTRA_NUMBERS: '300' });
+    const out = path.join(outDir, 'quick.json');
+    const { code, output } = await runBench(['--quick', `--target=${testTarget}`, `--out=${out}`], env);
+    assert.equal(code, 0, `the bench exited ${code}:\n${output.slice(-6000)}`);
+
+    const table = output.slice(output.indexOf('\ntarget '));
+    const rows = table.split('\n');
+    for (const scenario of ['hello-world GET /', ...scenarios]) {
+      assert.ok(rows.some((row) => row.includes(scenario)), `no table row for "${scenario}":\n${table}`);
+    }
+    const report = JSON.parse(readFileSync(out, 'utf8')) as { nova: { scenario: string; broken: string[] }[]; failed: unknown[] };
+    assert.deepEqual(report.failed, []);
+    assert.deepEqual(
+      report.nova.map((m) => m.scenario),
+      scenarios,
+    );
+    assert.deepEqual(report.nova.filter((m) => m.broken.length > 0), []);
+  });
+});
