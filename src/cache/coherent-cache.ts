@@ -151,3 +151,17 @@ export function cacheChannel(
     ready: subscription.ready,
   };
 }
+
+/**
+ * The integer `field` of a cache channel's JSON message (`{ "companyId": 7 }`), or null when the
+ * message is not JSON or does not carry one: the caller decides what an unreadable message means
+ * (ignore it, or forget everything).
+ */
+export function idInMessage(message: string, field: string): number | null {
+  try {
+    const value = (JSON.parse(message) as Record<string, unknown> | null)?.[field];
+    return Number.isInteger(value) ? (value as number) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,26 +1,3 @@
-import type { PubSub } from '../../src/events/pubsub.ts';
-
-/**
- * Counts the pub/sub subscriptions open right now on one server instance (each waiting long-poll
- * holds one), by wrapping its real `subscribe`: messages still flow through the real pub/sub.
- */
-export function watchSubscriptions(pubsub: PubSub): () => number {
-  const subscribe = pubsub.subscribe.bind(pubsub);
-  let open = 0;
-  pubsub.subscribe = (channel, handler) => {
-    open++;
-    const subscription = subscribe(channel, handler);
-    return Object.assign(
-      () => {
-        open--;
-        subscription();
-      },
-      { ready: subscription.ready },
-    );
-  };
-  return () => open;
-}
-
 /**
  * Counts the long-polls waiting right now on one server instance: they share the instance's one
  * subscription (src/modules/activations/activation-changes.ts), each a watch of its activation.

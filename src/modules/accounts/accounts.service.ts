@@ -1,4 +1,4 @@
-import { cacheChannel, CoherentCache } from '../../cache/coherent-cache.ts';
+import { cacheChannel, CoherentCache, idInMessage } from '../../cache/coherent-cache.ts';
 import type { Clock } from '../../clock.ts';
 import { afterCommit, type Database, type Db, isUniqueViolation } from '../../db/database.ts';
 import type { PubSub } from '../../events/pubsub.ts';
@@ -48,16 +48,10 @@ const principalCacheMaxAgeMs = 60_000;
 
 /** A message of the principal channel; null for one this version does not understand. */
 function principalChangeOf(message: string): PrincipalChange | null {
-  try {
-    const parsed: unknown = JSON.parse(message);
-    if (typeof parsed !== 'object' || parsed === null) return null;
-    const { accountId, companyId } = parsed as Record<string, unknown>;
-    if (Number.isInteger(accountId)) return { accountId: accountId as number };
-    if (Number.isInteger(companyId)) return { companyId: companyId as number };
-  } catch {
-    // Not JSON: treated as "anything may have changed" by the caller.
-  }
-  return null;
+  const accountId = idInMessage(message, 'accountId');
+  if (accountId !== null) return { accountId };
+  const companyId = idInMessage(message, 'companyId');
+  return companyId !== null ? { companyId } : null;
 }
 
 /** What a blocked company's keys and sessions are told (no internal reason: that stays with staff). */

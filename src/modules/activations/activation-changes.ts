@@ -1,4 +1,4 @@
-import { cacheChannel, type Delivery } from '../../cache/coherent-cache.ts';
+import { cacheChannel, type Delivery, idInMessage } from '../../cache/coherent-cache.ts';
 import { activationChannel, type PubSub } from '../../events/pubsub.ts';
 
 /**
@@ -27,13 +27,9 @@ export function createActivationChanges(pubsub: PubSub): ActivationChanges {
   let open = 0;
 
   const channel = cacheChannel(pubsub, activationChannel, (message) => {
-    let activationId: unknown;
-    try {
-      activationId = (JSON.parse(message) as { activationId?: unknown }).activationId;
-    } catch {
-      return; // Not ours to judge: a malformed message is about no activation.
-    }
-    if (typeof activationId !== 'number') return;
+    const activationId = idInMessage(message, 'activationId');
+    // Not ours to judge: a malformed message is about no activation.
+    if (activationId === null) return;
     for (const listener of listeners) {
       try {
         listener(activationId);

@@ -1,4 +1,4 @@
-import { cacheChannel, CoherentCache } from '../../cache/coherent-cache.ts';
+import { cacheChannel, CoherentCache, idInMessage } from '../../cache/coherent-cache.ts';
 import type { DomainEvents } from '../../events/domain-events.ts';
 import type { PubSub } from '../../events/pubsub.ts';
 import type { Money } from './money.ts';
@@ -28,13 +28,8 @@ const maxAgeMs = 30_000;
 export function createBalanceReadCache(deps: { pubsub: PubSub; events: DomainEvents }): BalanceReadCache {
   const { pubsub, events } = deps;
   const channel = cacheChannel(pubsub, balanceChannel, (message) => {
-    let companyId: unknown;
-    try {
-      companyId = (JSON.parse(message) as { companyId?: unknown }).companyId;
-    } catch {
-      return;
-    }
-    if (typeof companyId === 'number') cache.invalidate(companyId);
+    const companyId = idInMessage(message, 'companyId');
+    if (companyId !== null) cache.invalidate(companyId);
   });
   const cache = new CoherentCache<number, Money>({ maxEntries, maxAgeMs, delivery: channel.delivery });
   events.onCommitted((event) => {

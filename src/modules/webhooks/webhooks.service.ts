@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { cacheChannel, CoherentCache } from '../../cache/coherent-cache.ts';
+import { cacheChannel, CoherentCache, idInMessage } from '../../cache/coherent-cache.ts';
 import type { Clock } from '../../clock.ts';
 import type { Database, Db } from '../../db/database.ts';
 import type { ActivationEvent, BalanceEvent, DomainEvents } from '../../events/domain-events.ts';
@@ -90,13 +90,9 @@ export function createWebhooksService(deps: {
   // second time while the company's balance row is locked. Dropped on every instance when the
   // company creates or deletes one (README → Operations → Caches).
   const endpointMessages = cacheChannel(pubsub, webhookEndpointsChannel, (message) => {
-    let companyId = Number.NaN;
-    try {
-      companyId = Number((JSON.parse(message) as { companyId?: unknown }).companyId);
-    } catch {
-      // Unreadable: forget every company below.
-    }
-    if (Number.isInteger(companyId)) hasEndpoints.invalidate(companyId);
+    const companyId = idInMessage(message, 'companyId');
+    // Unreadable: forget every company.
+    if (companyId !== null) hasEndpoints.invalidate(companyId);
     else hasEndpoints.clear();
   });
   const hasEndpoints = new CoherentCache<number, boolean>({ maxEntries: 100_000, maxAgeMs: 30_000, delivery: endpointMessages.delivery });
