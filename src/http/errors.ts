@@ -22,6 +22,9 @@ export const errorStatuses = {
   // The company was blocked by staff: its keys and website sessions are turned away until unblocked.
   account_blocked: 403,
   conflict: 409,
+  // Issue 11: a rental cancel past its refund window (or after an SMS), and a reuse the number no longer allows.
+  too_late: 409,
+  reuse_unavailable: 409,
   payload_too_large: 413,
   // Refused by Node's HTTP parser before routing: the request line or the headers are too long,
   // or the request stalled (see clientErrorHandler in http/error-handler.ts).

@@ -37,6 +37,8 @@ const errorMessages: Record<ErrorCode, string> = {
   https_required: 'This API is served over HTTPS only: call it with an https:// URL',
   account_blocked: 'Your company account is blocked; contact Nova SMS support (Chat with us on the website) to restore access',
   conflict: 'That already exists',
+  too_late: 'Rental 45 received an SMS; it can no longer be cancelled for a refund (finish it instead)',
+  reuse_unavailable: 'Number +12025550123 is in another activation now; it cannot be reused for activation 123',
   payload_too_large: 'The request body is too large; send at most 64 KiB of JSON',
   uri_too_long: 'The request URL is too long; send long values in a JSON body',
   headers_too_large: 'The request headers are too large (at most 16 KiB); check the Authorization and Cookie headers',

@@ -61,6 +61,8 @@ export async function postLedgerEntry(
     amount: entry.amount,
     balanceAfter: Number(row.balanceAfter),
     activationId: entry.activationId ?? null,
+    // Rental charges are posted by the rentals module's own statements (issue 11).
+    rentalId: null,
     reason: entry.reason,
     auditId: entry.auditId ?? null,
     createdAt: entry.createdAt,

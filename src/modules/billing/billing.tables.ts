@@ -17,6 +17,8 @@ export const ledgerEntries = pgTable(
     amount: bigint('amount', { mode: 'number' }).notNull(),
     balanceAfter: bigint('balance_after', { mode: 'number' }).notNull(),
     activationId: bigint('activation_id', { mode: 'number' }),
+    // A rental's charges (the first period and each extension) and its refund carry its id.
+    rentalId: bigint('rental_id', { mode: 'number' }),
     reason: text('reason').notNull(),
     // The audit entry of a staff adjustment (audit_log.id): who made it and why.
     auditId: bigint('audit_id', { mode: 'number' }),
@@ -28,5 +30,6 @@ export const ledgerEntries = pgTable(
     // The database itself refuses a second charge or a second refund of one activation.
     uniqueIndex('ledger_one_purchase_per_activation').on(t.activationId).where(sql`${t.kind} = 'purchase'`),
     uniqueIndex('ledger_one_refund_per_activation').on(t.activationId).where(sql`${t.kind} = 'refund'`),
+    uniqueIndex('ledger_one_refund_per_rental').on(t.rentalId).where(sql`${t.kind} = 'refund'`),
   ],
 );

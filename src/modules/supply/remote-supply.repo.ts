@@ -132,6 +132,7 @@ export async function lockLeasedNumber(tx: Db, numberId: number, serviceCode: st
       and(
         eq(phoneNumbers.id, numberId),
         isNull(phoneNumbers.busyActivationId),
+        isNull(phoneNumbers.busyRentalId),
         isNull(phoneNumbers.retiredAt),
         sql`not exists (select 1 from ${numberServiceUses} u where u.number_id = ${phoneNumbers.id} and u.service_code = ${serviceCode})`,
       ),

@@ -98,7 +98,7 @@ export async function lockFreeNumber(
 
 function lockFreeNumberStatement(onOperator: boolean) {
   const sellable = sql`n.country_id = ${placeholder('countryId')} ${onOperator ? sql`and n.operator = ${placeholder('operator')}` : sql``}
-    and n.busy_activation_id is null and n.enabled and n.retired_at is null
+    and n.busy_activation_id is null and n.busy_rental_id is null and n.enabled and n.retired_at is null
     and (n.cooldown_until is null or n.cooldown_until <= ${placeholder('now')}::timestamptz)
     and exists (select 1 from ${providers} p where p.id = n.provider_id and p.enabled offset 0)
     and not exists (select 1 from ${numberServiceUses} u where u.number_id = n.id and u.service_code = ${placeholder('serviceCode')} offset 0)`;
@@ -245,7 +245,7 @@ export async function countFreeNumbers(db: Db, pairs: { serviceCode: string; cou
       select * from unnest(${sql.param(serviceCodes)}::text[], ${sql.param(countryIds)}::int[]) as pair(service_code, country_id)
     ), free as materialized (
       select n.id, n.country_id from phone_numbers n
-      where n.country_id = any(${sql.param(countryIds)}::int[]) and n.enabled and n.busy_activation_id is null and n.retired_at is null
+      where n.country_id = any(${sql.param(countryIds)}::int[]) and n.enabled and n.busy_activation_id is null and n.busy_rental_id is null and n.retired_at is null
         and (n.cooldown_until is null or n.cooldown_until <= ${now.toISOString()})
         and exists (select 1 from providers p where p.id = n.provider_id and p.enabled)
     ), pool as (

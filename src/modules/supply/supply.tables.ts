@@ -48,6 +48,10 @@ export const phoneNumbers = pgTable(
     busyActivationId: bigint('busy_activation_id', { mode: 'number' }).unique(),
     busySince: timestamp('busy_since', { withTimezone: true }),
     busyServiceCode: text('busy_service_code'),
+    // The rental currently holding this number (issue 11); a rented number is out of activation stock.
+    busyRentalId: bigint('busy_rental_id', { mode: 'number' }).unique(),
+    // The operator lets customers rent this number by the hour (numbers:add --rentable).
+    rentable: boolean('rentable').notNull().default(false),
     // SMS Gateway for Android: the phone (its deviceId) and SIM slot (simNumber) this number lives in.
     deviceId: text('device_id'),
     simSlot: integer('sim_slot'),
@@ -66,10 +70,14 @@ export const phoneNumbers = pgTable(
     // repeats word for word. Stock counts read them too.
     index('phone_numbers_sellable_idx')
       .on(t.countryId, sql`((${t.id}::bigint * 2654435761) % 4294967296)`)
-      .where(sql`${t.busyActivationId} is null and ${t.enabled} and ${t.retiredAt} is null`),
+      .where(sql`${t.busyActivationId} is null and ${t.busyRentalId} is null and ${t.enabled} and ${t.retiredAt} is null`),
     index('phone_numbers_sellable_operator_idx')
       .on(t.countryId, t.operator, sql`((${t.id}::bigint * 2654435761) % 4294967296)`)
-      .where(sql`${t.busyActivationId} is null and ${t.enabled} and ${t.retiredAt} is null`),
+      .where(sql`${t.busyActivationId} is null and ${t.busyRentalId} is null and ${t.enabled} and ${t.retiredAt} is null`),
+    // Rentals pick among the free rentable numbers of a country (see the rentals module).
+    index('phone_numbers_rentable_idx')
+      .on(t.countryId, t.operator)
+      .where(sql`${t.rentable} and ${t.busyActivationId} is null and ${t.busyRentalId} is null and ${t.enabled} and ${t.retiredAt} is null`),
     index('phone_numbers_provider_idx').on(t.providerId),
     uniqueIndex('phone_numbers_device_sim_idx').on(t.providerId, t.deviceId, t.simSlot),
   ],
@@ -102,11 +110,14 @@ export const smsMessages = pgTable(
     text: text('text').notNull(),
     code: text('code'),
     activationId: bigint('activation_id', { mode: 'number' }),
+    // The rental the SMS reached (a rented number gets every SMS); null otherwise.
+    rentalId: bigint('rental_id', { mode: 'number' }),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     index('sms_messages_activation_idx').on(t.activationId, t.id),
+    index('sms_messages_rental_idx').on(t.rentalId, t.id),
     index('sms_messages_number_idx').on(t.numberId, t.receivedAt),
     // Duplicate detection: the same text to the same number from one provider within minutes.
     index('sms_messages_duplicate_idx').on(t.providerId, t.toNumber, t.receivedAt),
