@@ -38,6 +38,9 @@ import { createActivationsMonitorService } from './modules/activations/activatio
 import { compatRoutes } from './modules/compat/compat.routes.ts';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
 import { createWebhooksService } from './modules/webhooks/webhooks.service.ts';
+import { rentalsRoutes } from './modules/rentals/rentals.routes.ts';
+import { createRentalsService, type RentalsService } from './modules/rentals/rentals.service.ts';
+import { createRentalStock } from './modules/supply/rental-stock.ts';
 import { createAuditService } from './modules/audit/audit.service.ts';
 import { type ConsoleRoute, consoleRoutes } from './modules/console/console.routes.ts';
 import { createStaffService } from './modules/staff/staff.service.ts';
@@ -89,6 +92,8 @@ export function createServices(deps: { config: Config; database: Database; clock
   // Supply and activations need each other (buying reserves a number; an SMS finds its
   // activation), so supply gets its SMS sink as a late-bound call.
   let activations: ActivationsService | undefined;
+  // Rentals too: an SMS no activation takes goes to the number's active rental.
+  let rentals: RentalsService | undefined;
   const supply = createSupplyService({
     database,
     clock,
@@ -96,6 +101,10 @@ export function createServices(deps: { config: Config; database: Database; clock
     deliverSms: (tx, sms) => {
       if (!activations) throw new Error('activations service not built yet');
       return activations.attachSms(tx, sms);
+    },
+    deliverRentalSms: (tx, sms) => {
+      if (!rentals) throw new Error('rentals service not built yet');
+      return rentals.attachSms(tx, sms);
     },
     cancelActivation: async (activationId) => {
       await activations?.cancelBySource(activationId);
@@ -127,6 +136,21 @@ export function createServices(deps: { config: Config; database: Database; clock
     events,
     changes: activationChanges,
     timing: { lifetimeSeconds: config.activationLifetimeSeconds, cancelAfterSeconds: config.cancelAfterSeconds },
+    followUps: { reuseWindowSeconds: config.reuseWindowSeconds, reportRefundGuard: config.reportRefundGuard },
+  });
+  // Rented numbers rest after a rental as after a cancel, so the next buyer does not get the renter's late SMS.
+  const rentalStock = createRentalStock({ database, clock, cooldownSeconds: config.supply.cancelCooldownSeconds, supply });
+  rentals = createRentalsService({
+    database,
+    clock,
+    billing,
+    catalog,
+    supply,
+    stock: rentalStock,
+    events,
+    pubsub,
+    audit,
+    cancelWindowSeconds: config.rentalCancelWindowSeconds,
   });
   // The console's view of customers: search and read; changes stay with accounts and billing.
   const customers = createCustomersService({ accounts, activations, billing });
@@ -137,6 +161,7 @@ export function createServices(deps: { config: Config; database: Database; clock
     events,
     activations,
     billing,
+    rentals,
     settings: { allowHttpLoopback: config.webhooks.allowHttpLoopback, timeoutMs: 10_000 },
     pubsub,
   });
@@ -151,6 +176,8 @@ export function createServices(deps: { config: Config; database: Database; clock
     supply,
     catalog,
     activations,
+    rentals,
+    rentalStock,
     webhooks,
     audit,
     staff,
@@ -259,6 +286,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await customerApi.register(catalogRoutes, { catalog: services.catalog });
         await customerApi.register(activationsRoutes, { activations: services.activations, changes: services.activationChanges });
         await customerApi.register(webhooksRoutes, { webhooks: services.webhooks });
+        await customerApi.register(rentalsRoutes, { rentals: services.rentals });
       });
     },
     { prefix: '/api/v1' },
@@ -274,6 +302,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     billing: services.billing,
     catalog: services.catalog,
     activations: services.activations,
+    rentals: services.rentals,
+    rentalStock: services.rentalStock,
     limiter,
   });
 

@@ -18,6 +18,10 @@ const configSchema = z.object({
   NOVA_DEMO_SMS_DELAY_S: z.coerce.number().min(0).default(5),
   NOVA_ACTIVATION_LIFETIME_S: z.coerce.number().int().min(1).default(1200),
   NOVA_CANCEL_AFTER_S: z.coerce.number().int().min(0).default(180),
+  NOVA_RENTAL_CANCEL_WINDOW_S: z.coerce.number().int().min(0).default(1200),
+  NOVA_REUSE_WINDOW_S: z.coerce.number().int().min(0).default(86_400),
+  NOVA_REPORT_REFUND_MAX_SHARE: z.coerce.number().min(0).max(1).default(0.2),
+  NOVA_REPORT_REFUND_MIN_PURCHASES: z.coerce.number().int().min(0).default(20),
   NOVA_RATE_LIMIT_RPS: z.coerce.number().int().min(1).default(30),
   NOVA_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(60),
   NOVA_SIGNIN_WINDOW_S: z.coerce.number().int().min(1).default(900),
@@ -76,6 +80,16 @@ export interface Config {
   demoSmsDelaySeconds: number;
   activationLifetimeSeconds: number;
   cancelAfterSeconds: number;
+  /** Rentals: how long after renting a cancel (before any SMS) is refunded in full. */
+  rentalCancelWindowSeconds: number;
+  /** POST /activations/{id}/reuse: how long after a completed activation finished its number can be taken again. */
+  reuseWindowSeconds: number;
+  /**
+   * POST /activations/{id}/report: a `used`/`blocked` report refunds at once unless the company,
+   * with at least `minPurchases` purchases in the last 30 days, would have more than `maxShare`
+   * of them refunded by reports (then the report is kept, the activation waits as usual).
+   */
+  reportRefundGuard: { maxShare: number; minPurchases: number };
   rateLimit: { requestsPerSecond: number; burst: number };
   /**
    * Password guessing (website and console): failed sign-ins per account (from any address) and
@@ -146,6 +160,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoSmsDelaySeconds: e.NOVA_DEMO_SMS_DELAY_S,
     activationLifetimeSeconds: e.NOVA_ACTIVATION_LIFETIME_S,
     cancelAfterSeconds: e.NOVA_CANCEL_AFTER_S,
+    rentalCancelWindowSeconds: e.NOVA_RENTAL_CANCEL_WINDOW_S,
+    reuseWindowSeconds: e.NOVA_REUSE_WINDOW_S,
+    reportRefundGuard: { maxShare: e.NOVA_REPORT_REFUND_MAX_SHARE, minPurchases: e.NOVA_REPORT_REFUND_MIN_PURCHASES },
     rateLimit: { requestsPerSecond: e.NOVA_RATE_LIMIT_RPS, burst: e.NOVA_RATE_LIMIT_BURST },
     signInLimits: {
       windowSeconds: e.NOVA_SIGNIN_WINDOW_S,

@@ -4,6 +4,7 @@ import type { Services } from './app.ts';
 import { demoCountries, demoPrices, demoServices } from './modules/catalog/demo-catalog.ts';
 import { AppError } from './http/errors.ts';
 import { parseUsd } from './modules/billing/money.ts';
+import { seedDemoRentals } from './modules/rentals/demo-rentals.ts';
 
 export interface DemoLogin {
   email: string;
@@ -28,6 +29,7 @@ export async function seedDemo(services: Services, dataDir: string): Promise<Dem
     }
   }
   await services.supply.seedDemoSupply(demoCountries.map((c) => c.id));
+  await seedDemoRentals({ rentals: services.rentals, rentalStock: services.rentalStock, countryIds: demoCountries.map((c) => c.id) });
 
   const credentialsFile = path.join(dataDir, 'demo-login.json');
   if ((await services.accounts.countCompanies()) === 0) {

@@ -8,6 +8,7 @@ import { startControlSocket } from './cli/control-socket.ts';
 import { startDemoSmsJob } from './jobs/demo-sms.job.ts';
 import { startEmailSenderJob } from './jobs/email-sender.job.ts';
 import { startExpirySweeper } from './jobs/expiry-sweeper.job.ts';
+import { startRentalExpiryJob } from './jobs/rental-expiry.job.ts';
 import type { RunningJob } from './jobs/job-loop.ts';
 import { startWebhookDeliveryJob } from './jobs/webhook-delivery.job.ts';
 import { startRemoteSupplyJob } from './jobs/remote-supply.job.ts';
@@ -21,7 +22,7 @@ export interface RunningServer {
   url: string;
   database: Database;
   services: Services;
-  jobs: { sweeper: RunningJob; demoSms?: RunningJob; webhooks: RunningJob; email: RunningJob; remoteSupply: RunningJob; chatRetention: RunningJob; retentionPurge: RunningJob };
+  jobs: { sweeper: RunningJob; rentalExpiry: RunningJob; demoSms?: RunningJob; webhooks: RunningJob; email: RunningJob; remoteSupply: RunningJob; chatRetention: RunningJob; retentionPurge: RunningJob };
   demoLogin: DemoLogin | null;
   /** The separate /metrics listener (NOVA_METRICS_PORT), when configured. */
   metricsUrl?: string;
@@ -52,7 +53,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   const jobs = {
     sweeper: startExpirySweeper(services.activations, config.sweepIntervalMs, app.log),
-    demoSms: config.demo ? startDemoSmsJob(services.supply, config.demoSmsDelaySeconds, app.log) : undefined,
+    rentalExpiry: startRentalExpiryJob(services.rentals, config.sweepIntervalMs, app.log),
+    demoSms: config.demo ? startDemoSmsJob(services.supply, config.demoSmsDelaySeconds, app.log, services.rentalStock) : undefined,
     webhooks: startWebhookDeliveryJob(services.webhooks, config.webhooks.intervalMs, app.log),
     email: startEmailSenderJob(services.email, config, app.log),
     remoteSupply: startRemoteSupplyJob(services.supply, config.supply.remotePollMs, app.log, () => services.catalog.repriceFromCosts()),
@@ -87,6 +89,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await Promise.all([
         app.close(),
         jobs.sweeper.stop(),
+        jobs.rentalExpiry.stop(),
         jobs.demoSms?.stop(),
         jobs.webhooks.stop(),
         jobs.email.stop(),

@@ -3,6 +3,7 @@ import { catalogImport } from './commands/catalog-import.ts';
 import { catalogList } from './commands/catalog-list.ts';
 import { countryAdd } from './commands/country-add.ts';
 import { priceSet } from './commands/price-set.ts';
+import { rentalPriceSet } from './commands/rental-price-set.ts';
 import { serviceAdd } from './commands/service-add.ts';
 import { staffCreate } from './commands/staff-create.ts';
 import { companyCreate } from './commands/company-create.ts';
@@ -20,4 +21,4 @@ import { smsUnmatched } from './commands/sms-unmatched.ts';
 import { supportInbox } from './commands/support-inbox.ts';
 import { supportReply } from './commands/support-reply.ts';
 
-export const operatorCommands: OperatorCommand[] = [staffCreate, serviceAdd, countryAdd, priceSet, catalogImport, companyCreate, memberAdd, credit, ledgerVerify, catalogList, providerCreate, numbersAdd, keyRotate, numbersEnable, smsUnmatched, providerHealth, providerEnable, supportInbox, supportReply, emailOutbox];
+export const operatorCommands: OperatorCommand[] = [staffCreate, serviceAdd, countryAdd, priceSet, rentalPriceSet, catalogImport, companyCreate, memberAdd, credit, ledgerVerify, catalogList, providerCreate, numbersAdd, keyRotate, numbersEnable, smsUnmatched, providerHealth, providerEnable, supportInbox, supportReply, emailOutbox];

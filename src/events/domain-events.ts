@@ -3,7 +3,7 @@ import type { LedgerEntryKind } from '../modules/billing/billing.tables.ts';
 
 /** What happened to an activation; the payload every listener (webhooks, live pushes, long-poll) gets. */
 export interface ActivationEvent {
-  type: 'activation.created' | 'activation.sms_received' | 'activation.completed' | 'activation.cancelled' | 'activation.expired';
+  type: 'activation.created' | 'activation.sms_received' | 'activation.completed' | 'activation.cancelled' | 'activation.expired' | 'activation.reported';
   activationId: number;
   companyId: number;
   accountId: number;
@@ -26,7 +26,19 @@ export interface BalanceEvent {
   at: Date;
 }
 
-export type DomainEvent = ActivationEvent | BalanceEvent;
+/** What happened to a rental (issue 11): webhooks and the rentals long-poll listen. */
+export interface RentalEvent {
+  type: 'rental.created' | 'rental.message_received' | 'rental.extended' | 'rental.finished' | 'rental.cancelled' | 'rental.expired';
+  rentalId: number;
+  companyId: number;
+  accountId: number;
+  status: string;
+  at: Date;
+  /** On `rental.message_received`: the SMS that arrived (its id in the rental's messages). */
+  messageId?: number;
+}
+
+export type DomainEvent = ActivationEvent | BalanceEvent | RentalEvent;
 
 type TransactionListener = (tx: Db, event: DomainEvent) => Promise<void>;
 /** May return a promise (a publish to other instances): the transaction's caller waits for it, briefly. */

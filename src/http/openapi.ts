@@ -196,6 +196,7 @@ export async function registerOpenApi(app: FastifyInstance) {
         { name: 'billing', description: 'Your balance' },
         { name: 'catalog', description: 'Services, countries and prices' },
         { name: 'activations', description: 'Buy a number, wait for its SMS code, finish it' },
+        { name: 'rentals', description: 'Rent a number by the hour: every SMS to it, for every service, until it expires' },
         { name: 'supply', description: 'Internal: SMS gateways push incoming messages' },
       ],
     },

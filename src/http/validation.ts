@@ -34,16 +34,18 @@ export function registerValidation(app: FastifyInstance) {
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(withSafeNumbers(schema)));
   // After parsing, before the schemas: on every route of every scope (API, website, console,
   // supply pushes, the sms-activate protocol), including routes without a schema.
-  app.addHook('preValidation', async (request) => {
+  // A callback hook, not an async one: it runs on every request, and an async hook costs a promise each time.
+  app.addHook('preValidation', (request, _reply, done) => {
     for (const [part, value] of [['params', request.params], ['querystring', request.query], ['body', request.body]] as const) {
       const found = findUnsafeText(value);
       if (found) {
         const field = found.path.length > 0 ? `${part}.${found.path.join('.')}` : part;
         const code = `U+${found.char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
         const what = found.char >= '\ud800' ? `an unpaired surrogate (${code}), which is not Unicode text` : `the control character ${code}`;
-        throw new AppError('invalid_request', `${field} contains ${what}; send printable UTF-8 text`);
+        return done(new AppError('invalid_request', `${field} contains ${what}; send printable UTF-8 text`));
       }
     }
+    done();
   });
 }
 
@@ -85,12 +87,35 @@ function unsafeCharacter(text: string): string | undefined {
   return (controlCharacter.exec(text) ?? unpairedSurrogate.exec(text))?.[0];
 }
 
+/** Either of the two above, in one pass: most strings are clean, and are tested once. */
+const anyUnsafeCharacter = new RegExp(`${controlCharacter.source}|${unpairedSurrogate.source}`);
+
+/**
+ * True when `value` is a plain record of clean keys and clean strings or numbers (every query
+ * string and route params, most bodies): the walk below is then not needed.
+ */
+function isCleanFlatRecord(value: object): boolean {
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const item = (value as Record<string, unknown>)[key];
+    if (anyUnsafeCharacter.test(key)) return false;
+    if (typeof item === 'string') {
+      if (anyUnsafeCharacter.test(item)) return false;
+    } else if (typeof item !== 'number' && typeof item !== 'boolean' && item !== null && item !== undefined) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /**
  * The first string (value or object key) in a parsed body, query or params that holds a control
  * character or an unpaired surrogate, with the path to it. Iterative: a 64 KiB body can nest arrays 30,000 deep, more
  * than the call stack would take.
  */
 export function findUnsafeText(root: unknown): { path: string[]; char: string } | null {
+  if (root === undefined || root === null) return null;
+  if (typeof root === 'object' && !Array.isArray(root) && !Buffer.isBuffer(root) && isCleanFlatRecord(root)) return null;
   // Each entry links to its parent, so the path is built only for the one string found.
   interface Entry {
     value: unknown;

@@ -17,7 +17,7 @@ export interface TestServer extends RunningServer {
   createCompany(credit?: string): Promise<{ companyId: number; accountId: number; apiKey: string }>;
   addMember(companyId: number): Promise<{ accountId: number; apiKey: string }>;
   /** A push provider with `count` fresh numbers in `countryId`; returns its secret and numbers. */
-  createProvider(options?: { countryId?: number; count?: number; operator?: string }): Promise<{ secret: string; numbers: string[]; providerId: number }>;
+  createProvider(options?: { countryId?: number; count?: number; operator?: string; rentable?: boolean }): Promise<{ secret: string; numbers: string[]; providerId: number }>;
   /** A client for the API with a bearer key. */
   api(key?: string): ApiClient;
 }
@@ -145,7 +145,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       recordSecret(member.apiKey);
       return { accountId: member.accountId, apiKey: member.apiKey };
     },
-    async createProvider({ countryId = 6, count = 5, operator } = {}) {
+    async createProvider({ countryId = 6, count = 5, operator, rentable } = {}) {
       const { provider, secret } = await services.supply.createProvider({ name: uniqueName('provider'), kind: 'http' });
       recordSecret(secret);
       // Distinct numbers per provider within this process: a US area code each, or a block of
@@ -154,7 +154,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       const numbers = Array.from({ length: count }, (_, i) =>
         countryId === 16 ? `+447700${900000 + ((block * 50 + i) % 1000)}` : `+1${200 + (block % 700)}555${1000 + i}`,
       );
-      await services.supply.addNumbers(provider.id, numbers.map((e164) => ({ e164, countryId, operator })));
+      await services.supply.addNumbers(provider.id, numbers.map((e164) => ({ e164, countryId, operator })), { rentable });
       return { secret, numbers, providerId: provider.id };
     },
     api: (key) => apiClient(server.url, key),

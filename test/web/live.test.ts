@@ -71,7 +71,7 @@ describe('website live updates, chat and feedback', () => {
       const bought = await client.post('/activations', { service_code: 'tg', country_id: 16 });
       assert.equal(bought.status, 201);
       const activation = bought.body.data.activation;
-      assert.deepEqual(Object.keys(activation).sort(), ['cancel_available_at', 'code', 'country', 'created_at', 'expires_at', 'id', 'number', 'operator', 'price', 'service', 'status', 'text', 'type']);
+      assert.deepEqual(Object.keys(activation).sort(), ['cancel_available_at', 'code', 'country', 'created_at', 'expires_at', 'id', 'number', 'operator', 'price', 'reused_from', 'service', 'status', 'text', 'type']);
       const tooEarly = await client.post(`/activations/${activation.id}/cancel`);
       assert.equal(tooEarly.status, 409);
       assert.equal(tooEarly.body.error.code, 'too_early');
@@ -92,7 +92,7 @@ describe('website live updates, chat and feedback', () => {
       assert.match(csv.headers.get('content-type')!, /text\/csv/);
       assert.match(csv.headers.get('content-disposition')!, /attachment/);
       const lines = (csv.body as string).trim().split('\r\n');
-      assert.equal(lines[0], 'id,number,service,country,price,status,code,created_at,expires_at');
+      assert.equal(lines[0], 'id,number,service,country,price,status,code,created_at,expires_at,reused_from');
       assert.equal(lines.length, 3);
       assert.ok(lines[2].startsWith(`${activation.id},${activation.number},tg,16,0.6,cancelled,,`));
       const onlyCancelled = await client.get('/activations.csv?status=cancelled');

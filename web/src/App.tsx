@@ -7,6 +7,7 @@ import { DocsPage } from './pages/DocsPage.tsx';
 import { ForgotPasswordPage, ResetPasswordPage } from './pages/PasswordResetPages.tsx';
 import { InvitePage } from './pages/InvitePage.tsx';
 import { LandingPage } from './pages/LandingPage.tsx';
+import { RentalsPage } from './pages/RentalsPage.tsx';
 import { ConfirmSignUpPage, SignInPage, SignUpPage } from './pages/AuthPages.tsx';
 import { TeamPage } from './pages/TeamPage.tsx';
 import { TopUpPage } from './pages/TopUpPage.tsx';
@@ -30,6 +31,7 @@ const titles: Record<string, string> = {
   '/profile/api': 'API access — Nova SMS',
   '/team': 'Team — Nova SMS',
   '/topup': 'Top up — Nova SMS',
+  '/rentals': 'Rentals — Nova SMS',
   '/transactions': 'Transactions — Nova SMS',
 };
 
@@ -84,6 +86,8 @@ function Routes() {
       return <SignedIn><TopUpPage /></SignedIn>;
     case '/transactions':
       return <SignedIn><TransactionsPage /></SignedIn>;
+    case '/rentals':
+      return <SignedIn><RentalsPage /></SignedIn>;
     default:
       return (
         <section className="page narrow">

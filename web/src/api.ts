@@ -125,6 +125,16 @@ export interface Activation {
   created_at: string;
   expires_at: string;
   cancel_available_at: string;
+  /** A reuse ("Buy again"): the earlier activation on the same number and service. */
+  reused_from?: number | null;
+}
+
+export type ReportReason = 'used' | 'blocked' | 'no_sms' | 'other';
+
+/** The answer to POST /api/web/activations/:id/report. */
+export interface ActivationReport {
+  activation: Activation;
+  report: { reason: ReportReason; note: string | null; refunded: boolean; created_at: string };
 }
 
 export interface Page<T> {

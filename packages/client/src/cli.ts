@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `nova-sms`: the Nova SMS API from a shell. NOVA_API_KEY is your key, NOVA_API_URL the server
- * (default http://localhost:3000). Exit codes: 0 ok, 1 API error, 2 usage error, 3 no code in time.
+ * (default http://localhost:3000). Exit codes: 0 ok, 1 API error, 2 usage error, 3 no code (or rental SMS) in time.
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -14,8 +14,14 @@ import {
   NovaClient,
   NovaError,
   NovaNetworkError,
+  NovaRentalEndedError,
+  NovaRentalTimeoutError,
   NovaTimeoutError,
   NovaUnexpectedResponseError,
+  type Rental,
+  type RentalStatus,
+  type RentalSummary,
+  type ReportReason,
 } from './index.ts';
 
 export const exitCodes = { ok: 0, apiError: 1, usage: 2, timeout: 3 } as const;
@@ -32,14 +38,26 @@ Commands:
   list [--status S] [--limit N]        your activations, newest first (--offset N)
   cancel ID                            cancel a waiting activation (refunded)
   complete ID                          complete an activation after its SMS
+  reuse ID [--wait]                    the number of a completed activation again, as a new activation
+  report ID REASON [--note TEXT]       report a waiting activation's number: used or blocked (cancelled
+                                       and refunded at once), no_sms or other (recorded)
+
+Rentals (a number by the hour: every SMS to it, for every service):
+  rental-prices [COUNTRY]              price per hour and per day, numbers free to rent
+  rent COUNTRY HOURS [--wait]          rent a number for 1-720 hours (--operator X); --wait for its first SMS
+  rentals [--status S] [--limit N]     your rentals, newest first (--offset N)
+  rental ID [--wait]                   a rental and its messages; --wait for its next SMS
+  extend ID HOURS                      extend an active rental (charged now)
+  rental-cancel ID                     cancel a rental before its first SMS, soon after renting (refunded)
+  rental-finish ID                     end a rental early (no refund)
 
 Options:
   --json        machine-readable output on stdout
-  --wait        wait for the SMS code (long-poll), up to --timeout seconds (default 600)
+  --wait        wait for the SMS code, or a rental's next SMS (long-poll), up to --timeout seconds (default 600)
   -h, --help    this help
 
 Environment: NOVA_API_KEY (required), NOVA_API_URL (default http://localhost:3000)
-Exit codes: 0 ok, 1 API error, 2 usage error, 3 timed out waiting for the code
+Exit codes: 0 ok, 1 API error, 2 usage error, 3 timed out waiting for the code or SMS
 `;
 
 class UsageError extends Error {}
@@ -50,6 +68,8 @@ interface Io {
 }
 
 const statuses: readonly ActivationStatus[] = ['waiting', 'sms_received', 'completed', 'cancelled', 'expired'];
+const rentalStatuses: readonly RentalStatus[] = ['active', 'finished', 'cancelled', 'expired'];
+const reportReasons: readonly ReportReason[] = ['used', 'blocked', 'no_sms', 'other'];
 
 function integerArg(value: string | undefined, name: string, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
   if (value === undefined) throw new UsageError(`missing ${name}`);
@@ -60,6 +80,11 @@ function integerArg(value: string | undefined, name: string, { min = 0, max = Nu
 function activationLine(a: Activation | ActivationWithMessages): string {
   const code = a.code ? `  code ${a.code}` : '';
   return `${a.id}  ${a.status.padEnd(12)}  ${a.service}/${a.country}  ${a.number}  ${a.price} USD  ${a.created_at}${code}`;
+}
+
+function rentalLine(r: Rental | RentalSummary): string {
+  const until = r.finished_at ? `ended ${r.finished_at}` : `until ${r.expires_at}`;
+  return `${r.id}  ${r.status.padEnd(9)}  ${r.country}/${r.operator}  ${r.number}  ${r.price} USD  ${r.hours} h  ${until}`;
 }
 
 /** A spinner with elapsed seconds on stderr while waiting, only on a terminal. */
@@ -98,6 +123,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         status: { type: 'string' },
         limit: { type: 'string' },
         offset: { type: 'string' },
+        note: { type: 'string' },
       },
     });
     json = values.json === true;
@@ -120,6 +146,19 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         spinner.stop();
       }
     };
+
+    /** Waits for the rental's next SMS; the rental as it was then, and that message. */
+    const waitForMessage = async (rental: Rental) => {
+      const spinner = progress(io, `Waiting for an SMS to ${rental.number}`);
+      let latest = rental;
+      try {
+        const message = await nova.rentals.waitForMessage(rental.id, { timeout: timeoutSeconds * 1000, onPoll: (r) => (latest = r) });
+        return { rental: latest, message };
+      } finally {
+        spinner.stop();
+      }
+    };
+    const rentalText = (rental: Rental) => [rentalLine(rental), ...rental.messages.map((m) => `  ${m.received_at}  ${m.from}: ${m.text}`)].join('\n');
 
     const expectArgs = (count: number, names: string) => {
       if (args.length > count) throw new UsageError(`${command} takes ${names}; unexpected "${args[count]}"`);
@@ -206,6 +245,93 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         output(activation, `Activation ${activation.id} ${activation.status}${refund}`);
         return exitCodes.ok;
       }
+      case 'reuse': {
+        expectArgs(1, 'ID');
+        const id = integerArg(args[0], 'ID', { min: 1 });
+        const activation = await nova.reuse(id);
+        const line = `Activation ${activation.id} reuses ${activation.number} of activation ${id} (${activation.service}/${activation.country}) for ${activation.price} USD`;
+        if (!values.wait) {
+          output(activation, line);
+          return exitCodes.ok;
+        }
+        if (!json) io.stderr.write(`${line}\n`);
+        const received = await waitForCode(activation);
+        output(received, received.code);
+        return exitCodes.ok;
+      }
+      case 'report': {
+        expectArgs(2, 'ID REASON');
+        const id = integerArg(args[0], 'ID', { min: 1 });
+        const reason = args[1] as ReportReason | undefined;
+        if (reason === undefined || !reportReasons.includes(reason)) throw new UsageError(`report needs a REASON: ${reportReasons.join(', ')}`);
+        const { activation, report } = await nova.report(id, { reason, note: values.note });
+        const outcome = report.refunded ? `${activation.status}, ${activation.price} USD refunded` : `recorded; the activation is ${activation.status}`;
+        output({ activation, report }, `Reported activation ${activation.id} (${report.reason}): ${outcome}`);
+        return exitCodes.ok;
+      }
+      case 'rental-prices': {
+        expectArgs(1, '[COUNTRY]');
+        const prices = await nova.rentals.prices({ country: args[0] === undefined ? undefined : integerArg(args[0], 'COUNTRY') });
+        output(
+          prices,
+          prices
+            .map((p) => `${`${p.country}/${p.operator}`.padEnd(12)} ${p.price_per_hour} USD/h  ${p.price_per_day} USD/day  ${p.available > 0 ? `${p.available} available` : 'out of stock'}`)
+            .join('\n') || 'No numbers for rent',
+        );
+        return exitCodes.ok;
+      }
+      case 'rent': {
+        expectArgs(2, 'COUNTRY HOURS');
+        if (args[0] === undefined || args[1] === undefined) throw new UsageError('rent needs COUNTRY and HOURS, e.g. `nova-sms rent 6 24`');
+        const country = integerArg(args[0], 'COUNTRY');
+        const hours = integerArg(args[1], 'HOURS', { min: 1, max: 720 });
+        const rental = await nova.rentals.create({ country, hours, operator: values.operator });
+        const line = `Rented ${rental.number} as rental ${rental.id} (country ${rental.country}, ${rental.operator}) for ${rental.hours} h until ${rental.expires_at} UTC, ${rental.price} USD`;
+        if (!values.wait) {
+          output(rental, line);
+          return exitCodes.ok;
+        }
+        if (!json) io.stderr.write(`${line}\n`);
+        const received = await waitForMessage(rental);
+        output(received.rental, received.message.code ?? received.message.text);
+        return exitCodes.ok;
+      }
+      case 'rentals': {
+        expectArgs(0, 'options only');
+        const status = values.status as RentalStatus | undefined;
+        if (status !== undefined && !rentalStatuses.includes(status)) throw new UsageError(`--status must be one of ${rentalStatuses.join(', ')}`);
+        const page = await nova.rentals.list({
+          status,
+          limit: values.limit === undefined ? undefined : integerArg(values.limit, '--limit', { min: 1, max: 100 }),
+          offset: values.offset === undefined ? undefined : integerArg(values.offset, '--offset'),
+        });
+        output(page, [...page.rentals.map(rentalLine), `${page.rentals.length} of ${page.total}`].join('\n'));
+        return exitCodes.ok;
+      }
+      case 'rental': {
+        expectArgs(1, 'ID');
+        const id = integerArg(args[0], 'ID', { min: 1 });
+        const rental = values.wait ? (await waitForMessage(await nova.rentals.get(id))).rental : await nova.rentals.get(id);
+        output(rental, rentalText(rental));
+        return exitCodes.ok;
+      }
+      case 'extend': {
+        expectArgs(2, 'ID HOURS');
+        const id = integerArg(args[0], 'ID', { min: 1 });
+        const hours = integerArg(args[1], 'HOURS', { min: 1, max: 720 });
+        const rental = await nova.rentals.extend(id, hours);
+        output(rental, `Rental ${rental.id} extended by ${hours} h until ${rental.expires_at} UTC; ${rental.price} USD charged in all`);
+        return exitCodes.ok;
+      }
+      case 'rental-cancel':
+      case 'rental-finish': {
+        expectArgs(1, 'ID');
+        const id = integerArg(args[0], 'ID', { min: 1 });
+        const rental = command === 'rental-cancel' ? await nova.rentals.cancel(id) : await nova.rentals.finish(id);
+        const refund = command === 'rental-cancel' ? `; ${rental.price} USD refunded` : '';
+        output(rental, `Rental ${rental.id} ${rental.status}${refund}`);
+        return exitCodes.ok;
+      }
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
@@ -220,8 +346,24 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       if (json) print(JSON.stringify({ ok: false, error: { code: 'timeout', message: error.message, activation_id: id } }, null, 2));
       return exitCodes.timeout;
     }
+    if (error instanceof NovaRentalTimeoutError) {
+      const id = error.rentalId;
+      io.stderr.write(`nova-sms: ${error.message}. It is still active: \`nova-sms rental ${id} --wait\` to keep waiting, \`nova-sms rental-finish ${id}\` to end it\n`);
+      if (json) print(JSON.stringify({ ok: false, error: { code: 'timeout', message: error.message, rental_id: id } }, null, 2));
+      return exitCodes.timeout;
+    }
     const code =
-      error instanceof NovaError ? error.code : error instanceof NovaActivationEndedError ? 'activation_ended' : error instanceof NovaNetworkError ? 'network_error' : error instanceof NovaUnexpectedResponseError ? 'unexpected_response' : undefined;
+      error instanceof NovaError
+        ? error.code
+        : error instanceof NovaActivationEndedError
+          ? 'activation_ended'
+          : error instanceof NovaRentalEndedError
+            ? 'rental_ended'
+            : error instanceof NovaNetworkError
+              ? 'network_error'
+              : error instanceof NovaUnexpectedResponseError
+                ? 'unexpected_response'
+                : undefined;
     if (code === undefined) throw error;
     const message = (error as Error).message;
     io.stderr.write(`nova-sms: ${message} (${code})\n`);

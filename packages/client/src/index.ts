@@ -7,6 +7,9 @@
  *   const activation = await nova.buy({ service: 'tg', country: 6 });
  *   const { code } = await nova.waitForCode(activation.id, { timeout: 120_000 });
  *   await nova.complete(activation.id);
+ *
+ *   const rental = await nova.rentals.create({ country: 6, hours: 4 });
+ *   const message = await nova.rentals.waitForMessage(rental.id, { timeout: 300_000 });
  */
 import type { components, paths } from './openapi-types.ts';
 
@@ -27,6 +30,18 @@ export type Balance = Json<'/api/v1/balance', 'get', 200>;
 export type Service = Json<'/api/v1/services', 'get', 200>['services'][number];
 export type Country = Json<'/api/v1/countries', 'get', 200>['countries'][number];
 export type Price = Extract<Json<'/api/v1/prices', 'get', 200>, { prices: unknown }>['prices'][number];
+/** A customer's report of an activation's number (POST /activations/{id}/report). */
+export type ActivationReport = Json<'/api/v1/activations/{id}/report', 'post', 200>['report'];
+export type ReportReason = ActivationReport['reason'];
+export type ReportResult = Json<'/api/v1/activations/{id}/report', 'post', 200>;
+/** A rented number with its messages (newest first), as every rental call answers it. */
+export type Rental = Json<'/api/v1/rentals/{id}', 'get', 200>['rental'];
+export type RentalMessage = Rental['messages'][number];
+export type RentalStatus = Rental['status'];
+/** A page of rentals (without their messages: `rentals.get` has them). */
+export type RentalPage = Json<'/api/v1/rentals', 'get', 200>;
+export type RentalSummary = RentalPage['rentals'][number];
+export type RentalPrice = Json<'/api/v1/rentals/prices', 'get', 200>['prices'][number];
 /** Every error code the API answers with (the closed list of its OpenAPI document). */
 export type ApiErrorCode = components['schemas']['ErrorEnvelope']['error']['code'];
 
@@ -89,6 +104,26 @@ export class NovaActivationEndedError extends Error {
   }
 }
 
+/** rentals.waitForMessage gave up: no new SMS within the timeout. The rental goes on (wait again, or finish it). */
+export class NovaRentalTimeoutError extends Error {
+  readonly rentalId: number;
+  constructor(rentalId: number, timeoutMs: number) {
+    super(`No new SMS for rental ${rentalId} within ${Math.round(timeoutMs / 1000)} s`);
+    this.name = 'NovaRentalTimeoutError';
+    this.rentalId = rentalId;
+  }
+}
+
+/** rentals.waitForMessage: the rental ended (finished, cancelled, expired) without a new SMS. */
+export class NovaRentalEndedError extends Error {
+  readonly rental: Rental;
+  constructor(rental: Rental) {
+    super(`Rental ${rental.id} is ${rental.status} and received no new SMS`);
+    this.name = 'NovaRentalEndedError';
+    this.rental = rental;
+  }
+}
+
 export interface NovaClientOptions {
   apiKey: string;
   /** Default http://localhost:3000. */
@@ -115,6 +150,19 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+export interface ReportRequest {
+  /** `used`/`blocked` cancel the activation at once with a full refund; `no_sms`/`other` are recorded. */
+  reason: ReportReason;
+  note?: string;
+}
+
+export interface RentRequest {
+  country: number;
+  /** 1 to 720. */
+  hours: number;
+  operator?: string;
+}
+
 interface CallOptions extends RequestOptions {
   method?: 'GET' | 'POST';
   body?: unknown;
@@ -133,6 +181,8 @@ export class NovaClient {
   private readonly retryDelayMs: number;
   private readonly maxRetryDelayMs: number;
   private readonly fetchImpl: typeof fetch;
+  /** Numbers rented by the hour: every SMS to the number, for every service, until it expires. */
+  readonly rentals: NovaRentals;
 
   constructor(options: NovaClientOptions) {
     if (!options.apiKey) throw new TypeError('NovaClient needs an apiKey (Profile → API access)');
@@ -142,6 +192,7 @@ export class NovaClient {
     this.retryDelayMs = options.retryDelayMs ?? 250;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.rentals = rentalsApi(<T>(pathname: string, callOptions: CallOptions) => this.call<T>(pathname, callOptions));
   }
 
   async balance(options?: RequestOptions): Promise<Balance> {
@@ -205,6 +256,28 @@ export class NovaClient {
   async complete(id: number, options?: RequestOptions): Promise<Activation> {
     return (await this.call<{ activation: Activation }>(`/api/v1/activations/${id}/complete`, { ...options, method: 'POST', idempotent: false }))
       .activation;
+  }
+
+  /**
+   * Takes the number of a completed activation again (same service, today's price) as a new
+   * activation. 409 reuse_unavailable when it cannot be had any more. Sends an Idempotency-Key
+   * like `buy`, so the automatic retry never charges twice.
+   */
+  async reuse(id: number, options: RequestOptions & { idempotencyKey?: string } = {}): Promise<Activation> {
+    const data = await this.call<{ activation: Activation }>(`/api/v1/activations/${id}/reuse`, {
+      method: 'POST',
+      headers: { 'idempotency-key': options.idempotencyKey ?? globalThis.crypto.randomUUID() },
+      signal: options.signal,
+      idempotent: true,
+    });
+    return data.activation;
+  }
+
+  /** Reports a bad number on a waiting activation; `report.refunded` tells whether it was cancelled with a refund. */
+  async report(id: number, request: ReportRequest, options?: RequestOptions): Promise<ReportResult> {
+    const body: Record<string, unknown> = { reason: request.reason };
+    if (request.note !== undefined) body.note = request.note;
+    return this.call(`/api/v1/activations/${id}/report`, { ...options, method: 'POST', body, idempotent: false });
   }
 
   /**
@@ -305,4 +378,100 @@ function delay(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** `nova.rentals`: numbers rented by the hour (every SMS to the number, for every service). */
+export interface NovaRentals {
+  /** Rental prices per hour and per day with the numbers free to rent, of one country or all. */
+  prices(query?: { country?: number }, options?: RequestOptions): Promise<RentalPrice[]>;
+  /**
+   * Rents a number for `hours` (charged at once). Always sends an Idempotency-Key (a random one
+   * unless given), so the automatic retry after a lost connection answers the same rental
+   * instead of renting twice; pass your own key to make your own retries safe too.
+   */
+  create(request: RentRequest, options?: RequestOptions & { idempotencyKey?: string }): Promise<Rental>;
+  /** The rental with all its messages (newest first); with `wait` (s, max 60), long-polls for its next change. */
+  get(id: number, options?: RequestOptions & { wait?: number }): Promise<Rental>;
+  list(query?: { limit?: number; offset?: number; status?: RentalStatus }, options?: RequestOptions): Promise<RentalPage>;
+  /** Adds `hours` to an active rental (charged now; expires_at moves). */
+  extend(id: number, hours: number, options?: RequestOptions): Promise<Rental>;
+  /** Cancels for a full refund: within the cancel window after renting and before any SMS (409 too_late otherwise). */
+  cancel(id: number, options?: RequestOptions): Promise<Rental>;
+  /** Ends an active rental early, without refund. */
+  finish(id: number, options?: RequestOptions): Promise<Rental>;
+  /**
+   * Waits for the rental's next SMS with long-polls and returns it: the oldest message newer
+   * than `after` (a message id), or, without `after`, the first one that was not there when the
+   * wait began. Rejects with NovaRentalTimeoutError after `timeout` ms (default 20 min), with
+   * NovaRentalEndedError when the rental ends without one, and with the signal's AbortError when
+   * `signal` aborts. To read every message in turn, pass the last one's id as `after`.
+   */
+  waitForMessage(
+    id: number,
+    options?: { timeout?: number; after?: number; signal?: AbortSignal; onPoll?: (rental: Rental) => void },
+  ): Promise<RentalMessage>;
+}
+
+type Call = <T>(pathname: string, options: CallOptions) => Promise<T>;
+
+function rentalsApi(call: Call): NovaRentals {
+  const action = async (id: number, name: 'cancel' | 'finish', options?: RequestOptions) =>
+    (await call<{ rental: Rental }>(`/api/v1/rentals/${id}/${name}`, { ...options, method: 'POST', idempotent: false })).rental;
+
+  const rentals: NovaRentals = {
+    async prices(query = {}, options) {
+      return (await call<{ prices: RentalPrice[] }>(`/api/v1/rentals/prices${queryString(query)}`, { ...options, idempotent: true })).prices;
+    },
+    async create(request, options = {}) {
+      const body: Record<string, unknown> = { country_id: request.country, hours: request.hours };
+      if (request.operator !== undefined) body.operator = request.operator;
+      const data = await call<{ rental: Rental }>('/api/v1/rentals', {
+        method: 'POST',
+        body,
+        headers: { 'idempotency-key': options.idempotencyKey ?? globalThis.crypto.randomUUID() },
+        signal: options.signal,
+        idempotent: true,
+      });
+      return data.rental;
+    },
+    async get(id, options = {}) {
+      const query = options.wait !== undefined ? queryString({ wait: options.wait }) : '';
+      return (await call<{ rental: Rental }>(`/api/v1/rentals/${id}${query}`, { signal: options.signal, idempotent: true })).rental;
+    },
+    async list(query = {}, options) {
+      return call(`/api/v1/rentals${queryString(query)}`, { ...options, idempotent: true });
+    },
+    async extend(id, hours, options) {
+      return (await call<{ rental: Rental }>(`/api/v1/rentals/${id}/extend`, { ...options, method: 'POST', body: { hours }, idempotent: false })).rental;
+    },
+    cancel: (id, options) => action(id, 'cancel', options),
+    finish: (id, options) => action(id, 'finish', options),
+    async waitForMessage(id, options = {}) {
+      const timeoutMs = options.timeout ?? 20 * 60_000;
+      const deadline = Date.now() + timeoutMs;
+      const after = options.after;
+      // Which messages are new: newer than `after`, or else not among those of the first look.
+      let isNew: ((message: RentalMessage) => boolean) | undefined = after === undefined ? undefined : (message) => message.id > after;
+      for (;;) {
+        options.signal?.throwIfAborted();
+        const firstLook = isNew === undefined;
+        const wait = firstLook ? 0 : Math.max(0, Math.min(longPollSeconds, Math.floor((deadline - Date.now()) / 1000)));
+        const rental = await rentals.get(id, { wait, signal: options.signal });
+        options.onPoll?.(rental);
+        if (isNew === undefined) {
+          const seen = new Set(rental.messages.map((message) => message.id));
+          isNew = (message) => !seen.has(message.id);
+        } else {
+          const fresh = rental.messages.filter(isNew);
+          // Messages come newest first: the oldest new one, so `after: message.id` reads the next in turn.
+          if (fresh.length > 0) return fresh.reduce((oldest, message) => (message.id < oldest.id ? message : oldest));
+        }
+        if (rental.status !== 'active') throw new NovaRentalEndedError(rental);
+        if (Date.now() >= deadline) throw new NovaRentalTimeoutError(id, timeoutMs);
+        // Less than a second left: one short pause, then the last look.
+        if (wait === 0 && !firstLook) await delay(deadline - Date.now(), options.signal);
+      }
+    },
+  };
+  return rentals;
 }

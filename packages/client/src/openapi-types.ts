@@ -1099,7 +1099,8 @@ export interface paths {
                          *             "text": "Your code is 123456",
                          *             "created_at": "2026-06-02 10:00:00",
                          *             "expires_at": "2026-06-02 10:20:00",
-                         *             "cancel_available_at": "2026-06-02 10:03:00"
+                         *             "cancel_available_at": "2026-06-02 10:03:00",
+                         *             "reused_from": null
                          *           }
                          *         ],
                          *         "total": 1,
@@ -1153,6 +1154,11 @@ export interface paths {
                                      * @example 2026-06-02 10:03:00
                                      */
                                     cancel_available_at: string;
+                                    /**
+                                     * @description The activation whose number this one took again (POST /activations/{id}/reuse); null for a new number
+                                     * @example null
+                                     */
+                                    reused_from: number | null;
                                 }[];
                                 /** @example 1 */
                                 total: number;
@@ -1304,7 +1310,8 @@ export interface paths {
                          *           "text": "Your code is 123456",
                          *           "created_at": "2026-06-02 10:00:00",
                          *           "expires_at": "2026-06-02 10:20:00",
-                         *           "cancel_available_at": "2026-06-02 10:03:00"
+                         *           "cancel_available_at": "2026-06-02 10:03:00",
+                         *           "reused_from": null
                          *         }
                          *       }
                          *     }
@@ -1354,6 +1361,11 @@ export interface paths {
                                      * @example 2026-06-02 10:03:00
                                      */
                                     cancel_available_at: string;
+                                    /**
+                                     * @description The activation whose number this one took again (POST /activations/{id}/reuse); null for a new number
+                                     * @example null
+                                     */
+                                    reused_from: number | null;
                                 };
                             };
                         };
@@ -1564,6 +1576,7 @@ export interface paths {
                          *           "created_at": "2026-06-02 10:00:00",
                          *           "expires_at": "2026-06-02 10:20:00",
                          *           "cancel_available_at": "2026-06-02 10:03:00",
+                         *           "reused_from": null,
                          *           "messages": [
                          *             {
                          *               "id": 456,
@@ -1622,6 +1635,11 @@ export interface paths {
                                      * @example 2026-06-02 10:03:00
                                      */
                                     cancel_available_at: string;
+                                    /**
+                                     * @description The activation whose number this one took again (POST /activations/{id}/reuse); null for a new number
+                                     * @example null
+                                     */
+                                    reused_from: number | null;
                                     messages: {
                                         /** @example 456 */
                                         id: number;
@@ -1782,7 +1800,8 @@ export interface paths {
                          *           "text": "Your code is 123456",
                          *           "created_at": "2026-06-02 10:00:00",
                          *           "expires_at": "2026-06-02 10:20:00",
-                         *           "cancel_available_at": "2026-06-02 10:03:00"
+                         *           "cancel_available_at": "2026-06-02 10:03:00",
+                         *           "reused_from": null
                          *         }
                          *       }
                          *     }
@@ -1832,6 +1851,11 @@ export interface paths {
                                      * @example 2026-06-02 10:03:00
                                      */
                                     cancel_available_at: string;
+                                    /**
+                                     * @description The activation whose number this one took again (POST /activations/{id}/reuse); null for a new number
+                                     * @example null
+                                     */
+                                    reused_from: number | null;
                                 };
                             };
                         };
@@ -1992,7 +2016,8 @@ export interface paths {
                          *           "text": "Your code is 123456",
                          *           "created_at": "2026-06-02 10:00:00",
                          *           "expires_at": "2026-06-02 10:20:00",
-                         *           "cancel_available_at": "2026-06-02 10:03:00"
+                         *           "cancel_available_at": "2026-06-02 10:03:00",
+                         *           "reused_from": null
                          *         }
                          *       }
                          *     }
@@ -2042,6 +2067,11 @@ export interface paths {
                                      * @example 2026-06-02 10:03:00
                                      */
                                     cancel_available_at: string;
+                                    /**
+                                     * @description The activation whose number this one took again (POST /activations/{id}/reuse); null for a new number
+                                     * @example null
+                                     */
+                                    reused_from: number | null;
                                 };
                             };
                         };
@@ -2157,6 +2187,538 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/activations/{id}/reuse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take the number of a completed activation again, for the same service, as a new activation
+         * @description For re-verifying the account made with the number. Allowed within NOVA_REUSE_WINDOW_S (default 24 h) of the activation's finish, while the number is still in stock and in no other activation or rental; charged at the current price. Otherwise 409 `reuse_unavailable` with the reason (`invalid_state` while the activation is still open).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Retrying with the same key returns the first purchase instead of buying again
+                     * @example signup-42
+                     */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @example 123 */
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "ok": true,
+                         *       "data": {
+                         *         "activation": {
+                         *           "id": 123,
+                         *           "type": "sms",
+                         *           "number": "+12025550123",
+                         *           "service": "tg",
+                         *           "country": 6,
+                         *           "operator": "any",
+                         *           "price": 0.5,
+                         *           "status": "waiting",
+                         *           "code": "123456",
+                         *           "text": "Your code is 123456",
+                         *           "created_at": "2026-06-02 10:00:00",
+                         *           "expires_at": "2026-06-02 10:20:00",
+                         *           "cancel_available_at": "2026-06-02 10:03:00",
+                         *           "reused_from": null
+                         *         }
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                            data: {
+                                activation: {
+                                    /** @example 123 */
+                                    id: number;
+                                    /** @enum {string} */
+                                    type: "sms";
+                                    /**
+                                     * @description E.164
+                                     * @example +12025550123
+                                     */
+                                    number: string;
+                                    /** @example tg */
+                                    service: string;
+                                    /** @example 6 */
+                                    country: number;
+                                    /** @example any */
+                                    operator: string;
+                                    /**
+                                     * @description USD
+                                     * @example 0.5
+                                     */
+                                    price: number;
+                                    status: "waiting" | "sms_received" | "completed" | "cancelled" | "expired";
+                                    /** @example 123456 */
+                                    code: string | null;
+                                    /** @example Your code is 123456 */
+                                    text: string | null;
+                                    /**
+                                     * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                     * @example 2026-06-02 10:00:00
+                                     */
+                                    created_at: string;
+                                    /**
+                                     * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                     * @example 2026-06-02 10:20:00
+                                     */
+                                    expires_at: string;
+                                    /**
+                                     * @description UTC; cancel is refused before this time
+                                     * @example 2026-06-02 10:03:00
+                                     */
+                                    cancel_available_at: string;
+                                    /**
+                                     * @description The activation whose number this one took again (POST /activations/{id}/reuse); null for a new number
+                                     * @example null
+                                     */
+                                    reused_from: number | null;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Error: invalid_request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "invalid_request";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "unauthorized";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: insufficient_balance */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "insufficient_balance";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "not_found";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: invalid_state, reuse_unavailable, idempotency_conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "invalid_state" | "reuse_unavailable" | "idempotency_conflict";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: rate_limited */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "retry-after"?: number;
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
+                        "x-ratelimit-remaining"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "rate_limited";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "internal";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activations/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a bad number on a waiting activation (used or blocked: cancelled at once with a full refund)
+         * @description `used` and `blocked` cancel the activation at once with a full refund (no 3-minute wait), unless your refunded reports exceed the allowed share of your purchases (then the report is recorded and the activation waits as usual). `no_sms` and `other` are recorded; the activation goes on waiting. One report per activation; the number is never sold again for the service.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @example 123 */
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "reason": "used",
+                     *       "note": "Telegram says the number is already in use"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description `used`: the number is already registered with the service; `blocked`: the service refuses it (both cancel the activation at once with a full refund); `no_sms`: no code comes; `other`: anything else (both recorded, the activation goes on waiting)
+                         * @example used
+                         */
+                        reason: "used" | "blocked" | "no_sms" | "other";
+                        /**
+                         * @description What happened, in your words
+                         * @example Telegram says the number is already in use
+                         */
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "ok": true,
+                         *       "data": {
+                         *         "activation": {
+                         *           "id": 123,
+                         *           "type": "sms",
+                         *           "number": "+12025550123",
+                         *           "service": "tg",
+                         *           "country": 6,
+                         *           "operator": "any",
+                         *           "price": 0.5,
+                         *           "status": "waiting",
+                         *           "code": "123456",
+                         *           "text": "Your code is 123456",
+                         *           "created_at": "2026-06-02 10:00:00",
+                         *           "expires_at": "2026-06-02 10:20:00",
+                         *           "cancel_available_at": "2026-06-02 10:03:00",
+                         *           "reused_from": null
+                         *         },
+                         *         "report": {
+                         *           "reason": "used",
+                         *           "note": "Telegram says the number is already in use",
+                         *           "refunded": true,
+                         *           "created_at": "2026-06-02 10:01:00"
+                         *         }
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                            data: {
+                                activation: {
+                                    /** @example 123 */
+                                    id: number;
+                                    /** @enum {string} */
+                                    type: "sms";
+                                    /**
+                                     * @description E.164
+                                     * @example +12025550123
+                                     */
+                                    number: string;
+                                    /** @example tg */
+                                    service: string;
+                                    /** @example 6 */
+                                    country: number;
+                                    /** @example any */
+                                    operator: string;
+                                    /**
+                                     * @description USD
+                                     * @example 0.5
+                                     */
+                                    price: number;
+                                    status: "waiting" | "sms_received" | "completed" | "cancelled" | "expired";
+                                    /** @example 123456 */
+                                    code: string | null;
+                                    /** @example Your code is 123456 */
+                                    text: string | null;
+                                    /**
+                                     * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                     * @example 2026-06-02 10:00:00
+                                     */
+                                    created_at: string;
+                                    /**
+                                     * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                     * @example 2026-06-02 10:20:00
+                                     */
+                                    expires_at: string;
+                                    /**
+                                     * @description UTC; cancel is refused before this time
+                                     * @example 2026-06-02 10:03:00
+                                     */
+                                    cancel_available_at: string;
+                                    /**
+                                     * @description The activation whose number this one took again (POST /activations/{id}/reuse); null for a new number
+                                     * @example null
+                                     */
+                                    reused_from: number | null;
+                                };
+                                report: {
+                                    /**
+                                     * @description `used`: the number is already registered with the service; `blocked`: the service refuses it (both cancel the activation at once with a full refund); `no_sms`: no code comes; `other`: anything else (both recorded, the activation goes on waiting)
+                                     * @example used
+                                     */
+                                    reason: "used" | "blocked" | "no_sms" | "other";
+                                    /** @example Telegram says the number is already in use */
+                                    note: string | null;
+                                    /**
+                                     * @description Whether the report cancelled the activation with a full refund
+                                     * @example true
+                                     */
+                                    refunded: boolean;
+                                    /**
+                                     * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                     * @example 2026-06-02 10:01:00
+                                     */
+                                    created_at: string;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Error: invalid_request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "invalid_request";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "unauthorized";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "not_found";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: invalid_state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "invalid_state";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: payload_too_large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "payload_too_large";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: unsupported_media_type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "unsupported_media_type";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: rate_limited */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "retry-after"?: number;
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
+                        "x-ratelimit-remaining"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "rate_limited";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "internal";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks": {
         parameters: {
             query?: never;
@@ -2214,7 +2776,7 @@ export interface paths {
                                      *       "balance.low"
                                      *     ]
                                      */
-                                    events: ("activation.sms_received" | "activation.expired" | "activation.cancelled" | "balance.low")[];
+                                    events: ("activation.sms_received" | "activation.expired" | "activation.cancelled" | "activation.reported" | "balance.low" | "rental.message_received" | "rental.expired")[];
                                     /**
                                      * @description USD; balance.low fires when the balance falls below it
                                      * @example 1
@@ -2320,7 +2882,7 @@ export interface paths {
                          *       "activation.sms_received"
                          *     ]
                          */
-                        events: ("activation.sms_received" | "activation.expired" | "activation.cancelled" | "balance.low")[];
+                        events: ("activation.sms_received" | "activation.expired" | "activation.cancelled" | "activation.reported" | "balance.low" | "rental.message_received" | "rental.expired")[];
                         /**
                          * @description USD, default 1.00
                          * @example 1
@@ -2369,7 +2931,7 @@ export interface paths {
                                      *       "balance.low"
                                      *     ]
                                      */
-                                    events: ("activation.sms_received" | "activation.expired" | "activation.cancelled" | "balance.low")[];
+                                    events: ("activation.sms_received" | "activation.expired" | "activation.cancelled" | "activation.reported" | "balance.low" | "rental.message_received" | "rental.expired")[];
                                     /**
                                      * @description USD; balance.low fires when the balance falls below it
                                      * @example 1
@@ -2820,7 +3382,7 @@ export interface paths {
                                      */
                                     event_id: string;
                                     /** @example activation.sms_received */
-                                    event: "activation.sms_received" | "activation.expired" | "activation.cancelled" | "balance.low";
+                                    event: "activation.sms_received" | "activation.expired" | "activation.cancelled" | "activation.reported" | "balance.low" | "rental.message_received" | "rental.expired";
                                     /** @example delivered */
                                     status: "pending" | "delivered" | "failed";
                                     /** @example 1 */
@@ -2995,7 +3557,7 @@ export interface paths {
                                      */
                                     event_id: string;
                                     /** @example activation.sms_received */
-                                    event: "activation.sms_received" | "activation.expired" | "activation.cancelled" | "balance.low";
+                                    event: "activation.sms_received" | "activation.expired" | "activation.cancelled" | "activation.reported" | "balance.low" | "rental.message_received" | "rental.expired";
                                     /** @example delivered */
                                     status: "pending" | "delivered" | "failed";
                                     /** @example 1 */
@@ -3108,6 +3670,1638 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rentals/prices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rental prices per hour and per day, with the numbers free to rent (of one country, or all) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @example 6 */
+                    country?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "ok": true,
+                         *       "data": {
+                         *         "prices": [
+                         *           {
+                         *             "country": 6,
+                         *             "operator": "any",
+                         *             "price_per_hour": 0.2,
+                         *             "price_per_day": 2.5,
+                         *             "available": 12
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                            data: {
+                                prices: {
+                                    /** @example 6 */
+                                    country: number;
+                                    /**
+                                     * @description "any": the country's price, for numbers of every operator
+                                     * @example any
+                                     */
+                                    operator: string;
+                                    /**
+                                     * @description USD
+                                     * @example 0.2
+                                     */
+                                    price_per_hour: number;
+                                    /**
+                                     * @description USD; a day (24 h) costs this, and so does any rest of hours beyond it
+                                     * @example 2.5
+                                     */
+                                    price_per_day: number;
+                                    /**
+                                     * @description Numbers free to rent now
+                                     * @example 12
+                                     */
+                                    available: number;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Error: invalid_request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "invalid_request";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "unauthorized";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: unknown_country */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "unknown_country";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: rate_limited */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "retry-after"?: number;
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
+                        "x-ratelimit-remaining"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "rate_limited";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "internal";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rentals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List rentals (owners: whole company; members: their own), newest first */
+        get: {
+            parameters: {
+                query: {
+                    /** @example 20 */
+                    limit: number;
+                    /** @example 0 */
+                    offset: number;
+                    /** @example active */
+                    status?: "active" | "finished" | "cancelled" | "expired";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "ok": true,
+                         *       "data": {
+                         *         "rentals": [
+                         *           {
+                         *             "id": 45,
+                         *             "type": "rent",
+                         *             "number": "+12025550123",
+                         *             "country": 6,
+                         *             "operator": "any",
+                         *             "price": 2.5,
+                         *             "status": "active",
+                         *             "hours": 24,
+                         *             "created_at": "2026-06-02 10:00:00",
+                         *             "expires_at": "2026-06-03 10:00:00",
+                         *             "finished_at": null
+                         *           }
+                         *         ],
+                         *         "total": 1,
+                         *         "limit": 20,
+                         *         "offset": 0
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                            data: {
+                                rentals: {
+                                    /** @example 45 */
+                                    id: number;
+                                    /** @enum {string} */
+                                    type: "rent";
+                                    /**
+                                     * @description E.164
+                                     * @example +12025550123
+                                     */
+                                    number: string;
+                                    /** @example 6 */
+                                    country: number;
+                                    /** @example any */
+                                    operator: string;
+                                    /**
+                                     * @description USD: everything charged so far (the first period and every extension)
+                                     * @example 2.5
+                                     */
+                                    price: number;
+                                    /** @example active */
+                                    status: "active" | "finished" | "cancelled" | "expired";
+                                    /**
+                                     * @description Hours paid for so far
+                                     * @example 24
+                                     */
+                                    hours: number;
+                                    /**
+                                     * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                     * @example 2026-06-02 10:00:00
+                                     */
+                                    created_at: string;
+                                    /**
+                                     * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                     * @example 2026-06-03 10:00:00
+                                     */
+                                    expires_at: string;
+                                    /**
+                                     * @description UTC; null while active
+                                     * @example null
+                                     */
+                                    finished_at: string | null;
+                                }[];
+                                /** @example 1 */
+                                total: number;
+                                /** @example 20 */
+                                limit: number;
+                                /** @example 0 */
+                                offset: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Error: invalid_request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "invalid_request";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "unauthorized";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: rate_limited */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "retry-after"?: number;
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
+                        "x-ratelimit-remaining"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "rate_limited";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "internal";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Rent a number by the hour: it receives every SMS, for every service, until it expires
+         * @description Charged at once: whole days at the day price, the rest at the hour price but never more than a day. Retrying with the same `Idempotency-Key` answers the first rental.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description Retrying with the same key returns the first rental instead of renting again
+                     * @example rent-42
+                     */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "country_id": 6,
+                     *       "hours": 24,
+                     *       "operator": "any"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @example 6 */
+                        country_id: number;
+                        /**
+                         * @description How long to rent the number, 1 to 720 hours
+                         * @example 24
+                         */
+                        hours: number;
+                        /** @example any */
+                        operator?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "ok": true,
+                         *       "data": {
+                         *         "rental": {
+                         *           "id": 45,
+                         *           "type": "rent",
+                         *           "number": "+12025550123",
+                         *           "country": 6,
+                         *           "operator": "any",
+                         *           "price": 2.5,
+                         *           "status": "active",
+                         *           "hours": 24,
+                         *           "created_at": "2026-06-02 10:00:00",
+                         *           "expires_at": "2026-06-03 10:00:00",
+                         *           "finished_at": null,
+                         *           "messages": [
+                         *             {
+                         *               "id": 456,
+                         *               "from": "Telegram",
+                         *               "text": "Telegram code: 12345",
+                         *               "code": "12345",
+                         *               "received_at": "2026-06-02 10:01:30"
+                         *             }
+                         *           ]
+                         *         }
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                            data: {
+                                rental: {
+                                    /** @example 45 */
+                                    id: number;
+                                    /** @enum {string} */
+                                    type: "rent";
+                                    /**
+                                     * @description E.164
+                                     * @example +12025550123
+                                     */
+                                    number: string;
+                                    /** @example 6 */
+                                    country: number;
+                                    /** @example any */
+                                    operator: string;
+                                    /**
+                                     * @description USD: everything charged so far (the first period and every extension)
+                                     * @example 2.5
+                                     */
+                                    price: number;
+                                    /** @example active */
+                                    status: "active" | "finished" | "cancelled" | "expired";
+                                    /**
+                                     * @description Hours paid for so far
+                                     * @example 24
+                                     */
+                                    hours: number;
+                                    /**
+                                     * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                     * @example 2026-06-02 10:00:00
+                                     */
+                                    created_at: string;
+                                    /**
+                                     * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                     * @example 2026-06-03 10:00:00
+                                     */
+                                    expires_at: string;
+                                    /**
+                                     * @description UTC; null while active
+                                     * @example null
+                                     */
+                                    finished_at: string | null;
+                                    messages: {
+                                        /** @example 456 */
+                                        id: number;
+                                        /** @example Telegram */
+                                        from: string;
+                                        /** @example Telegram code: 12345 */
+                                        text: string;
+                                        /** @example 12345 */
+                                        code: string | null;
+                                        /**
+                                         * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                         * @example 2026-06-02 10:01:30
+                                         */
+                                        received_at: string;
+                                    }[];
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Error: invalid_request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "invalid_request";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "unauthorized";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: insufficient_balance */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "insufficient_balance";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: unknown_country */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "unknown_country";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: out_of_stock, idempotency_conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "out_of_stock" | "idempotency_conflict";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: payload_too_large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "payload_too_large";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: unsupported_media_type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "unsupported_media_type";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: rate_limited */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "retry-after"?: number;
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
+                        "x-ratelimit-remaining"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "rate_limited";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "internal";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rentals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a rental and all its messages (newest first); with ?wait=N, wait up to N s for the next one (long-poll)
+         * @description With `wait` (0–60 s) and the rental active, the answer comes as soon as it changes (a message arrives, it is extended, finished, cancelled or expires), or after `wait` seconds unchanged. A rental no longer active is answered at once.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /**
+                     * @description Long-poll: while the rental is active, hold the answer up to this many seconds until a message arrives or it changes
+                     * @example 30
+                     */
+                    wait?: number;
+                };
+                header?: never;
+                path: {
+                    /** @example 45 */
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "ok": true,
+                         *       "data": {
+                         *         "rental": {
+                         *           "id": 45,
+                         *           "type": "rent",
+                         *           "number": "+12025550123",
+                         *           "country": 6,
+                         *           "operator": "any",
+                         *           "price": 2.5,
+                         *           "status": "active",
+                         *           "hours": 24,
+                         *           "created_at": "2026-06-02 10:00:00",
+                         *           "expires_at": "2026-06-03 10:00:00",
+                         *           "finished_at": null,
+                         *           "messages": [
+                         *             {
+                         *               "id": 456,
+                         *               "from": "Telegram",
+                         *               "text": "Telegram code: 12345",
+                         *               "code": "12345",
+                         *               "received_at": "2026-06-02 10:01:30"
+                         *             }
+                         *           ]
+                         *         }
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                            data: {
+                                rental: {
+                                    /** @example 45 */
+                                    id: number;
+                                    /** @enum {string} */
+                                    type: "rent";
+                                    /**
+                                     * @description E.164
+                                     * @example +12025550123
+                                     */
+                                    number: string;
+                                    /** @example 6 */
+                                    country: number;
+                                    /** @example any */
+                                    operator: string;
+                                    /**
+                                     * @description USD: everything charged so far (the first period and every extension)
+                                     * @example 2.5
+                                     */
+                                    price: number;
+                                    /** @example active */
+                                    status: "active" | "finished" | "cancelled" | "expired";
+                                    /**
+                                     * @description Hours paid for so far
+                                     * @example 24
+                                     */
+                                    hours: number;
+                                    /**
+                                     * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                     * @example 2026-06-02 10:00:00
+                                     */
+                                    created_at: string;
+                                    /**
+                                     * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                     * @example 2026-06-03 10:00:00
+                                     */
+                                    expires_at: string;
+                                    /**
+                                     * @description UTC; null while active
+                                     * @example null
+                                     */
+                                    finished_at: string | null;
+                                    messages: {
+                                        /** @example 456 */
+                                        id: number;
+                                        /** @example Telegram */
+                                        from: string;
+                                        /** @example Telegram code: 12345 */
+                                        text: string;
+                                        /** @example 12345 */
+                                        code: string | null;
+                                        /**
+                                         * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                         * @example 2026-06-02 10:01:30
+                                         */
+                                        received_at: string;
+                                    }[];
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Error: invalid_request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "invalid_request";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "unauthorized";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "not_found";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: rate_limited */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "retry-after"?: number;
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
+                        "x-ratelimit-remaining"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "rate_limited";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "internal";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rentals/{id}/extend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Extend an active rental by some hours (charged now; expires_at moves) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @example 45 */
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "hours": 24
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Hours to add, 1 to 720
+                         * @example 24
+                         */
+                        hours: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "ok": true,
+                         *       "data": {
+                         *         "rental": {
+                         *           "id": 45,
+                         *           "type": "rent",
+                         *           "number": "+12025550123",
+                         *           "country": 6,
+                         *           "operator": "any",
+                         *           "price": 2.5,
+                         *           "status": "active",
+                         *           "hours": 24,
+                         *           "created_at": "2026-06-02 10:00:00",
+                         *           "expires_at": "2026-06-03 10:00:00",
+                         *           "finished_at": null,
+                         *           "messages": [
+                         *             {
+                         *               "id": 456,
+                         *               "from": "Telegram",
+                         *               "text": "Telegram code: 12345",
+                         *               "code": "12345",
+                         *               "received_at": "2026-06-02 10:01:30"
+                         *             }
+                         *           ]
+                         *         }
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                            data: {
+                                rental: {
+                                    /** @example 45 */
+                                    id: number;
+                                    /** @enum {string} */
+                                    type: "rent";
+                                    /**
+                                     * @description E.164
+                                     * @example +12025550123
+                                     */
+                                    number: string;
+                                    /** @example 6 */
+                                    country: number;
+                                    /** @example any */
+                                    operator: string;
+                                    /**
+                                     * @description USD: everything charged so far (the first period and every extension)
+                                     * @example 2.5
+                                     */
+                                    price: number;
+                                    /** @example active */
+                                    status: "active" | "finished" | "cancelled" | "expired";
+                                    /**
+                                     * @description Hours paid for so far
+                                     * @example 24
+                                     */
+                                    hours: number;
+                                    /**
+                                     * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                     * @example 2026-06-02 10:00:00
+                                     */
+                                    created_at: string;
+                                    /**
+                                     * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                     * @example 2026-06-03 10:00:00
+                                     */
+                                    expires_at: string;
+                                    /**
+                                     * @description UTC; null while active
+                                     * @example null
+                                     */
+                                    finished_at: string | null;
+                                    messages: {
+                                        /** @example 456 */
+                                        id: number;
+                                        /** @example Telegram */
+                                        from: string;
+                                        /** @example Telegram code: 12345 */
+                                        text: string;
+                                        /** @example 12345 */
+                                        code: string | null;
+                                        /**
+                                         * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                         * @example 2026-06-02 10:01:30
+                                         */
+                                        received_at: string;
+                                    }[];
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Error: invalid_request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "invalid_request";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "unauthorized";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: insufficient_balance */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "insufficient_balance";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "not_found";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: invalid_state, out_of_stock */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "invalid_state" | "out_of_stock";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: payload_too_large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "payload_too_large";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: unsupported_media_type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "unsupported_media_type";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: rate_limited */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "retry-after"?: number;
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
+                        "x-ratelimit-remaining"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "rate_limited";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "internal";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rentals/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a rental for a full refund: within 20 minutes of renting and before any SMS */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @example 45 */
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "ok": true,
+                         *       "data": {
+                         *         "rental": {
+                         *           "id": 45,
+                         *           "type": "rent",
+                         *           "number": "+12025550123",
+                         *           "country": 6,
+                         *           "operator": "any",
+                         *           "price": 2.5,
+                         *           "status": "active",
+                         *           "hours": 24,
+                         *           "created_at": "2026-06-02 10:00:00",
+                         *           "expires_at": "2026-06-03 10:00:00",
+                         *           "finished_at": null,
+                         *           "messages": [
+                         *             {
+                         *               "id": 456,
+                         *               "from": "Telegram",
+                         *               "text": "Telegram code: 12345",
+                         *               "code": "12345",
+                         *               "received_at": "2026-06-02 10:01:30"
+                         *             }
+                         *           ]
+                         *         }
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                            data: {
+                                rental: {
+                                    /** @example 45 */
+                                    id: number;
+                                    /** @enum {string} */
+                                    type: "rent";
+                                    /**
+                                     * @description E.164
+                                     * @example +12025550123
+                                     */
+                                    number: string;
+                                    /** @example 6 */
+                                    country: number;
+                                    /** @example any */
+                                    operator: string;
+                                    /**
+                                     * @description USD: everything charged so far (the first period and every extension)
+                                     * @example 2.5
+                                     */
+                                    price: number;
+                                    /** @example active */
+                                    status: "active" | "finished" | "cancelled" | "expired";
+                                    /**
+                                     * @description Hours paid for so far
+                                     * @example 24
+                                     */
+                                    hours: number;
+                                    /**
+                                     * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                     * @example 2026-06-02 10:00:00
+                                     */
+                                    created_at: string;
+                                    /**
+                                     * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                     * @example 2026-06-03 10:00:00
+                                     */
+                                    expires_at: string;
+                                    /**
+                                     * @description UTC; null while active
+                                     * @example null
+                                     */
+                                    finished_at: string | null;
+                                    messages: {
+                                        /** @example 456 */
+                                        id: number;
+                                        /** @example Telegram */
+                                        from: string;
+                                        /** @example Telegram code: 12345 */
+                                        text: string;
+                                        /** @example 12345 */
+                                        code: string | null;
+                                        /**
+                                         * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                         * @example 2026-06-02 10:01:30
+                                         */
+                                        received_at: string;
+                                    }[];
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Error: invalid_request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "invalid_request";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "unauthorized";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "not_found";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: invalid_state, too_late */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "invalid_state" | "too_late";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: rate_limited */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "retry-after"?: number;
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
+                        "x-ratelimit-remaining"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "rate_limited";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "internal";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rentals/{id}/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End an active rental early, without refund (the number is released) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @example 45 */
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "ok": true,
+                         *       "data": {
+                         *         "rental": {
+                         *           "id": 45,
+                         *           "type": "rent",
+                         *           "number": "+12025550123",
+                         *           "country": 6,
+                         *           "operator": "any",
+                         *           "price": 2.5,
+                         *           "status": "active",
+                         *           "hours": 24,
+                         *           "created_at": "2026-06-02 10:00:00",
+                         *           "expires_at": "2026-06-03 10:00:00",
+                         *           "finished_at": null,
+                         *           "messages": [
+                         *             {
+                         *               "id": 456,
+                         *               "from": "Telegram",
+                         *               "text": "Telegram code: 12345",
+                         *               "code": "12345",
+                         *               "received_at": "2026-06-02 10:01:30"
+                         *             }
+                         *           ]
+                         *         }
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                            data: {
+                                rental: {
+                                    /** @example 45 */
+                                    id: number;
+                                    /** @enum {string} */
+                                    type: "rent";
+                                    /**
+                                     * @description E.164
+                                     * @example +12025550123
+                                     */
+                                    number: string;
+                                    /** @example 6 */
+                                    country: number;
+                                    /** @example any */
+                                    operator: string;
+                                    /**
+                                     * @description USD: everything charged so far (the first period and every extension)
+                                     * @example 2.5
+                                     */
+                                    price: number;
+                                    /** @example active */
+                                    status: "active" | "finished" | "cancelled" | "expired";
+                                    /**
+                                     * @description Hours paid for so far
+                                     * @example 24
+                                     */
+                                    hours: number;
+                                    /**
+                                     * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                     * @example 2026-06-02 10:00:00
+                                     */
+                                    created_at: string;
+                                    /**
+                                     * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                     * @example 2026-06-03 10:00:00
+                                     */
+                                    expires_at: string;
+                                    /**
+                                     * @description UTC; null while active
+                                     * @example null
+                                     */
+                                    finished_at: string | null;
+                                    messages: {
+                                        /** @example 456 */
+                                        id: number;
+                                        /** @example Telegram */
+                                        from: string;
+                                        /** @example Telegram code: 12345 */
+                                        text: string;
+                                        /** @example 12345 */
+                                        code: string | null;
+                                        /**
+                                         * @description UTC, "YYYY-MM-DD HH:MM:SS"
+                                         * @example 2026-06-02 10:01:30
+                                         */
+                                        received_at: string;
+                                    }[];
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Error: invalid_request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "invalid_request";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "unauthorized";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: account_blocked */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "account_blocked";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "not_found";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: invalid_state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "invalid_state";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: rate_limited */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "retry-after"?: number;
+                        /** @description Requests this key may still send before a 429: what is left of the per-second rate plus the burst allowance */
+                        "x-ratelimit-remaining"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "rate_limited";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Error: internal */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: {
+                                /** @enum {string} */
+                                code?: "internal";
+                            };
+                        } & components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3120,7 +5314,7 @@ export interface components {
                  * @description Stable, machine-readable; see the table in the description
                  * @enum {string}
                  */
-                code: "unauthorized" | "rate_limited" | "insufficient_balance" | "out_of_stock" | "not_found" | "invalid_state" | "too_early" | "invalid_request" | "unknown_service" | "unknown_country" | "price_above_max" | "idempotency_conflict" | "forbidden" | "https_required" | "account_blocked" | "conflict" | "payload_too_large" | "uri_too_long" | "headers_too_large" | "request_timeout" | "unsupported_media_type" | "method_not_allowed" | "internal" | "unavailable";
+                code: "unauthorized" | "rate_limited" | "insufficient_balance" | "out_of_stock" | "not_found" | "invalid_state" | "too_early" | "invalid_request" | "unknown_service" | "unknown_country" | "price_above_max" | "idempotency_conflict" | "forbidden" | "https_required" | "account_blocked" | "conflict" | "too_late" | "reuse_unavailable" | "payload_too_large" | "uri_too_long" | "headers_too_large" | "request_timeout" | "unsupported_media_type" | "method_not_allowed" | "internal" | "unavailable";
                 /** @description For the human reading it: what went wrong and what to do */
                 message: string;
             };

@@ -6,8 +6,9 @@ import { requireIdOption } from '../options.ts';
 
 export const numbersAdd: OperatorCommand = {
   name: 'numbers:add',
-  usage: 'numbers:add --provider ID --country ID [--operator NAME] [--device DEVICE_ID --sim SLOT] NUMBER...',
-  summary: "Add phone numbers (E.164) to a provider's stock; --device/--sim place one number in an SMS Gateway for Android phone's SIM slot",
+  usage: 'numbers:add --provider ID --country ID [--operator NAME] [--rentable] [--device DEVICE_ID --sim SLOT] NUMBER...',
+  summary:
+    "Add phone numbers (E.164) to a provider's stock; --rentable lets customers also rent them by the hour (numbers already in stock become rentable); --device/--sim place one number in an SMS Gateway for Android phone's SIM slot",
   async run(services, args) {
     const { values, positionals } = parseArgs({
       args,
@@ -18,6 +19,7 @@ export const numbersAdd: OperatorCommand = {
         operator: { type: 'string' },
         device: { type: 'string' },
         sim: { type: 'string' },
+        rentable: { type: 'boolean' },
       },
     });
     const countryId = requireIdOption(values, 'country');
@@ -32,8 +34,9 @@ export const numbersAdd: OperatorCommand = {
     const added = await services.supplyConsole.addNumbers(
       cliActor,
       requireIdOption(values, 'provider'),
-      positionals.map((e164) => ({ e164, countryId, operator: values.operator, deviceId: values.device, simSlot })),
+      positionals.map((e164) => ({ e164, countryId, operator: values.operator, deviceId: values.device, simSlot, rentable: values.rentable })),
     );
-    return { json: { added }, text: `${added} number(s) added` };
+    const rentable = values.rentable ? ', rentable' : '';
+    return { json: { added, rentable: values.rentable === true }, text: `${added} number(s) added${rentable}` };
   },
 };

@@ -4,7 +4,7 @@ import { formatApiTime } from '../../time-format.ts';
 export const providerHealth: OperatorCommand = {
   name: 'provider:health',
   usage: 'provider:health',
-  summary: 'Per provider: enabled or disabled (and why), last seen, SMS received, delivery rate (activations with SMS / sold), median time to code, disabled numbers',
+  summary: 'Per provider: enabled or disabled (and why), last seen, SMS received, delivery rate (activations with SMS / sold), median time to code, customer reports, disabled numbers',
   async run(services) {
     const providers = (await services.supply.providerHealth()).map((p) => ({
       provider_id: p.providerId,
@@ -21,13 +21,14 @@ export const providerHealth: OperatorCommand = {
       median_seconds_to_code: p.medianSecondsToCode === null ? null : Math.round(p.medianSecondsToCode),
       numbers: p.numbers,
       numbers_disabled: p.numbersDisabled,
+      reports: p.reports,
     }));
     const text = providers
       .map(
         (p) =>
           `${p.provider_id} ${p.name} (${p.kind}${p.enabled ? '' : `, disabled${p.disabled_reason ? ` since ${p.disabled_at}: ${p.disabled_reason}` : ''}`}): last seen ${p.last_seen_at ?? 'never'}, ` +
           `${p.sms_received} SMS, ${p.activations_with_sms}/${p.activations_sold} activations answered` +
-          `${p.delivery_rate === null ? '' : ` (${Math.round(p.delivery_rate * 100)}%)`}, median ${p.median_seconds_to_code ?? '–'} s to code, ` +
+          `${p.delivery_rate === null ? '' : ` (${Math.round(p.delivery_rate * 100)}%)`}, median ${p.median_seconds_to_code ?? '–'} s to code, ${p.reports} reports, ` +
           `${p.numbers_disabled}/${p.numbers} numbers disabled`,
       )
       .join('\n');

@@ -1,5 +1,3 @@
-import { setMaxListeners } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ActivationChanges } from './activation-changes.ts';
 
 /** The longest a client may hold `GET /activations/{id}?wait=N` open, in seconds. */
@@ -33,9 +31,9 @@ export interface ActivationLongPoll {
  * that ends the wait sees the change.
  */
 export function createActivationLongPoll(changes: ActivationChanges): ActivationLongPoll {
-  const closing = new AbortController();
-  // Every waiting request listens for shutdown; thousands are normal, not a leak.
-  setMaxListeners(0, closing.signal);
+  // Every wait in progress, to end at shutdown: a Set entry each, not a listener on a shared signal.
+  const waiting = new Set<(outcome: 'closing') => void>();
+  let closed = false;
   // Once the instance's subscription is confirmed, waits need not race a timer against it.
   let subscribed = false;
   void changes.ready.then(() => (subscribed = true));
@@ -44,38 +42,55 @@ export function createActivationLongPoll(changes: ActivationChanges): Activation
     async wait({ activationId, seconds, signal, read, settled }) {
       // A plain read (no wait) costs no subscription.
       if (seconds <= 0) return read();
-      let notify!: (outcome: 'changed') => void;
-      const changed = new Promise<'changed'>((resolve) => (notify = resolve));
+      // One callback settles the wait, whichever comes first: a change, the timeout, the client
+      // leaving, shutdown. A thousand waiting requests each hold this closure, a Map entry, a Set
+      // entry and one timer (not four promises and an AbortController each: memory is the limit).
+      let outcome: 'changed' | 'timeout' | 'gone' | 'closing' | null = null;
+      let wake: (() => void) | null = null;
+      const settle = (value: NonNullable<typeof outcome>) => {
+        if (outcome !== null) return;
+        outcome = value;
+        wake?.();
+      };
+      const onGone = () => settle('gone');
       // Watch before the first read: a change committed between the read and the watch would
       // otherwise go unheard and the client would wait the whole time for nothing.
-      const unwatch = changes.watch(activationId, () => notify('changed'));
-      const timers = new AbortController();
+      const unwatch = changes.watch(activationId, () => settle('changed'));
+      let timer: NodeJS.Timeout | undefined;
       try {
-        if (!subscribed) await Promise.race([changes.ready, sleep(subscribeTimeoutMs, undefined, { signal: timers.signal }).catch(() => {})]);
+        if (!subscribed) await waitForSubscription(changes.ready);
         const first = await read();
-        if (settled(first) || closing.signal.aborted) return first;
-        const outcome = await Promise.race([
-          changed,
-          sleep(seconds * 1000, 'timeout' as const, { signal: timers.signal }).catch(() => 'timeout' as const),
-          abortOf(signal, 'gone' as const, timers.signal),
-          abortOf(closing.signal, 'closing' as const, timers.signal),
-        ]);
+        if (settled(first) || closed) return first;
+        if (outcome === null) {
+          waiting.add(settle);
+          signal.addEventListener('abort', onGone, { once: true });
+          if (signal.aborted) settle('gone');
+          timer = setTimeout(() => settle('timeout'), seconds * 1000);
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            if (outcome !== null) resolve();
+          });
+        }
         if (outcome === 'gone') return null;
         // Read again on timeout too: a message lost on the way must not leave the answer stale.
         return await read();
       } finally {
-        timers.abort();
+        clearTimeout(timer);
+        waiting.delete(settle);
+        signal.removeEventListener('abort', onGone);
         unwatch();
       }
     },
     close() {
-      closing.abort();
+      closed = true;
+      for (const settle of waiting) settle('closing');
     },
   };
 }
 
-/** Resolves to `value` when `signal` aborts; its listener goes away when `cleanup` aborts. */
-function abortOf<T>(signal: AbortSignal, value: T, cleanup: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.resolve(value);
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(value), { once: true, signal: cleanup }));
+/** The instance's subscription confirmed, or `subscribeTimeoutMs` passed (Redis down): the wait goes on either way. */
+async function waitForSubscription(ready: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([ready, new Promise<void>((resolve) => (timer = setTimeout(resolve, subscribeTimeoutMs)))]);
+  clearTimeout(timer);
 }

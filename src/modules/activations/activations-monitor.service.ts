@@ -2,8 +2,10 @@ import type { Clock } from '../../clock.ts';
 import type { Database } from '../../db/database.ts';
 import type { Money } from '../billing/money.ts';
 import * as repo from './activations-stats.repo.ts';
+import * as reportsRepo from './activation-reports.repo.ts';
 
 export type { MonitorFilter, MonitorRow } from './activations-stats.repo.ts';
+export type { ReportFilter, ReportListRow } from './activation-reports.repo.ts';
 
 const dayMs = 86_400_000;
 
@@ -56,6 +58,8 @@ export interface ActivationsMonitorService {
   summary(): Promise<{ generatedAt: Date; today: Totals; last30Days: Totals; daily: DayTotals[] }>;
   /** Per service × country and per provider over the last `days` days (today included). */
   breakdown(days: number): Promise<Breakdown>;
+  /** Customers' reports of bad numbers (POST /activations/{id}/report), newest first. */
+  reports(filter: reportsRepo.ReportFilter, page: { limit: number; offset: number }): Promise<{ reports: reportsRepo.ReportListRow[]; total: number }>;
 }
 
 const dayOf = (date: Date) => date.toISOString().slice(0, 10);
@@ -136,6 +140,11 @@ export function createActivationsMonitorService(deps: { database: Database; cloc
         byServiceCountry: serviceCountry.map((row) => ({ serviceCode: row.serviceCode, countryId: Number(row.countryId), ...figuresOf(row) })),
         byProvider: providers.map((row) => ({ provider: { id: Number(row.providerId), name: row.providerName, kind: row.providerKind }, ...figuresOf(row) })),
       };
+    },
+
+    async reports(filter, page) {
+      const [reports, total] = await Promise.all([reportsRepo.listReports(db, filter, page), reportsRepo.countReports(db, filter)]);
+      return { reports, total };
     },
   };
 }

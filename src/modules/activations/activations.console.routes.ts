@@ -6,7 +6,8 @@ import { formatApiTime } from '../../time-format.ts';
 import { toUsdNumber } from '../billing/money.ts';
 import { staffOf, supportAllowed } from '../console/staff-auth.ts';
 import type { ActivationsMonitorService, Figures, MonitorRow, Totals } from './activations-monitor.service.ts';
-import { activationStatuses } from './activations.tables.ts';
+import { activationStatuses, reportReasons } from './activations.tables.ts';
+import type { ReportListRow } from './activation-reports.repo.ts';
 
 const hide = { hide: true } as const;
 const Id = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
@@ -21,6 +22,16 @@ const ListQuery = Type.Object(
     company_id: Type.Optional(Id),
     from: Type.Optional(Day),
     to: Type.Optional(Day),
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    offset: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 0 }),
+  },
+  { additionalProperties: false },
+);
+const ReportsQuery = Type.Object(
+  {
+    company_id: Type.Optional(Id),
+    provider_id: Type.Optional(Id),
+    reason: Type.Optional(Type.Union(reportReasons.map((r) => Type.Literal(r)))),
     limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
     offset: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 0 }),
   },
@@ -60,6 +71,24 @@ function rowJson(row: MonitorRow, showCost: boolean) {
     sms_received_at: time(row.smsReceivedAt),
     first_code_at: time(row.firstCodeAt),
     finished_at: time(row.finishedAt),
+  };
+}
+
+function reportJson(row: ReportListRow) {
+  return {
+    id: Number(row.id),
+    created_at: time(row.createdAt),
+    company: { id: row.companyId, name: row.companyName },
+    account_id: row.accountId,
+    activation: { id: Number(row.activationId), status: row.activationStatus },
+    number: row.number,
+    number_id: row.numberId,
+    service: row.serviceCode,
+    country_id: row.countryId,
+    provider: row.providerId === null ? null : { id: row.providerId, name: row.providerName, kind: row.providerKind },
+    reason: row.reason,
+    note: row.note,
+    refunded: row.refunded,
   };
 }
 
@@ -121,6 +150,13 @@ export const activationsConsoleRoutes: FastifyPluginAsyncTypebox<{ monitor: Acti
         margin: toUsdNumber(d.margin),
       })),
     });
+  });
+
+  // Customers' reports of bad numbers: what they said, about which number and provider, and whether it refunded.
+  app.get('/monitor/reports', { schema: { ...hide, querystring: ReportsQuery } }, async (request) => {
+    const q = request.query;
+    const { reports, total } = await monitor.reports({ companyId: q.company_id, providerId: q.provider_id, reason: q.reason }, { limit: q.limit, offset: q.offset });
+    return ok({ reports: reports.map(reportJson), total });
   });
 
   app.get('/monitor/breakdown', { schema: { ...hide, querystring: BreakdownQuery } }, async (request) => {

@@ -13,8 +13,11 @@ import {
   BuyHeaders,
   IdParams,
   ListQuery,
+  ReportBody,
+  ReportResponse,
   WaitQuery,
 } from './activations.schema.ts';
+import type { ActivationReport } from './activation-reports.service.ts';
 import type { ActivationChanges } from './activation-changes.ts';
 import { createActivationLongPoll } from './activation-long-poll.ts';
 
@@ -34,7 +37,13 @@ export function activationJson(activation: Activation, activations: ActivationsS
     created_at: formatApiTime(activation.createdAt),
     expires_at: formatApiTime(activation.expiresAt),
     cancel_available_at: formatApiTime(activations.cancelAvailableAt(activation)),
+    reused_from: activation.reusedFrom,
   };
+}
+
+/** A customer's report of an activation's number, as the API and the activation.reported webhook show it. */
+export function reportJson(report: ActivationReport) {
+  return { reason: report.reason, note: report.note, refunded: report.refunded, created_at: formatApiTime(report.createdAt) };
 }
 
 export function messageJson(message: ActivationMessage) {
@@ -45,6 +54,22 @@ export function messageJson(message: ActivationMessage) {
     code: message.code,
     received_at: formatApiTime(message.receivedAt),
   };
+}
+
+// The answer of a poll, kept per cached snapshot: while nothing changes, the read cache hands out
+// the same activation object, so its four dates need not be formatted again on every poll.
+const pollAnswers = new WeakMap<Activation, { messages: ActivationMessage[]; answer: ReturnType<typeof buildPollAnswer> }>();
+
+function buildPollAnswer(activations: ActivationsService, activation: Activation, messages: ActivationMessage[]) {
+  return ok({ activation: { ...activationJson(activation, activations), messages: messages.map(messageJson) } });
+}
+
+function pollAnswer(activations: ActivationsService, { activation, messages }: { activation: Activation; messages: ActivationMessage[] }) {
+  const kept = pollAnswers.get(activation);
+  if (kept && kept.messages === messages) return kept.answer;
+  const answer = buildPollAnswer(activations, activation, messages);
+  pollAnswers.set(activation, { messages, answer });
+  return answer;
 }
 
 export const activationsRoutes: FastifyPluginAsyncTypebox<{ activations: ActivationsService; changes: ActivationChanges }> = async (
@@ -105,20 +130,26 @@ export const activationsRoutes: FastifyPluginAsyncTypebox<{ activations: Activat
     async (request, reply) => {
       const principal = principalOf(request);
       const id = request.params.id;
+      const seconds = request.query.wait ?? 0;
+      // A plain poll (no wait), the common case, costs no abort machinery.
+      if (seconds <= 0) return pollAnswer(activations, await activations.get(principal, id));
       const gone = new AbortController();
-      reply.raw.once('close', () => gone.abort());
-      const found = await longPoll.wait({
-        activationId: id,
-        seconds: request.query.wait ?? 0,
-        signal: gone.signal,
-        read: () => activations.get(principal, id),
-        // Worth waiting for: an open activation without a code yet (an SMS without one may come first).
-        settled: ({ activation }) => activation.code !== null || (activation.status !== 'waiting' && activation.status !== 'sms_received'),
-      });
+      const onClose = () => gone.abort();
+      reply.raw.once('close', onClose);
+      const found = await longPoll
+        .wait({
+          activationId: id,
+          seconds,
+          signal: gone.signal,
+          read: () => activations.get(principal, id),
+          // Worth waiting for: an open activation without a code yet (an SMS without one may come first).
+          settled: ({ activation }) => activation.code !== null || (activation.status !== 'waiting' && activation.status !== 'sms_received'),
+        })
+        // Every answer ends in 'close': aborting then would build an AbortError (a stack trace) for nobody.
+        .finally(() => reply.raw.off('close', onClose));
       // The client went away while waiting: there is nobody to answer.
       if (!found) return reply;
-      const { activation, messages } = found;
-      return ok({ activation: { ...activationJson(activation, activations), messages: messages.map(messageJson) } });
+      return pollAnswer(activations, found);
     },
   );
 
@@ -175,6 +206,51 @@ export const activationsRoutes: FastifyPluginAsyncTypebox<{ activations: Activat
     async (request) => {
       const activation = await activations.complete(principalOf(request), request.params.id);
       return ok({ activation: activationJson(activation, activations) });
+    },
+  );
+
+  app.post(
+    '/activations/:id/reuse',
+    {
+      schema: {
+        summary: 'Take the number of a completed activation again, for the same service, as a new activation',
+        description:
+          'For re-verifying the account made with the number. Allowed within NOVA_REUSE_WINDOW_S (default 24 h) of the ' +
+          'activation\'s finish, while the number is still in stock and in no other activation or rental; charged at the ' +
+          'current price. Otherwise 409 `reuse_unavailable` with the reason (`invalid_state` while the activation is still open).',
+        tags: ['activations'],
+        params: IdParams,
+        headers: BuyHeaders,
+        response: { 201: ActivationResponse },
+        errors: ['not_found', 'invalid_state', 'reuse_unavailable', 'insufficient_balance', 'idempotency_conflict'],
+      },
+    },
+    async (request, reply) => {
+      const activation = await activations.reuse(principalOf(request), request.params.id, { idempotencyKey: request.headers['idempotency-key'] });
+      return reply.status(201).send(ok({ activation: activationJson(activation, activations) }));
+    },
+  );
+
+  app.post(
+    '/activations/:id/report',
+    {
+      schema: {
+        summary: 'Report a bad number on a waiting activation (used or blocked: cancelled at once with a full refund)',
+        description:
+          '`used` and `blocked` cancel the activation at once with a full refund (no 3-minute wait), unless your refunded ' +
+          'reports exceed the allowed share of your purchases (then the report is recorded and the activation waits as usual). ' +
+          '`no_sms` and `other` are recorded; the activation goes on waiting. One report per activation; the number is never ' +
+          'sold again for the service.',
+        tags: ['activations'],
+        params: IdParams,
+        body: ReportBody,
+        response: { 200: ReportResponse },
+        errors: ['not_found', 'invalid_state'],
+      },
+    },
+    async (request) => {
+      const { activation, report } = await activations.report(principalOf(request), request.params.id, request.body);
+      return ok({ activation: activationJson(activation, activations), report: reportJson(report) });
     },
   );
 };

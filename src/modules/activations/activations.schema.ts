@@ -25,6 +25,10 @@ export const ActivationJson = Type.Object(
     created_at: Type.String({ description: 'UTC, "YYYY-MM-DD HH:MM:SS"', examples: ['2026-06-02 10:00:00'] }),
     expires_at: Type.String({ description: 'UTC, "YYYY-MM-DD HH:MM:SS"', examples: ['2026-06-02 10:20:00'] }),
     cancel_available_at: Type.String({ description: 'UTC; cancel is refused before this time', examples: ['2026-06-02 10:03:00'] }),
+    reused_from: Type.Union([Type.Integer(), Type.Null()], {
+      description: 'The activation whose number this one took again (POST /activations/{id}/reuse); null for a new number',
+      examples: [null],
+    }),
   },
   { additionalProperties: false },
 );
@@ -98,3 +102,29 @@ export const ActivationListResponse = okSchema(
     offset: Type.Integer({ examples: [0] }),
   }),
 );
+
+export const ReportReason = Type.Union([Type.Literal('used'), Type.Literal('blocked'), Type.Literal('no_sms'), Type.Literal('other')], {
+  description:
+    '`used`: the number is already registered with the service; `blocked`: the service refuses it (both cancel the activation at once with a full refund); ' +
+    '`no_sms`: no code comes; `other`: anything else (both recorded, the activation goes on waiting)',
+  examples: ['used'],
+});
+
+export const maxReportNoteLength = 500;
+
+export const ReportBody = Type.Object(
+  {
+    reason: ReportReason,
+    note: Type.Optional(Type.String({ maxLength: maxReportNoteLength, description: 'What happened, in your words', examples: ['Telegram says the number is already in use'] })),
+  },
+  { additionalProperties: false },
+);
+
+export const ReportJson = Type.Object({
+  reason: ReportReason,
+  note: Type.Union([Type.String(), Type.Null()], { examples: ['Telegram says the number is already in use'] }),
+  refunded: Type.Boolean({ description: 'Whether the report cancelled the activation with a full refund', examples: [true] }),
+  created_at: Type.String({ description: 'UTC, "YYYY-MM-DD HH:MM:SS"', examples: ['2026-06-02 10:01:00'] }),
+});
+
+export const ReportResponse = okSchema(Type.Object({ activation: ActivationJson, report: ReportJson }));

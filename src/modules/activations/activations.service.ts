@@ -9,6 +9,8 @@ import { formatUsd, type Money } from '../billing/money.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
 import type { IncomingSms, RemoteLease, SupplyService } from '../supply/supply.service.ts';
 import { createActivationReadCache } from './activation-cache.ts';
+import { type ActivationReport, createActivationReports, type ReportRefundGuard, type ReportRequest } from './activation-reports.service.ts';
+import { createActivationReuse, type ReuseRequest } from './activation-reuse.service.ts';
 import type { ActivationChanges } from './activation-changes.ts';
 import * as repo from './activations.repo.ts';
 import type { ActivationRow, MemberSpending } from './activations.repo.ts';
@@ -84,6 +86,33 @@ export interface ActivationsService {
   companyOfActivation(id: number): Promise<number | null>;
   /** How many activations are in each status, over all companies (metrics). */
   countByStatus(): Promise<Map<ActivationStatus, number>>;
+  /** POST /activations/{id}/reuse: the number of a completed activation again, as a new activation (activation-reuse.service.ts). */
+  reuse(principal: Principal, id: number, request?: ReuseRequest): Promise<Activation>;
+  /** POST /activations/{id}/report: a bad number reported on a waiting activation (activation-reports.service.ts). */
+  report(principal: Principal, id: number, request: ReportRequest): Promise<{ activation: Activation; report: ActivationReport }>;
+  /** The activation's report as `tx` sees it (the activation.reported webhook carries it), or null. */
+  findReportInTransaction(tx: Db, activationId: number): Promise<ActivationReport | null>;
+}
+
+/** Reuse and reports: how long a number stays reusable, and the abuse guard on immediate refunds. */
+export interface ActivationFollowUpSettings {
+  reuseWindowSeconds: number;
+  reportRefundGuard: ReportRefundGuard;
+}
+
+export const defaultFollowUpSettings: ActivationFollowUpSettings = { reuseWindowSeconds: 86_400, reportRefundGuard: { maxShare: 0.2, minPurchases: 20 } };
+
+/** What reuse and reports share with the rest of the service: its dependencies and rules. */
+export interface ActivationInternals {
+  database: Database;
+  clock: Clock;
+  billing: BillingService;
+  catalog: CatalogService;
+  supply: SupplyService;
+  timing: ActivationTiming;
+  assertVisible(principal: Principal, activation: Activation | null, id: number): Activation;
+  finish(tx: Db, activation: Activation, status: 'completed' | 'cancelled' | 'expired'): Promise<Activation>;
+  announce(tx: Db, activation: Activation, type: ActivationEvent['type'], status: Activation['status']): Promise<void>;
 }
 
 export function createActivationsService(deps: {
@@ -96,6 +125,7 @@ export function createActivationsService(deps: {
   /** Committed activation changes of every instance: they keep the read cache coherent. */
   changes: ActivationChanges;
   timing: ActivationTiming;
+  followUps?: ActivationFollowUpSettings;
 }): ActivationsService {
   const { database, clock, billing, catalog, supply, events, timing } = deps;
   const readCache = createActivationReadCache({ changes: deps.changes, events });
@@ -133,7 +163,8 @@ export function createActivationsService(deps: {
   }
 
   function replayIdempotent(existing: Activation, request: BuyRequest): Activation {
-    if (existing.serviceCode !== request.serviceCode || existing.countryId !== request.countryId) {
+    // A key that made a reuse (POST /activations/{id}/reuse) names that reuse, not a purchase.
+    if (existing.serviceCode !== request.serviceCode || existing.countryId !== request.countryId || existing.reusedFrom !== null) {
       throw new AppError(
         'idempotency_conflict',
         `Idempotency-Key "${request.idempotencyKey}" was already used for a different purchase (activation ${existing.id})`,
@@ -271,8 +302,15 @@ export function createActivationsService(deps: {
     }
   }
 
+  const internals: ActivationInternals = { database, clock, billing, catalog, supply, timing, assertVisible, finish, announce };
+  const followUps = deps.followUps ?? defaultFollowUpSettings;
+  const reports = createActivationReports(internals, followUps.reportRefundGuard);
+
   return {
     buy,
+    reuse: createActivationReuse(internals, { windowSeconds: followUps.reuseWindowSeconds }),
+    report: reports.report,
+    findReportInTransaction: reports.findReportInTransaction,
     cancelAvailableAt,
     findInTransaction: (tx, id) => repo.findActivation(tx, id),
     async get(principal, id) {

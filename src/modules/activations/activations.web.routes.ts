@@ -8,9 +8,9 @@ import { toUsdNumber } from '../billing/money.ts';
 import type { WebHttp } from '../web/web-session.ts';
 import * as schema from '../web/web.schema.ts';
 import { hide } from '../web/web.schema.ts';
-import { activationJson, messageJson } from './activations.routes.ts';
+import { activationJson, messageJson, reportJson } from './activations.routes.ts';
 // Activation ids are bigserial: the API's bound, not the website's 32-bit one.
-import { IdParams } from './activations.schema.ts';
+import { IdParams, ReportBody } from './activations.schema.ts';
 import type { Activation, ActivationsService } from './activations.service.ts';
 
 function csvField(value: string | number | null): string {
@@ -45,12 +45,12 @@ export const activationsWebRoutes: FastifyPluginAsyncTypebox<{ web: WebHttp; act
   app.get('/activations.csv', { schema: { ...hide, querystring: schema.CsvQuery } }, async (request, reply) => {
     const { principal } = await web.requireSession(request, reply);
     const status = request.query.status as Activation['status'] | undefined;
-    const lines = ['id,number,service,country,price,status,code,created_at,expires_at'];
+    const lines = ['id,number,service,country,price,status,code,created_at,expires_at,reused_from'];
     for (let offset = 0; offset < 10_000; offset += 100) {
       const page = await activations.list(principal, { limit: 100, offset, status });
       for (const a of page.activations) {
         lines.push(
-          [a.id, a.number, a.serviceCode, a.countryId, toUsdNumber(a.price), a.status, a.code, formatApiTime(a.createdAt), formatApiTime(a.expiresAt)]
+          [a.id, a.number, a.serviceCode, a.countryId, toUsdNumber(a.price), a.status, a.code, formatApiTime(a.createdAt), formatApiTime(a.expiresAt), a.reusedFrom]
             .map(csvField)
             .join(','),
         );
@@ -76,6 +76,19 @@ export const activationsWebRoutes: FastifyPluginAsyncTypebox<{ web: WebHttp; act
   app.post('/activations/:id/complete', { schema: { ...hide, params: IdParams } }, async (request, reply) => {
     const { principal } = await web.requireSession(request, reply);
     return ok({ activation: activationJson(await activations.complete(principal, request.params.id), activations) });
+  });
+
+  // "Buy again": the number of a completed activation, as a new activation (the API's rules).
+  app.post('/activations/:id/reuse', { schema: { ...hide, params: IdParams } }, async (request, reply) => {
+    const { principal } = await web.requireSession(request, reply);
+    const activation = await activations.reuse(principal, request.params.id);
+    return reply.status(201).send(ok({ activation: activationJson(activation, activations) }));
+  });
+
+  app.post('/activations/:id/report', { schema: { ...hide, params: IdParams, body: ReportBody } }, async (request, reply) => {
+    const { principal } = await web.requireSession(request, reply);
+    const { activation, report } = await activations.report(principal, request.params.id, request.body);
+    return ok({ activation: activationJson(activation, activations), report: reportJson(report) });
   });
 
   // Live activation changes, pushed from pub/sub (works across instances; no database

@@ -139,3 +139,63 @@ export async function findLedgerMismatches(db: Db): Promise<LedgerMismatch[]> {
   }));
 }
 
+
+/**
+ * A rental's charge (kind 'purchase': the first period or an extension) or refund, as
+ * postLedgerEntry does for activations: the balance moves and the ledger row (with `rental_id`,
+ * no activation) is written in one statement, never below zero. With `oncePerRental`, nothing is
+ * written when the rental already has an entry of this kind (ledger_one_refund_per_rental refuses
+ * a second refund in any case). Null when nothing was written.
+ */
+export async function postRentalLedgerEntry(
+  tx: Db,
+  entry: { companyId: number; kind: LedgerEntryKind; amount: number; rentalId: number; reason: string; createdAt: Date },
+  options: { oncePerRental?: boolean } = {},
+): Promise<LedgerEntryRow | null> {
+  const statement = options.oncePerRental ? postRentalLedgerEntryStatements.oncePerRental : postRentalLedgerEntryStatements.always;
+  const result = await statement(tx, { ...entry, createdAt: entry.createdAt.toISOString() });
+  const row = rowsOf<{ id: number | string; balanceAfter: number | string }>(result)[0];
+  if (!row) return null;
+  return {
+    id: Number(row.id),
+    companyId: entry.companyId,
+    kind: entry.kind,
+    amount: entry.amount,
+    balanceAfter: Number(row.balanceAfter),
+    activationId: null,
+    rentalId: entry.rentalId,
+    reason: entry.reason,
+    auditId: null,
+    createdAt: entry.createdAt,
+  };
+}
+
+function postRentalLedgerEntryStatement(oncePerRental: boolean) {
+  const once = oncePerRental
+    ? sql`and not exists (select 1 from ${ledgerEntries} l where l.rental_id = ${placeholder('rentalId')}::bigint and l.kind = ${placeholder('kind')}::text)`
+    : sql``;
+  return preparedStatement(
+    oncePerRental ? 'billing_post_rental_ledger_entry_once' : 'billing_post_rental_ledger_entry',
+    sql`
+    with moved as (
+      update ${companies} set balance = balance + ${placeholder('amount')}::bigint
+      where id = ${placeholder('companyId')} and balance + ${placeholder('amount')}::bigint >= 0 ${once}
+      returning balance
+    )
+    insert into ${ledgerEntries} (company_id, kind, amount, balance_after, rental_id, reason, created_at)
+    select ${placeholder('companyId')}::int, ${placeholder('kind')}::text, ${placeholder('amount')}::bigint, moved.balance,
+      ${placeholder('rentalId')}::bigint, ${placeholder('reason')}::text, ${placeholder('createdAt')}::timestamptz
+    from moved
+    returning id, balance_after as "balanceAfter"`,
+  );
+}
+
+const postRentalLedgerEntryStatements = { always: postRentalLedgerEntryStatement(false), oncePerRental: postRentalLedgerEntryStatement(true) };
+
+export async function hasRentalLedgerEntry(tx: Db, rentalId: number, kind: LedgerEntryKind): Promise<boolean> {
+  const rows = await tx
+    .select({ id: ledgerEntries.id })
+    .from(ledgerEntries)
+    .where(and(eq(ledgerEntries.rentalId, rentalId), eq(ledgerEntries.kind, kind)));
+  return rows.length > 0;
+}

@@ -28,6 +28,14 @@ export interface BillingService {
   lockBalance(tx: Db, companyId: number): Promise<Money>;
   /** Credits back a purchase inside the caller's transaction; a second refund of one activation is a no-op. */
   refundPurchase(tx: Db, input: { companyId: number; amount: Money; activationId: number; reason: string }): Promise<boolean>;
+  /**
+   * Debits a rental's charge (its first period or an extension) inside the caller's transaction,
+   * as chargePurchase does: one conditional update that takes the balance lock (call it last),
+   * insufficient_balance rather than below zero. The ledger row carries the rental's id.
+   */
+  chargeRental(tx: Db, input: { companyId: number; amount: Money; rentalId: number; reason: string }): Promise<Money>;
+  /** Credits back what a rental was charged, inside the caller's transaction; a second refund of one rental is a no-op (false). */
+  refundRental(tx: Db, input: { companyId: number; amount: Money; rentalId: number; reason: string }): Promise<boolean>;
   /** Top-up or manual adjustment, in its own transaction. */
   credit(input: { companyId: number; amount: Money; kind: Extract<LedgerEntryKind, 'topup' | 'adjustment'>; reason: string }): Promise<Money>;
   /** The same credit inside the caller's transaction (a payment marks itself credited in the same one). */
@@ -121,6 +129,25 @@ export function createBillingService(deps: {
       const row = await repo.postLedgerEntry(tx, { ...input, kind: 'refund', createdAt: clock.now() }, { oncePerActivation: true });
       if (!row) {
         if (await repo.hasLedgerEntry(tx, input.activationId, 'refund')) return false;
+        throw new AppError('not_found', `Company ${input.companyId} does not exist`);
+      }
+      await announceChange(tx, row);
+      return true;
+    },
+    async chargeRental(tx, input) {
+      const row = await repo.postRentalLedgerEntry(tx, { ...input, amount: -input.amount, kind: 'purchase', createdAt: clock.now() });
+      if (!row) {
+        const balance = await repo.readCompanyBalance(tx, input.companyId);
+        if (balance === null) throw new AppError('not_found', `Company ${input.companyId} does not exist`);
+        throw new AppError('insufficient_balance', `Balance ${formatUsd(balance)} USD is below the price ${formatUsd(input.amount)} USD; top up on the website`);
+      }
+      await announceChange(tx, row);
+      return row.balanceAfter;
+    },
+    async refundRental(tx, input) {
+      const row = await repo.postRentalLedgerEntry(tx, { ...input, kind: 'refund', createdAt: clock.now() }, { oncePerRental: true });
+      if (!row) {
+        if (await repo.hasRentalLedgerEntry(tx, input.rentalId, 'refund')) return false;
         throw new AppError('not_found', `Company ${input.companyId} does not exist`);
       }
       await announceChange(tx, row);

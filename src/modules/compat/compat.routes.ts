@@ -7,6 +7,8 @@ import type { AccountsService } from '../accounts/accounts.service.ts';
 import type { ActivationsService } from '../activations/activations.service.ts';
 import type { BillingService } from '../billing/billing.service.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
+import type { RentalsService } from '../rentals/rentals.service.ts';
+import type { RentalStock } from '../supply/rental-stock.ts';
 import { type CompatParams, type CompatReply, createCompatService } from './compat.service.ts';
 
 const param = (description: string, example: string) => Type.Optional(Type.String({ description, examples: [example] }));
@@ -16,20 +18,25 @@ const param = (description: string, example: string) => Type.Optional(Type.Strin
 const HandlerQuery = Type.Object(
   {
     api_key: param('Your Nova API key', 'nova_…'),
-    action: param('getBalance, getNumber, getNumberV2, getStatus, setStatus, getPrices, getCountries, getServicesList, getActiveActivations', 'getNumber'),
-    service: param('Service code', 'tg'),
+    action: param(
+      'getBalance, getNumber, getNumberV2, getStatus, setStatus, getPrices, getCountries, getServicesList, getActiveActivations; ' +
+        'rentals: getRentServicesAndCountries, getRentNumber, getRentStatus, setRentStatus, getRentList, continueRentNumber',
+      'getNumber',
+    ),
+    service: param('Service code (rentals: any code, or "full"; a rented number receives every service)', 'tg'),
     country: param('Country id', '6'),
     operator: param('Operator, or a comma list of them', 'any'),
     maxPrice: param('Highest price you accept, USD', '0.50'),
-    id: param('Activation id', '123'),
-    status: param('setStatus: 1 ready, 3 another SMS, 6 complete, 8 cancel', '6'),
+    id: param('Activation id (rent actions: rental id)', '123'),
+    status: param('setStatus: 1 ready, 3 another SMS, 6 complete, 8 cancel; setRentStatus: 1 finish, 2 cancel', '6'),
+    rent_time: param('getRentNumber, continueRentNumber, getRentServicesAndCountries: hours, 1 to 720 (default 4)', '4'),
   },
   { additionalProperties: true },
 );
 
 const HandlerReply = Type.String({
   description: 'Plain text (ACCESS_…, STATUS_…, error words) or JSON, as the sms-activate protocol answers; HTTP 200',
-  examples: ['ACCESS_NUMBER:123:12025550123', 'STATUS_OK:12345', 'ACCESS_BALANCE:14.0912', 'NO_NUMBERS', 'BAD_KEY'],
+  examples: ['ACCESS_NUMBER:123:12025550123', 'STATUS_OK:12345', 'ACCESS_BALANCE:14.0912', 'NO_NUMBERS', 'BAD_KEY', '{"status":"error","message":"STATUS_WAIT_CODE"}'],
 });
 
 function send(reply: FastifyReply, answer: CompatReply) {
@@ -47,6 +54,8 @@ export const compatRoutes: FastifyPluginAsyncTypebox<{
   billing: BillingService;
   catalog: CatalogService;
   activations: ActivationsService;
+  rentals: RentalsService;
+  rentalStock: Pick<RentalStock, 'available'>;
   limiter: KeyRateLimiter;
 }> = async (app, deps) => {
   const compat = createCompatService(deps);

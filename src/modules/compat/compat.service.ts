@@ -5,6 +5,9 @@ import type { Activation, ActivationsService } from '../activations/activations.
 import type { BillingService } from '../billing/billing.service.ts';
 import { type Money, parseUsd, toUsdNumber, unitsPerUsd } from '../billing/money.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
+import type { RentalsService } from '../rentals/rentals.service.ts';
+import type { RentalStock } from '../supply/rental-stock.ts';
+import { compatRentalActions, createCompatRentals } from './compat-rentals.ts';
 
 /** The parameters of one handler_api.php call (query string and form body merged). */
 export type CompatParams = Record<string, string | undefined>;
@@ -55,8 +58,12 @@ export function createCompatService(deps: {
   billing: BillingService;
   catalog: CatalogService;
   activations: ActivationsService;
+  rentals: RentalsService;
+  rentalStock: Pick<RentalStock, 'available'>;
 }): CompatService {
   const { accounts, billing, catalog, activations } = deps;
+  // The rent actions (getRentNumber, getRentStatus, …) live in compat-rentals.ts.
+  const rentalActions = createCompatRentals(deps);
 
   /** Buys for getNumber/getNumberV2: the activation, or the protocol's refusal. */
   async function buy(principal: Principal, params: CompatParams): Promise<Activation | CompatReply> {
@@ -202,6 +209,7 @@ export function createCompatService(deps: {
       }
     },
     async perform(principal, params) {
+      if (params.action && compatRentalActions.has(params.action)) return rentalActions.perform(principal, params);
       switch (params.action) {
         case 'getBalance':
           return text(`ACCESS_BALANCE:${formatCompatMoney(await billing.balanceOf(principal.companyId))}`);
@@ -231,9 +239,11 @@ export function createCompatService(deps: {
           return getPrices(params);
         case 'getCountries': {
           const table: Record<string, unknown> = {};
-          for (const c of await catalog.countries()) {
+          const [countries, rentable] = await Promise.all([catalog.countries(), rentalActions.rentableCountries()]);
+          for (const c of countries) {
             // We keep one (English) name per country; the protocol's three name fields all carry it.
-            table[String(c.id)] = { id: c.id, rus: c.name, eng: c.name, chn: c.name, visible: 1, retry: 1, rent: 0, multiService: 0 };
+            // `rent`: 1 where numbers of the country can be rented (it has a rental price).
+            table[String(c.id)] = { id: c.id, rus: c.name, eng: c.name, chn: c.name, visible: 1, retry: 1, rent: rentable.has(c.id) ? 1 : 0, multiService: 0 };
           }
           return json(table);
         }

@@ -9,6 +9,7 @@ import { toE164 } from './phone-number.ts';
 import { remoteKinds } from './remote-supply.ts';
 import * as consoleRepo from './supply-console.repo.ts';
 import * as repo from './supply.repo.ts';
+import * as rentalStockRepo from './rental-stock.repo.ts';
 import type { ProviderHealth, SupplyService } from './supply.service.ts';
 
 export type { NumberFilter, NumberWithProvider, SmsFilter, SmsWithProvider } from './supply-console.repo.ts';
@@ -45,6 +46,8 @@ export interface NewNumber {
   operator?: string;
   deviceId?: string;
   simSlot?: number;
+  /** Customers may also rent it by the hour (issue 11). */
+  rentable?: boolean;
 }
 
 export interface NumberHistory {
@@ -328,7 +331,7 @@ export function createSupplyConsoleService(deps: {
       const normalized = numbers.map((n) => {
         const e164 = toE164(n.e164);
         if (!e164) throw new AppError('invalid_request', `"${n.e164}" is not a phone number in international format`);
-        return { e164, countryId: n.countryId, operator: n.operator ?? 'any', providerId, deviceId: n.deviceId ?? null, simSlot: n.simSlot ?? null };
+        return { e164, countryId: n.countryId, operator: n.operator ?? 'any', providerId, deviceId: n.deviceId ?? null, simSlot: n.simSlot ?? null, rentable: n.rentable ?? false };
       });
       const countryIds = new Set((await catalog.countries()).map((c) => c.id));
       const unknown = normalized.find((n) => !countryIds.has(n.countryId));
@@ -340,12 +343,15 @@ export function createSupplyConsoleService(deps: {
             throw new AppError('invalid_request', `Provider ${providerId} is a ${provider.kind} source: its numbers are leased per purchase, not added`);
           }
           const added = await repo.insertNumbers(tx, normalized);
+          // --rentable on numbers already in stock (skipped above) makes them rentable too.
+          const rentable = normalized.filter((n) => n.rentable).map((n) => n.e164);
+          if (rentable.length > 0) await rentalStockRepo.setRentable(tx, rentable, true, providerId);
           supply.stockChangedIn(tx);
           await audit.record(tx, actor, {
             action: 'numbers.add',
             targetType: 'provider',
             targetId: providerId,
-            after: { count: added, skipped: normalized.length - added, numbers: normalized.map((n) => n.e164) },
+            after: { count: added, skipped: normalized.length - added, numbers: normalized.map((n) => n.e164), ...(rentable.length > 0 ? { rentable: true } : {}) },
           });
           return added;
         });

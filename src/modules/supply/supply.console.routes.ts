@@ -82,6 +82,7 @@ export function providerJson(p: ProviderHealth) {
     numbers: p.numbers,
     numbers_disabled: p.numbersDisabled,
     numbers_retired: p.numbersRetired,
+    reports: p.reports,
     cost_per_number: local ? toUsdNumber(p.costPerNumber ?? 0) : null,
   };
 }

@@ -35,7 +35,7 @@ export async function touchProvider(db: Db, providerId: number, at: Date) {
 
 export async function insertNumbers(
   db: Db,
-  numbers: { e164: string; countryId: number; operator: string; providerId: number; deviceId?: string | null; simSlot?: number | null }[],
+  numbers: { e164: string; countryId: number; operator: string; providerId: number; deviceId?: string | null; simSlot?: number | null; rentable?: boolean }[],
 ) {
   if (numbers.length === 0) return 0;
   const rows = await db.insert(phoneNumbers).values(numbers).onConflictDoNothing().returning({ id: phoneNumbers.id });
@@ -436,6 +436,8 @@ export async function providerHealthRows(db: Db, providerId?: number) {
       (select count(*)::int from phone_numbers n where n.provider_id = p.id) as "numbers",
       (select count(*)::int from phone_numbers n where n.provider_id = p.id and not n.enabled) as "numbersDisabled",
       (select count(*)::int from phone_numbers n where n.provider_id = p.id and n.retired_at is not null) as "numbersRetired",
+      -- Customers' reports of its numbers (POST /activations/{id}/report; the activations module's table, read by name).
+      (select count(*)::int from activation_reports x where x.provider_id = p.id) as "reports",
       (p.settings->>'costPerNumber')::bigint as "costPerNumber"
     from providers p
     ${providerId === undefined ? sql`` : sql`where p.id = ${providerId}`}
@@ -455,6 +457,7 @@ export async function providerHealthRows(db: Db, providerId?: number) {
     numbers: number;
     numbersDisabled: number;
     numbersRetired: number;
+    reports: number;
     costPerNumber: number | string | null;
   }>(result);
 }
@@ -588,4 +591,77 @@ export async function enableProvider(db: Db, providerId: number) {
     .where(eq(providers.id, providerId))
     .returning({ id: providers.id, name: providers.name, kind: providers.kind });
   return rows[0] ?? null;
+}
+
+/** A number as a reuse sees it (see lockNumberForReuse). */
+export interface NumberForReuse {
+  id: number;
+  e164: string;
+  operator: string;
+  providerId: number;
+  providerKind: string;
+  providerEnabled: boolean;
+  enabled: boolean;
+  retiredAt: Date | null;
+  busyActivationId: number | null;
+  busyRentalId: number | null;
+  cooldownUntil: Date | null;
+}
+
+/**
+ * Locks one particular number for a reuse (POST /activations/{id}/reuse), with what decides
+ * whether it may be sold again. SKIP LOCKED: a buyer (or another reuse) holding the number right
+ * now is not waited for; null then, as for a number that does not exist.
+ */
+export async function lockNumberForReuse(tx: Db, numberId: number): Promise<NumberForReuse | null> {
+  const result = await tx.execute(sql`
+    select n.id, n.e164, n.operator, n.provider_id as "providerId", p.kind as "providerKind", p.enabled as "providerEnabled",
+      n.enabled, n.retired_at as "retiredAt", n.busy_activation_id as "busyActivationId", n.busy_rental_id as "busyRentalId",
+      n.cooldown_until as "cooldownUntil"
+    from ${phoneNumbers} n join ${providers} p on p.id = n.provider_id
+    where n.id = ${numberId}
+    for update of n skip locked`);
+  const row = rowsOf<Record<string, unknown>>(result)[0];
+  if (!row) return null;
+  const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string | Date));
+  const id = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+  return {
+    id: Number(row.id),
+    e164: row.e164 as string,
+    operator: row.operator as string,
+    providerId: Number(row.providerId),
+    providerKind: row.providerKind as string,
+    providerEnabled: row.providerEnabled === true,
+    enabled: row.enabled === true,
+    retiredAt: date(row.retiredAt),
+    busyActivationId: id(row.busyActivationId),
+    busyRentalId: id(row.busyRentalId),
+    cooldownUntil: date(row.cooldownUntil),
+  };
+}
+
+/**
+ * Sells a number locked by lockNumberForReuse to the reuse activation, in one statement: as
+ * markNumberSold for a number of our own, except that its use for the service was recorded by
+ * the first sale (kept as it is: a reuse is the same customer's account again, not a new sale of
+ * the number for the service). Returns false when the number was not free after all.
+ */
+export async function markNumberReused(tx: Db, input: { numberId: number; activationId: number; serviceCode: string; at: Date }): Promise<boolean> {
+  const at = input.at.toISOString();
+  const result = await tx.execute(sql`
+    with sold as (
+      update ${phoneNumbers} set busy_activation_id = ${input.activationId}, busy_since = ${at}::timestamptz, busy_service_code = ${input.serviceCode}
+      where id = ${input.numberId} and busy_activation_id is null and busy_rental_id is null
+      returning id, provider_id
+    ), used as (
+      insert into ${numberServiceUses} (number_id, service_code, used_at)
+      select sold.id, ${input.serviceCode}, ${at}::timestamptz from sold
+      on conflict do nothing
+    ), rental as (
+      insert into ${numberRentals} (activation_id, number_id, provider_id, rented_at, supply_cost)
+      select ${input.activationId}::bigint, sold.id, sold.provider_id, ${at}::timestamptz, coalesce((p.settings->>'costPerNumber')::bigint, 0)
+      from sold join ${providers} p on p.id = sold.provider_id
+    )
+    select count(*)::int as sold from sold`);
+  return Number(rowsOf<{ sold: number }>(result)[0]?.sold ?? 0) === 1;
 }

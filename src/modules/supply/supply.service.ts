@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
 import { afterCommit, type Database, type Db, isUniqueViolation } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
+import { formatApiTime } from '../../time-format.ts';
 import { hashApiKey } from '../accounts/api-key.ts';
 import { stockKey } from '../catalog/catalog.service.ts';
 import { extractCode } from './code-extraction.ts';
@@ -108,6 +109,8 @@ export interface ProviderHealth {
   numbers: number;
   numbersDisabled: number;
   numbersRetired: number;
+  /** Customers' reports of a bad number among its sales (used, blocked, no SMS, other). */
+  reports: number;
   /** Local providers: what one sale costs us (1/10000 USD, settings.costPerNumber); null when not set. */
   costPerNumber: number | null;
 }
@@ -209,6 +212,8 @@ export interface SupplyService {
   addNumbers(
     providerId: number,
     numbers: { e164: string; countryId: number; operator?: string; deviceId?: string; simSlot?: number }[],
+    /** `rentable`: customers may also rent these numbers by the hour (issue 11). */
+    options?: { rentable?: boolean },
   ): Promise<number>;
   /** Stores an SMS a provider pushed (never dropped, matched or not) and delivers it to its activation. */
   ingestSms(provider: Provider, sms: { to: string; from: string; text: string; receivedAt: Date }): Promise<IngestedSms>;
@@ -247,6 +252,15 @@ export interface SupplyService {
   seedDemoSupply(countryIds: number[]): Promise<void>;
   /** Sends the demo SMS to every demo number bought at least `delaySeconds` ago (once across instances); returns how many. */
   deliverDemoSms(delaySeconds: number): Promise<number>;
+  /**
+   * A reuse (POST /activations/{id}/reuse) takes this very number again, inside the buyer's
+   * transaction: locked when it is still ours and free (not retired, enabled at an enabled
+   * provider of our own, in no activation or rental, not resting after a cancel), or refused
+   * with the reason for the customer. Never waits for another buyer holding it.
+   */
+  reserveNumberForReuse(tx: Db, numberId: number): Promise<{ number: ReservedNumber } | { refused: string }>;
+  /** Starts the reuse's rental on the number reserveNumberForReuse locked (its use for the service is already recorded). */
+  assignReusedNumber(tx: Db, input: { numberId: number; activationId: number; serviceCode: string }): Promise<void>;
 }
 
 export const defaultSupplyOperations: SupplyOperations = { maxNumberFailures: 3, cancelCooldownSeconds: 600, remoteTimeoutMs: 3000, maxProviderFailures: 10 };
@@ -258,6 +272,11 @@ export function createSupplyService(deps: {
   database: Database;
   clock: Clock;
   deliverSms: SmsSink;
+  /**
+   * The second sink (issue 11): an SMS no activation took goes to the number's active rental,
+   * which records it on the SMS itself (sms_messages.rental_id); returns the rental's id, or null.
+   */
+  deliverRentalSms?: SmsSink;
   /**
    * Ends a waiting activation because its source cancelled the number (status cancelled,
    * refunded by the activations module); a no-op for an activation no longer waiting.
@@ -370,10 +389,14 @@ export function createSupplyService(deps: {
     });
     let activationId: number | null = null;
     if (sms.numberId !== null) {
-      activationId = await deliverSms(tx, { smsId: stored.id, numberId: sms.numberId, sender: sms.from, text: sms.text, code, receivedAt: sms.receivedAt });
+      const incoming = { smsId: stored.id, numberId: sms.numberId, sender: sms.from, text: sms.text, code, receivedAt: sms.receivedAt };
+      activationId = await deliverSms(tx, incoming);
       if (activationId !== null) {
         await repo.setSmsActivation(tx, stored.id, activationId);
         await repo.markRentalSms(tx, activationId, clock.now(), code !== null);
+      } else if (deps.deliverRentalSms) {
+        // A rented number is in no activation: every SMS to it, for any service, is the renter's.
+        await deps.deliverRentalSms(tx, incoming);
       }
     }
     const announced: StoredSms = { id: stored.id, providerId: provider.id, numberId: sms.numberId, to: sms.toNumber, sender: sms.from, text: sms.text, code, activationId, receivedAt: sms.receivedAt };
@@ -504,11 +527,11 @@ export function createSupplyService(deps: {
       if (!row || row.kind !== 'android-gateway' || typeof signingKey !== 'string') return null;
       return { provider: { id: row.id, name: row.name, kind: row.kind }, signingKey };
     },
-    async addNumbers(providerId, numbers) {
+    async addNumbers(providerId, numbers, options = {}) {
       const normalized = numbers.map((n) => {
         const e164 = toE164(n.e164);
         if (!e164) throw new AppError('invalid_request', `"${n.e164}" is not a phone number in international format`);
-        return { e164, countryId: n.countryId, operator: n.operator ?? 'any', providerId, deviceId: n.deviceId ?? null, simSlot: n.simSlot ?? null };
+        return { e164, countryId: n.countryId, operator: n.operator ?? 'any', providerId, deviceId: n.deviceId ?? null, simSlot: n.simSlot ?? null, rentable: options.rentable ?? false };
       });
       try {
         return await repo.insertNumbers(db, normalized);
@@ -602,6 +625,7 @@ export function createSupplyService(deps: {
         numbers: row.numbers,
         numbersDisabled: row.numbersDisabled,
         numbersRetired: row.numbersRetired,
+        reports: Number(row.reports),
         costPerNumber: row.costPerNumber === null ? null : Number(row.costPerNumber),
       }));
     },
@@ -653,6 +677,28 @@ export function createSupplyService(deps: {
         if (sent) delivered++;
       }
       return delivered;
+    },
+    async reserveNumberForReuse(tx, numberId) {
+      const number = await repo.lockNumberForReuse(tx, numberId);
+      if (!number) {
+        const exists = await repo.findNumberById(tx, numberId);
+        return { refused: exists ? `The number ${exists.e164} is being sold to another customer right now` : 'The number is no longer in our stock' };
+      }
+      const now = clock.now();
+      const e164 = number.e164;
+      // A remote source's number is its own: we cannot ask it for this very number again.
+      if ((remoteKinds as string[]).includes(number.providerKind)) return { refused: `The number ${e164} came from a partner source and cannot be taken again` };
+      if (number.retiredAt) return { refused: `The number ${e164} is no longer in our stock` };
+      if (!number.enabled || !number.providerEnabled) return { refused: `The number ${e164} is off sale at the moment` };
+      if (number.busyActivationId !== null) return { refused: `The number ${e164} is in use by another activation` };
+      if (number.busyRentalId !== null) return { refused: `The number ${e164} is rented by another customer` };
+      // A cancel's late SMS (another service's code) must not reach the reuse.
+      if (number.cooldownUntil && number.cooldownUntil > now) return { refused: `The number ${e164} rests after a cancel until ${formatApiTime(number.cooldownUntil)} UTC` };
+      return { number: { numberId: number.id, e164, operator: number.operator, providerId: number.providerId } };
+    },
+    async assignReusedNumber(tx, input) {
+      // The number is locked and was checked free in this transaction: not selling it is a bug.
+      if (!(await repo.markNumberReused(tx, { ...input, at: clock.now() }))) throw new Error(`number ${input.numberId} was not free for reuse`);
     },
   };
 }

@@ -9,6 +9,8 @@ import type { BillingService } from '../billing/billing.service.ts';
 import { catalogWebRoutes } from '../catalog/catalog.web.routes.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
 import { paymentsWebRoutes, stripeWebhookPath } from '../payments/payments.web.routes.ts';
+import { rentalsWebRoutes } from '../rentals/rentals.web.routes.ts';
+import type { RentalsService } from '../rentals/rentals.service.ts';
 import type { PaymentsService } from '../payments/payments.service.ts';
 import { supportWebRoutes } from '../support/support.web.routes.ts';
 import type { SupportService } from '../support/support.service.ts';
@@ -25,6 +27,7 @@ export interface WebRoutesServices {
   billing: BillingService;
   catalog: CatalogService;
   payments: PaymentsService;
+  rentals: RentalsService;
   support: SupportService;
   webhooks: WebhooksService;
   webSessions: WebSessionsService;
@@ -43,13 +46,14 @@ export interface WebRoutesOptions {
  * layer (cookie, CSRF, session check) is in web-session.ts; each noun's routes live in its module.
  */
 export const webRoutes: FastifyPluginAsyncTypebox<WebRoutesOptions> = async (app, { config, services, redisKeyPrefix }) => {
-  const { accounts, activations, billing, catalog, payments, support, webhooks, webSessions } = services;
+  const { accounts, activations, billing, catalog, payments, rentals, support, webhooks, webSessions } = services;
   const web = await registerWebSession(app, { config, webSessions, redisKeyPrefix, csrfExemptPaths: [stripeWebhookPath] });
 
   await app.register(webSessionsWebRoutes, { web, webSessions, signInLimits: config.signInLimits });
   await app.register(catalogWebRoutes, { catalog });
   await app.register(billingWebRoutes, { web, billing });
   await app.register(activationsWebRoutes, { web, activations });
+  await app.register(rentalsWebRoutes, { web, rentals, catalog });
   await app.register(teamWebRoutes, { web, accounts, webSessions, activations, apiRateLimit: config.rateLimit });
   await app.register(webhooksWebRoutes, { web, webhooks });
   await app.register(paymentsWebRoutes, { web, payments });

@@ -3,7 +3,7 @@ import { okSchema } from '../../http/envelope.ts';
 import { webhookEventTypes } from './webhooks.tables.ts';
 
 const EventType = Type.Union(
-  [Type.Literal('activation.sms_received'), Type.Literal('activation.expired'), Type.Literal('activation.cancelled'), Type.Literal('balance.low')],
+  [Type.Literal('activation.sms_received'), Type.Literal('activation.expired'), Type.Literal('activation.cancelled'), Type.Literal('activation.reported'), Type.Literal('balance.low'), Type.Literal('rental.message_received'), Type.Literal('rental.expired')],
   { examples: ['activation.sms_received'] },
 );
 

@@ -2,15 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { cacheChannel, CoherentCache, idInMessage } from '../../cache/coherent-cache.ts';
 import type { Clock } from '../../clock.ts';
 import type { Database, Db } from '../../db/database.ts';
-import type { ActivationEvent, BalanceEvent, DomainEvents } from '../../events/domain-events.ts';
+import type { ActivationEvent, BalanceEvent, DomainEvents, RentalEvent } from '../../events/domain-events.ts';
 import type { PubSub } from '../../events/pubsub.ts';
 import { AppError } from '../../http/errors.ts';
 import { formatApiTime } from '../../time-format.ts';
 import type { Principal } from '../accounts/accounts.service.ts';
-import { activationJson } from '../activations/activations.routes.ts';
+import { activationJson, reportJson } from '../activations/activations.routes.ts';
 import type { ActivationsService } from '../activations/activations.service.ts';
 import type { BillingService } from '../billing/billing.service.ts';
 import { type Money, toUsdNumber } from '../billing/money.ts';
+import { rentalJson, rentalMessageJson } from '../rentals/rentals.routes.ts';
+import type { RentalsService } from '../rentals/rentals.service.ts';
 import { checkWebhookUrl } from './webhook-address.ts';
 import { createWebhookSender } from './webhook-sender.ts';
 import { generateWebhookSecret, signWebhook } from './webhook-signature.ts';
@@ -59,6 +61,7 @@ const leaseSeconds = 60;
 export const defaultBalanceLowThreshold: Money = 10_000;
 
 const activationEventTypes = new Set<string>(webhookEventTypes.filter((type) => type.startsWith('activation.')));
+const rentalEventTypes = new Set<string>(webhookEventTypes.filter((type) => type.startsWith('rental.')));
 
 /**
  * Pub/sub channel of `{ "companyId": n }`: the company's webhook endpoints changed (created or
@@ -79,6 +82,8 @@ export function createWebhooksService(deps: {
   events: DomainEvents;
   activations: ActivationsService;
   billing: BillingService;
+  /** Rental events (rental.message_received, rental.expired) describe the rental; without it they are not sent. */
+  rentals?: RentalsService;
   settings: WebhookSettings;
   /** Carries endpoint changes to every instance (see webhookEndpointsChannel). */
   pubsub: PubSub;
@@ -148,7 +153,30 @@ export function createWebhooksService(deps: {
     if (endpoints.length === 0) return;
     const activation = await activations.findInTransaction(tx, event.activationId);
     if (!activation) return;
-    await enqueue(tx, endpoints, type, { activation: activationJson(activation, activations) });
+    const data: { activation: ReturnType<typeof activationJson>; report?: ReturnType<typeof reportJson> } = { activation: activationJson(activation, activations) };
+    // activation.reported also carries the report: its reason, note and whether it refunded.
+    if (type === 'activation.reported') {
+      const report = await activations.findReportInTransaction(tx, activation.id);
+      if (report) data.report = reportJson(report);
+    }
+    await enqueue(tx, endpoints, type, data);
+  }
+
+  // rental.message_received: the rental and the message; rental.expired: the rental with all its messages.
+  async function onRentalEvent(tx: Db, event: RentalEvent) {
+    const type = event.type as WebhookEventType;
+    if (!deps.rentals || !(await companyHasEndpoints(tx, event.companyId))) return;
+    const endpoints = await repo.listSubscribedEndpoints(tx, event.companyId, type);
+    if (endpoints.length === 0) return;
+    const found = await deps.rentals.findInTransaction(tx, event.rentalId);
+    if (!found) return;
+    if (type === 'rental.message_received') {
+      const message = found.messages.find((m) => m.id === event.messageId);
+      if (!message) return;
+      await enqueue(tx, endpoints, type, { rental: rentalJson(found.rental), message: rentalMessageJson(message) });
+    } else {
+      await enqueue(tx, endpoints, type, { rental: { ...rentalJson(found.rental), messages: found.messages.map(rentalMessageJson) } });
+    }
   }
 
   // Fires on the crossing only: once the balance is below the threshold the endpoint is marked,
@@ -174,7 +202,8 @@ export function createWebhooksService(deps: {
 
   events.onTransaction(async (tx, event) => {
     if (event.type === 'balance.changed') await onBalanceChanged(tx, event);
-    else if (activationEventTypes.has(event.type)) await onActivationEvent(tx, event);
+    else if ('activationId' in event && activationEventTypes.has(event.type)) await onActivationEvent(tx, event);
+    else if ('rentalId' in event && rentalEventTypes.has(event.type)) await onRentalEvent(tx, event);
   });
 
   async function attempt(claimed: repo.ClaimedDelivery) {

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, check, index, integer, pgTable, serial, text, timestamp } from 'drizzle-orm/pg-core';
 import { companies } from '../accounts/accounts.tables.ts';
 
-export const webhookEventTypes = ['activation.sms_received', 'activation.expired', 'activation.cancelled', 'balance.low'] as const;
+export const webhookEventTypes = ['activation.sms_received', 'activation.expired', 'activation.cancelled', 'activation.reported', 'balance.low', 'rental.message_received', 'rental.expired'] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 
 export const webhookDeliveryStatuses = ['pending', 'delivered', 'failed'] as const;

@@ -54,6 +54,7 @@ export function Layout({ children }: { children: ReactNode }) {
             {account ? (
               <>
                 <NavLink to="/dashboard" onNavigate={close}>Dashboard</NavLink>
+                <NavLink to="/rentals" onNavigate={close}>Rentals</NavLink>
                 <NavLink to="/topup" onNavigate={close}>Top up</NavLink>
                 <NavLink to="/transactions" onNavigate={close}>Transactions</NavLink>
                 <NavLink to="/profile/api" onNavigate={close}>API access</NavLink>

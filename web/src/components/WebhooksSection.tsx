@@ -6,7 +6,7 @@ import { CopyButton } from './CopyButton.tsx';
 import { Empty, ErrorBox, Loading } from './States.tsx';
 
 // Shapes of /api/web/webhooks* (docs/web-api.md), the same JSON as API v1's /webhooks.
-const eventTypes = ['activation.sms_received', 'activation.expired', 'activation.cancelled', 'balance.low'] as const;
+const eventTypes = ['activation.sms_received', 'activation.expired', 'activation.cancelled', 'activation.reported', 'balance.low'] as const;
 type EventType = (typeof eventTypes)[number];
 
 interface Webhook {
@@ -33,6 +33,7 @@ const eventLabels: Record<EventType, string> = {
   'activation.sms_received': 'SMS received',
   'activation.expired': 'Activation expired',
   'activation.cancelled': 'Activation cancelled',
+  'activation.reported': 'Number reported',
   'balance.low': 'Balance low',
 };
 

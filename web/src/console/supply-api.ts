@@ -19,6 +19,8 @@ export interface Provider {
   numbers: number;
   numbers_disabled: number;
   numbers_retired: number;
+  /** Customers' reports of its numbers (used, blocked, no SMS, other). */
+  reports: number;
   cost_per_number: number | null;
 }
 

@@ -9,6 +9,8 @@ import {
   parseApiTime,
   post,
   type PriceRow,
+  type ActivationReport,
+  type ReportReason,
 } from '../api.ts';
 import { CopyButton } from '../components/CopyButton.tsx';
 import { Feedback } from '../components/Feedback.tsx';
@@ -210,19 +212,81 @@ function BuyPanel({
   );
 }
 
+const reportReasons: Array<{ value: ReportReason; label: string }> = [
+  { value: 'used', label: 'Already used for this service' },
+  { value: 'blocked', label: 'Blocked by the service' },
+  { value: 'no_sms', label: 'The SMS does not arrive' },
+  { value: 'other', label: 'Something else' },
+];
+
+/** Report a bad number on a waiting activation: the server decides whether it refunds at once. */
+function ReportForm({ activation, onReported, onClose }: { activation: Activation; onReported(result: ActivationReport): void; onClose(): void }) {
+  const [reason, setReason] = useState<ReportReason>('used');
+  const [note, setNote] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const send = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const result = await post<ActivationReport>(`/api/web/activations/${activation.id}/report`, { reason, ...(note.trim() ? { note: note.trim() } : {}) });
+      onReported(result);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="form report-form" onSubmit={send} aria-label={`Report number ${activation.number}`}>
+      <label className="field">
+        <span>What is wrong with the number?</span>
+        <select value={reason} onChange={(e) => setReason(e.target.value as ReportReason)}>
+          {reportReasons.map((r) => (
+            <option key={r.value} value={r.value}>
+              {r.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="field">
+        <span>Note (optional)</span>
+        <textarea rows={2} maxLength={500} value={note} onChange={(e) => setNote(e.target.value)} />
+      </label>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="row">
+        <button type="submit" className="btn btn-small btn-primary" disabled={busy}>
+          {busy ? 'Sending…' : 'Send report'}
+        </button>
+        <button type="button" className="btn btn-small btn-ghost" onClick={onClose}>
+          Close
+        </button>
+      </div>
+    </form>
+  );
+}
+
 function ActivationCard({
   activation,
   now,
   names,
   onChanged,
+  onReported,
 }: {
   activation: Activation;
   now: number;
   names: Map<string, string>;
   onChanged(activation: Activation): void;
+  onReported(result: ActivationReport): void;
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [reporting, setReporting] = useState(false);
   const expiresIn = parseApiTime(activation.expires_at) - now;
   const cancelIn = parseApiTime(activation.cancel_available_at) - now;
   const canCancel = activation.status === 'waiting' && cancelIn <= 0;
@@ -298,7 +362,22 @@ function ActivationCard({
             Cancel available in {formatDuration(cancelIn)}
           </span>
         )}
+        {activation.status === 'waiting' && !reporting && (
+          <button type="button" className="btn btn-small btn-ghost" onClick={() => setReporting(true)}>
+            Report number
+          </button>
+        )}
       </div>
+      {activation.status === 'waiting' && reporting && (
+        <ReportForm
+          activation={activation}
+          onClose={() => setReporting(false)}
+          onReported={(result) => {
+            setReporting(false);
+            onReported(result);
+          }}
+        />
+      )}
       {error && (
         <p className="form-error" role="alert">
           {error}
@@ -307,6 +386,9 @@ function ActivationCard({
     </li>
   );
 }
+
+/** Activations whose number can be bought again for the same service (the server has the last word). */
+const reusable = new Set<ActivationStatus>(['completed']);
 
 const statusFilters: Array<{ value: '' | ActivationStatus; label: string }> = [
   { value: '', label: 'All' },
@@ -317,7 +399,39 @@ const statusFilters: Array<{ value: '' | ActivationStatus; label: string }> = [
   { value: 'expired', label: 'Expired' },
 ];
 
-function History({ refreshKey, showOwner, names }: { refreshKey: number; showOwner: boolean; names: Map<string, string> }) {
+/** "Buy again": a new activation on the same number for the same service, when the server allows it. */
+function ReuseButton({ activation, onReused, onError }: { activation: Activation; onReused(activation: Activation): void; onError(message: string): void }) {
+  const [busy, setBusy] = useState(false);
+  const reuse = async () => {
+    setBusy(true);
+    try {
+      const result = await post<{ activation: Activation }>(`/api/web/activations/${activation.id}/reuse`);
+      onReused(result.activation);
+    } catch (e) {
+      onError(`Activation ${activation.id}: ${errorMessage(e)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <button type="button" className="btn btn-small btn-ghost" disabled={busy} aria-label={`Buy again ${activation.number}`} onClick={reuse}>
+      {busy ? 'Buying…' : 'Buy again'}
+    </button>
+  );
+}
+
+function History({
+  refreshKey,
+  showOwner,
+  names,
+  onReused,
+}: {
+  refreshKey: number;
+  showOwner: boolean;
+  names: Map<string, string>;
+  onReused(activation: Activation): void;
+}) {
+  const [reuseError, setReuseError] = useState<string | null>(null);
   const [status, setStatus] = useState<'' | ActivationStatus>('');
   const [offset, setOffset] = useState(0);
   const limit = 10;
@@ -352,6 +466,11 @@ function History({ refreshKey, showOwner, names }: { refreshKey: number; showOwn
           </a>
         </div>
       </div>
+      {reuseError && (
+        <p className="form-error" role="alert">
+          {reuseError}
+        </p>
+      )}
       {page.loading && !data ? (
         <Loading what="history" />
       ) : page.error ? (
@@ -373,6 +492,9 @@ function History({ refreshKey, showOwner, names }: { refreshKey: number; showOwn
                   <th scope="col">Code</th>
                   <th scope="col" className="num">Price</th>
                   <th scope="col">Bought</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Action</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -388,7 +510,22 @@ function History({ refreshKey, showOwner, names }: { refreshKey: number; showOwn
                     </td>
                     <td className="mono">{a.code ?? '—'}</td>
                     <td className="num">{formatUsd(a.price)}</td>
-                    <td>{formatLocalTime(a.created_at)}</td>
+                    <td>
+                      {formatLocalTime(a.created_at)}
+                      {a.reused_from ? <span className="muted small"> · again after {a.reused_from}</span> : null}
+                    </td>
+                    <td>
+                      {reusable.has(a.status) && (
+                        <ReuseButton
+                          activation={a}
+                          onError={setReuseError}
+                          onReused={(activation) => {
+                            setReuseError(null);
+                            onReused(activation);
+                          }}
+                        />
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -465,6 +602,13 @@ export function DashboardPage() {
     if (activation.status === 'completed') setCompleted(activation);
     reloadBalance();
   };
+  const [reported, setReported] = useState<ActivationReport | null>(null);
+  const onReported = (result: ActivationReport) => {
+    apply(result.activation);
+    setReported(result);
+    reloadBalance();
+    setHistoryKey((k) => k + 1);
+  };
 
   const activeList = active;
 
@@ -499,6 +643,16 @@ export function DashboardPage() {
               <Feedback context="activation" reference={String(completed.id)} onClose={() => setCompleted(null)} />
             </div>
           )}
+          {reported && (
+            <p className="notice-ok" role="status" data-testid="report-notice">
+              Thanks — number {reported.activation.number} is reported
+              {reported.report.refunded
+                ? ` and activation ${reported.activation.id} is refunded.`
+                : reported.activation.status === 'waiting'
+                  ? '. The activation stays open until its SMS comes or it expires.'
+                  : '.'}
+            </p>
+          )}
           {activeState.loading && activeList.length === 0 ? (
             <Loading what="active numbers" />
           ) : activeState.error ? (
@@ -512,13 +666,13 @@ export function DashboardPage() {
           ) : (
             <ul className="activations">
               {activeList.map((activation) => (
-                <ActivationCard key={activation.id} activation={activation} now={now} names={names} onChanged={onChanged} />
+                <ActivationCard key={activation.id} activation={activation} now={now} names={names} onChanged={onChanged} onReported={onReported} />
               ))}
             </ul>
           )}
         </section>
       </div>
-      <History refreshKey={historyKey} showOwner={account?.role === 'owner'} names={names} />
+      <History refreshKey={historyKey} showOwner={account?.role === 'owner'} names={names} onReused={onBought} />
     </div>
   );
 }

@@ -4,16 +4,18 @@ import type { ConsolePageProps } from '../console-pages.tsx';
 import { IncomingSmsTab } from './supply/IncomingSmsTab.tsx';
 import { NumbersTab } from './supply/NumbersTab.tsx';
 import { ProvidersTab } from './supply/ProvidersTab.tsx';
+import { ReportsTab } from './supply/ReportsTab.tsx';
 import './operations.css';
 
 const tabs = [
   { id: 'providers', label: 'Providers' },
   { id: 'numbers', label: 'Numbers' },
   { id: 'sms', label: 'Incoming SMS' },
+  { id: 'reports', label: 'Customer reports' },
 ] as const;
 type TabId = (typeof tabs)[number]['id'];
 
-/** Supply: providers and their health, numbers (import, retire, history) and the live SMS feed. */
+/** Supply: providers and their health, numbers (import, retire, history), the live SMS feed and customers' reports of bad numbers. */
 export function SupplyPage(_props: ConsolePageProps) {
   const [tab, setTab] = useState<TabId>('providers');
   // "Numbers" on a provider's row opens the Numbers tab filtered to that provider.
@@ -37,6 +39,7 @@ export function SupplyPage(_props: ConsolePageProps) {
         )}
         {tab === 'numbers' && <NumbersTab initialProvider={numbersProvider} />}
         {tab === 'sms' && <IncomingSmsTab />}
+        {tab === 'reports' && <ReportsTab />}
       </Tabs>
     </section>
   );

@@ -57,6 +57,11 @@ function ProviderRow({ provider, onChanged, onImport, onNumbers }: { provider: P
           <div className="small muted">
             {p.activations_with_sms}/{p.activations_sold}
           </div>
+          {p.reports > 0 && (
+            <div className="small muted" data-testid="provider-reports">
+              {p.reports} reported by customers
+            </div>
+          )}
         </td>
         <td className="num">{formatSeconds(p.median_seconds_to_code)}</td>
         <td className="num">
