@@ -18,6 +18,7 @@ export function startRemoteSupplyJob(supply: SupplyService, intervalMs: number, 
       (await supply.refreshRemoteStock()) +
       ((await afterStockRefresh?.()) ?? 0) +
       (await supply.pollUpstreamCodes()) +
+      (await supply.upstreamRentals.pollMessages()) +
       (await supply.notifyRemoteFinishes()),
     log,
   );

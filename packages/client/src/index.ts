@@ -390,8 +390,11 @@ export interface NovaRentals {
    * instead of renting twice; pass your own key to make your own retries safe too.
    */
   create(request: RentRequest, options?: RequestOptions & { idempotencyKey?: string }): Promise<Rental>;
-  /** The rental with all its messages (newest first); with `wait` (s, max 60), long-polls for its next change. */
-  get(id: number, options?: RequestOptions & { wait?: number }): Promise<Rental>;
+  /**
+   * The rental with all its messages (newest first); with `wait` (s, max 60), long-polls for its next change.
+   * With `after` (a message id) too, answers at once when a message newer than it is already there.
+   */
+  get(id: number, options?: RequestOptions & { wait?: number; after?: number }): Promise<Rental>;
   list(query?: { limit?: number; offset?: number; status?: RentalStatus }, options?: RequestOptions): Promise<RentalPage>;
   /** Adds `hours` to an active rental (charged now; expires_at moves). */
   extend(id: number, hours: number, options?: RequestOptions): Promise<Rental>;
@@ -435,7 +438,7 @@ function rentalsApi(call: Call): NovaRentals {
       return data.rental;
     },
     async get(id, options = {}) {
-      const query = options.wait !== undefined ? queryString({ wait: options.wait }) : '';
+      const query = options.wait !== undefined ? queryString({ wait: options.wait, after: options.after }) : '';
       return (await call<{ rental: Rental }>(`/api/v1/rentals/${id}${query}`, { signal: options.signal, idempotent: true })).rental;
     },
     async list(query = {}, options) {
@@ -452,15 +455,19 @@ function rentalsApi(call: Call): NovaRentals {
       const after = options.after;
       // Which messages are new: newer than `after`, or else not among those of the first look.
       let isNew: ((message: RentalMessage) => boolean) | undefined = after === undefined ? undefined : (message) => message.id > after;
+      // The newest message id already known (message ids grow): sent as `after` with each long-poll.
+      let newestKnown = after ?? 0;
       for (;;) {
         options.signal?.throwIfAborted();
         const firstLook = isNew === undefined;
         const wait = firstLook ? 0 : Math.max(0, Math.min(longPollSeconds, Math.floor((deadline - Date.now()) / 1000)));
-        const rental = await rentals.get(id, { wait, signal: options.signal });
+        // `after` tells the server what is already known: an SMS that arrived between two polls is answered at once.
+        const rental = await rentals.get(id, { wait, after: firstLook ? undefined : newestKnown, signal: options.signal });
         options.onPoll?.(rental);
         if (isNew === undefined) {
           const seen = new Set(rental.messages.map((message) => message.id));
           isNew = (message) => !seen.has(message.id);
+          newestKnown = rental.messages.reduce((newest, message) => Math.max(newest, message.id), 0);
         } else {
           const fresh = rental.messages.filter(isNew);
           // Messages come newest first: the oldest new one, so `after: message.id` reads the next in turn.

@@ -4331,7 +4331,7 @@ export interface paths {
         };
         /**
          * Get a rental and all its messages (newest first); with ?wait=N, wait up to N s for the next one (long-poll)
-         * @description With `wait` (0–60 s) and the rental active, the answer comes as soon as it changes (a message arrives, it is extended, finished, cancelled or expires), or after `wait` seconds unchanged. A rental no longer active is answered at once.
+         * @description With `wait` (0–60 s) and the rental active, the answer comes as soon as it changes (a message arrives, it is extended, finished, cancelled or expires), or after `wait` seconds unchanged. A rental no longer active is answered at once. With `after` (a message id), a rental that already has a message newer than it is answered at once too: an SMS that arrived between two polls is not missed.
          */
         get: {
             parameters: {
@@ -4341,6 +4341,11 @@ export interface paths {
                      * @example 30
                      */
                     wait?: number;
+                    /**
+                     * @description With `wait`: the id of the newest message the client already has. When the rental already has a newer message, the answer comes at once; otherwise it waits as without `after`
+                     * @example 456
+                     */
+                    after?: number;
                 };
                 header?: never;
                 path: {

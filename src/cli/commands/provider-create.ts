@@ -10,7 +10,7 @@ const kinds = ['http', 'android-gateway', 'smshub', 'sms-activate'] as const;
 export const providerCreate: OperatorCommand = {
   name: 'provider:create',
   usage:
-    'provider:create --name NAME [--kind http|android-gateway|smshub|sms-activate] [--cost USD] [--signing-key KEY] [--url URL --countries 6=usa,16=england [--key KEY] [--payout PERCENT] [--api-key KEY] [--markup PERCENT]]',
+    'provider:create --name NAME [--kind http|android-gateway|smshub|sms-activate] [--cost USD] [--signing-key KEY] [--url URL --countries 6=usa,16=england [--key KEY] [--payout PERCENT] [--api-key KEY] [--markup PERCENT] [--rentals]]',
   summary:
     'Register an SMS provider: "http" pushes to POST /api/v1/supply/sms (prints its secret); "android-gateway" is an SMS Gateway for Android phone (prints its webhook path and signing key); "smshub" is a SIM-bank agent speaking the SMSHub agent protocol at --url (prints its protocol key)',
   async run(services, args) {
@@ -26,6 +26,7 @@ export const providerCreate: OperatorCommand = {
         payout: { type: 'string' },
         'api-key': { type: 'string' },
         markup: { type: 'string' },
+        rentals: { type: 'boolean' },
         cost: { type: 'string' },
       },
     });
@@ -51,7 +52,7 @@ export const providerCreate: OperatorCommand = {
     if (kind === 'sms-activate') {
       return {
         json: { provider_id: provider.id, name: provider.name, kind },
-        text: `Provider ${provider.id} "${provider.name}" (sms-activate upstream at ${values.url}) created; its numbers are resold when local stock runs out`,
+        text: `Provider ${provider.id} "${provider.name}" (sms-activate upstream at ${values.url}) created; its numbers are resold when local stock runs out${values.rentals ? ', and rented when no local rentable number is free' : ''}`,
       };
     }
     if (kind === 'smshub') {
@@ -99,7 +100,8 @@ function upstreamOptions(values: Record<string, string | boolean | undefined>) {
   const { url, countries } = urlAndCountries(values);
   const markup = values.markup === undefined ? 20 : Number(values.markup);
   if (!Number.isFinite(markup) || markup < 0 || markup > 1000) throw new AppError('invalid_request', '--markup is a percent over the upstream cost, 0 to 1000');
-  return { url, apiKey: requireOption(values, 'api-key'), countries, markupPercent: markup };
+  // --rentals: customers may also rent its numbers by the hour (getRentNumber …) when no local rentable number is free.
+  return { url, apiKey: requireOption(values, 'api-key'), countries, markupPercent: markup, rentals: values.rentals === true };
 }
 
 function smshubOptions(values: Record<string, string | boolean | undefined>) {

@@ -19,7 +19,7 @@ import {
 } from './activations.schema.ts';
 import type { ActivationReport } from './activation-reports.service.ts';
 import type { ActivationChanges } from './activation-changes.ts';
-import { createActivationLongPoll } from './activation-long-poll.ts';
+import { createLongPoll } from '../../events/long-poll.ts';
 
 /** The API's view of an activation: field names and formats exactly as nova-sms-api-v1 shows them (webhooks send it too). */
 export function activationJson(activation: Activation, activations: ActivationsService) {
@@ -108,7 +108,7 @@ export const activationsRoutes: FastifyPluginAsyncTypebox<{ activations: Activat
   );
 
   // Long-poll waits hear the cross-instance changes through the instance's one subscription; shutdown answers them at once.
-  const longPoll = createActivationLongPoll(changes);
+  const longPoll = createLongPoll(changes);
   app.addHook('preClose', async () => longPoll.close());
 
   app.get(
@@ -138,7 +138,7 @@ export const activationsRoutes: FastifyPluginAsyncTypebox<{ activations: Activat
       reply.raw.once('close', onClose);
       const found = await longPoll
         .wait({
-          activationId: id,
+          id,
           seconds,
           signal: gone.signal,
           read: () => activations.get(principal, id),

@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { okSchema } from '../../http/envelope.ts';
-import { maxWaitSeconds } from './activation-long-poll.ts';
+import { maxWaitSeconds } from '../../events/long-poll.ts';
 
 const Status = Type.Union([
   Type.Literal('waiting'),

@@ -23,6 +23,8 @@ export interface NewLedgerEntry {
   amount: number;
   balanceAfter: number;
   activationId?: number | null;
+  /** A rental's charge (its first period or an extension) or refund. */
+  rentalId?: number | null;
   reason: string;
   /** The audit entry of a staff or CLI adjustment. */
   auditId?: number | null;
@@ -36,18 +38,20 @@ export type LedgerEntryRow = typeof ledgerEntries.$inferSelect;
  * after, in one statement, so the balance always equals the sum of its ledger. The conditional
  * UPDATE is where the company's row lock is taken (or waited for); once granted, PostgreSQL
  * re-checks `balance + amount >= 0` against the latest balance, so concurrent postings never
- * spend the same money twice. Null when the company does not exist or the balance would go
- * below zero (or, see `oncePerActivation`, the entry exists already): then nothing was written.
+ * spend the same money twice. With `oncePer`, nothing is written either when the activation (or
+ * rental) the entry names already has an entry of this kind (the unique indexes on
+ * ledger_entries refuse a second refund in any case). Null when the company does not exist, the
+ * balance would go below zero, or (oncePer) the entry exists already: then nothing was written.
  */
 export async function postLedgerEntry(
   tx: Db,
   entry: Omit<NewLedgerEntry, 'balanceAfter'>,
-  options: { oncePerActivation?: boolean } = {},
+  options: { oncePer?: 'activation' | 'rental' } = {},
 ): Promise<LedgerEntryRow | null> {
-  const statement = options.oncePerActivation ? postLedgerEntryStatements.oncePerActivation : postLedgerEntryStatements.always;
-  const result = await statement(tx, {
+  const result = await postLedgerEntryStatements[options.oncePer ?? 'always'](tx, {
     ...entry,
     activationId: entry.activationId ?? null,
+    rentalId: entry.rentalId ?? null,
     auditId: entry.auditId ?? null,
     createdAt: entry.createdAt.toISOString(),
   });
@@ -61,8 +65,7 @@ export async function postLedgerEntry(
     amount: entry.amount,
     balanceAfter: Number(row.balanceAfter),
     activationId: entry.activationId ?? null,
-    // Rental charges are posted by the rentals module's own statements (issue 11).
-    rentalId: null,
+    rentalId: entry.rentalId ?? null,
     reason: entry.reason,
     auditId: entry.auditId ?? null,
     createdAt: entry.createdAt,
@@ -71,35 +74,40 @@ export async function postLedgerEntry(
 
 const placeholder = sql.placeholder;
 
-function postLedgerEntryStatement(oncePerActivation: boolean) {
-  // With oncePerActivation, nothing is written either when the activation already has an entry
-  // of this kind (the unique indexes on ledger_entries refuse a second one in any case).
-  const once = oncePerActivation
-    ? sql`and not exists (select 1 from ${ledgerEntries} l where l.activation_id = ${placeholder('activationId')}::bigint and l.kind = ${placeholder('kind')}::text)`
-    : sql``;
+function postLedgerEntryStatement(oncePer: 'activation' | 'rental' | 'always') {
+  const once =
+    oncePer === 'activation'
+      ? sql`and not exists (select 1 from ${ledgerEntries} l where l.activation_id = ${placeholder('activationId')}::bigint and l.kind = ${placeholder('kind')}::text)`
+      : oncePer === 'rental'
+        ? sql`and not exists (select 1 from ${ledgerEntries} l where l.rental_id = ${placeholder('rentalId')}::bigint and l.kind = ${placeholder('kind')}::text)`
+        : sql``;
   return preparedStatement(
-    oncePerActivation ? 'billing_post_ledger_entry_once' : 'billing_post_ledger_entry',
+    oncePer === 'always' ? 'billing_post_ledger_entry' : `billing_post_ledger_entry_once_per_${oncePer}`,
     sql`
     with moved as (
       update ${companies} set balance = balance + ${placeholder('amount')}::bigint
       where id = ${placeholder('companyId')} and balance + ${placeholder('amount')}::bigint >= 0 ${once}
       returning balance
     )
-    insert into ${ledgerEntries} (company_id, kind, amount, balance_after, activation_id, reason, audit_id, created_at)
+    insert into ${ledgerEntries} (company_id, kind, amount, balance_after, activation_id, rental_id, reason, audit_id, created_at)
     select ${placeholder('companyId')}::int, ${placeholder('kind')}::text, ${placeholder('amount')}::bigint, moved.balance,
-      ${placeholder('activationId')}::bigint, ${placeholder('reason')}::text, ${placeholder('auditId')}::bigint, ${placeholder('createdAt')}::timestamptz
+      ${placeholder('activationId')}::bigint, ${placeholder('rentalId')}::bigint, ${placeholder('reason')}::text, ${placeholder('auditId')}::bigint,
+      ${placeholder('createdAt')}::timestamptz
     from moved
     returning id, balance_after as "balanceAfter"`,
   );
 }
 
-const postLedgerEntryStatements = { always: postLedgerEntryStatement(false), oncePerActivation: postLedgerEntryStatement(true) };
+const postLedgerEntryStatements = {
+  always: postLedgerEntryStatement('always'),
+  activation: postLedgerEntryStatement('activation'),
+  rental: postLedgerEntryStatement('rental'),
+};
 
-export async function hasLedgerEntry(tx: Db, activationId: number, kind: LedgerEntryKind): Promise<boolean> {
-  const rows = await tx
-    .select({ id: ledgerEntries.id })
-    .from(ledgerEntries)
-    .where(and(eq(ledgerEntries.activationId, activationId), eq(ledgerEntries.kind, kind)));
+/** Whether the activation (or rental) already has a ledger entry of this kind. */
+export async function hasLedgerEntry(tx: Db, of: { activationId: number } | { rentalId: number }, kind: LedgerEntryKind): Promise<boolean> {
+  const owner = 'activationId' in of ? eq(ledgerEntries.activationId, of.activationId) : eq(ledgerEntries.rentalId, of.rentalId);
+  const rows = await tx.select({ id: ledgerEntries.id }).from(ledgerEntries).where(and(owner, eq(ledgerEntries.kind, kind)));
   return rows.length > 0;
 }
 
@@ -137,65 +145,4 @@ export async function findLedgerMismatches(db: Db): Promise<LedgerMismatch[]> {
     balance: Number(row.balance),
     ledgerSum: Number(row.ledgerSum),
   }));
-}
-
-
-/**
- * A rental's charge (kind 'purchase': the first period or an extension) or refund, as
- * postLedgerEntry does for activations: the balance moves and the ledger row (with `rental_id`,
- * no activation) is written in one statement, never below zero. With `oncePerRental`, nothing is
- * written when the rental already has an entry of this kind (ledger_one_refund_per_rental refuses
- * a second refund in any case). Null when nothing was written.
- */
-export async function postRentalLedgerEntry(
-  tx: Db,
-  entry: { companyId: number; kind: LedgerEntryKind; amount: number; rentalId: number; reason: string; createdAt: Date },
-  options: { oncePerRental?: boolean } = {},
-): Promise<LedgerEntryRow | null> {
-  const statement = options.oncePerRental ? postRentalLedgerEntryStatements.oncePerRental : postRentalLedgerEntryStatements.always;
-  const result = await statement(tx, { ...entry, createdAt: entry.createdAt.toISOString() });
-  const row = rowsOf<{ id: number | string; balanceAfter: number | string }>(result)[0];
-  if (!row) return null;
-  return {
-    id: Number(row.id),
-    companyId: entry.companyId,
-    kind: entry.kind,
-    amount: entry.amount,
-    balanceAfter: Number(row.balanceAfter),
-    activationId: null,
-    rentalId: entry.rentalId,
-    reason: entry.reason,
-    auditId: null,
-    createdAt: entry.createdAt,
-  };
-}
-
-function postRentalLedgerEntryStatement(oncePerRental: boolean) {
-  const once = oncePerRental
-    ? sql`and not exists (select 1 from ${ledgerEntries} l where l.rental_id = ${placeholder('rentalId')}::bigint and l.kind = ${placeholder('kind')}::text)`
-    : sql``;
-  return preparedStatement(
-    oncePerRental ? 'billing_post_rental_ledger_entry_once' : 'billing_post_rental_ledger_entry',
-    sql`
-    with moved as (
-      update ${companies} set balance = balance + ${placeholder('amount')}::bigint
-      where id = ${placeholder('companyId')} and balance + ${placeholder('amount')}::bigint >= 0 ${once}
-      returning balance
-    )
-    insert into ${ledgerEntries} (company_id, kind, amount, balance_after, rental_id, reason, created_at)
-    select ${placeholder('companyId')}::int, ${placeholder('kind')}::text, ${placeholder('amount')}::bigint, moved.balance,
-      ${placeholder('rentalId')}::bigint, ${placeholder('reason')}::text, ${placeholder('createdAt')}::timestamptz
-    from moved
-    returning id, balance_after as "balanceAfter"`,
-  );
-}
-
-const postRentalLedgerEntryStatements = { always: postRentalLedgerEntryStatement(false), oncePerRental: postRentalLedgerEntryStatement(true) };
-
-export async function hasRentalLedgerEntry(tx: Db, rentalId: number, kind: LedgerEntryKind): Promise<boolean> {
-  const rows = await tx
-    .select({ id: ledgerEntries.id })
-    .from(ledgerEntries)
-    .where(and(eq(ledgerEntries.rentalId, rentalId), eq(ledgerEntries.kind, kind)));
-  return rows.length > 0;
 }

@@ -77,14 +77,14 @@ export function createBillingService(deps: {
   // Every balance change goes through here: the ledger row and the new balance in one transaction.
   async function post(
     tx: Db,
-    entry: { companyId: number; amount: Money; kind: LedgerEntryKind; activationId?: number; reason: string; auditId?: number },
+    entry: { companyId: number; amount: Money; kind: LedgerEntryKind; activationId?: number; rentalId?: number; reason: string; auditId?: number },
   ): Promise<Money> {
     return (await postEntry(tx, entry)).balanceAfter;
   }
 
   async function postEntry(
     tx: Db,
-    entry: { companyId: number; amount: Money; kind: LedgerEntryKind; activationId?: number; reason: string; auditId?: number },
+    entry: { companyId: number; amount: Money; kind: LedgerEntryKind; activationId?: number; rentalId?: number; reason: string; auditId?: number },
   ): Promise<LedgerEntry> {
     // One statement moves the balance and writes its ledger row; it takes the company's row lock
     // (held until the caller's transaction ends), so callers post last (see activations' buy).
@@ -99,6 +99,21 @@ export function createBillingService(deps: {
     }
     await announceChange(tx, row);
     return row;
+  }
+
+  /** A refund of an activation or a rental, in one statement that writes nothing for a second one; false then. */
+  async function refundOnce(
+    tx: Db,
+    input: { companyId: number; amount: Money; reason: string },
+    owner: { activationId: number } | { rentalId: number },
+  ): Promise<boolean> {
+    const row = await repo.postLedgerEntry(tx, { ...input, ...owner, kind: 'refund', createdAt: clock.now() }, { oncePer: 'activationId' in owner ? 'activation' : 'rental' });
+    if (!row) {
+      if (await repo.hasLedgerEntry(tx, owner, 'refund')) return false;
+      throw new AppError('not_found', `Company ${input.companyId} does not exist`);
+    }
+    await announceChange(tx, row);
+    return true;
   }
 
   function announceChange(tx: Db, row: LedgerEntry) {
@@ -124,34 +139,14 @@ export function createBillingService(deps: {
     chargePurchase(tx, input) {
       return post(tx, { ...input, amount: -input.amount, kind: 'purchase' });
     },
-    async refundPurchase(tx, input) {
-      // One statement, which writes nothing for a second refund of the activation.
-      const row = await repo.postLedgerEntry(tx, { ...input, kind: 'refund', createdAt: clock.now() }, { oncePerActivation: true });
-      if (!row) {
-        if (await repo.hasLedgerEntry(tx, input.activationId, 'refund')) return false;
-        throw new AppError('not_found', `Company ${input.companyId} does not exist`);
-      }
-      await announceChange(tx, row);
-      return true;
+    refundPurchase(tx, { activationId, ...input }) {
+      return refundOnce(tx, input, { activationId });
     },
-    async chargeRental(tx, input) {
-      const row = await repo.postRentalLedgerEntry(tx, { ...input, amount: -input.amount, kind: 'purchase', createdAt: clock.now() });
-      if (!row) {
-        const balance = await repo.readCompanyBalance(tx, input.companyId);
-        if (balance === null) throw new AppError('not_found', `Company ${input.companyId} does not exist`);
-        throw new AppError('insufficient_balance', `Balance ${formatUsd(balance)} USD is below the price ${formatUsd(input.amount)} USD; top up on the website`);
-      }
-      await announceChange(tx, row);
-      return row.balanceAfter;
+    chargeRental(tx, input) {
+      return post(tx, { ...input, amount: -input.amount, kind: 'purchase' });
     },
-    async refundRental(tx, input) {
-      const row = await repo.postRentalLedgerEntry(tx, { ...input, kind: 'refund', createdAt: clock.now() }, { oncePerRental: true });
-      if (!row) {
-        if (await repo.hasRentalLedgerEntry(tx, input.rentalId, 'refund')) return false;
-        throw new AppError('not_found', `Company ${input.companyId} does not exist`);
-      }
-      await announceChange(tx, row);
-      return true;
+    refundRental(tx, { rentalId, ...input }) {
+      return refundOnce(tx, input, { rentalId });
     },
     async credit(input) {
       if (!Number.isInteger(input.amount) || input.amount === 0) {

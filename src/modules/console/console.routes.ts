@@ -19,6 +19,8 @@ import { auditConsoleRoutes } from '../audit/audit.console.routes.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { BillingService } from '../billing/billing.service.ts';
 import { catalogConsoleRoutes } from '../catalog/catalog.console.routes.ts';
+import { rentalsConsoleRoutes } from '../rentals/rentals.console.routes.ts';
+import type { RentalsService } from '../rentals/rentals.service.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
 import { staffConsoleRoutes } from '../staff/staff.console.routes.ts';
 import type { StaffService, StaffSession } from '../staff/staff.service.ts';
@@ -48,6 +50,7 @@ export interface ConsoleServices {
   support: SupportService;
   supportInbox: SupportInboxService;
   feedback: FeedbackService;
+  rentals: RentalsService;
 }
 
 export interface ConsoleRoutesOptions {
@@ -192,5 +195,6 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleRoutesOptions> = as
     await backOffice.register(supplyConsoleRoutes, { supply: services.supply, supplyConsole: services.supplyConsole, staff });
     await backOffice.register(activationsConsoleRoutes, { monitor: services.activationsMonitor });
     await backOffice.register(catalogConsoleRoutes, { catalog: services.catalog });
+    await backOffice.register(rentalsConsoleRoutes, { rentals: services.rentals });
   });
 };

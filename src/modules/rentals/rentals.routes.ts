@@ -115,7 +115,9 @@ export const rentalsRoutes: FastifyPluginAsyncTypebox<{ rentals: RentalsService 
         summary: 'Get a rental and all its messages (newest first); with ?wait=N, wait up to N s for the next one (long-poll)',
         description:
           'With `wait` (0–60 s) and the rental active, the answer comes as soon as it changes (a message arrives, it is ' +
-          'extended, finished, cancelled or expires), or after `wait` seconds unchanged. A rental no longer active is answered at once.',
+          'extended, finished, cancelled or expires), or after `wait` seconds unchanged. A rental no longer active is answered at once. ' +
+          'With `after` (a message id), a rental that already has a message newer than it is answered at once too: an SMS that ' +
+          'arrived between two polls is not missed.',
         tags: ['rentals'],
         params: IdParams,
         querystring: WaitQuery,
@@ -127,7 +129,11 @@ export const rentalsRoutes: FastifyPluginAsyncTypebox<{ rentals: RentalsService 
       const principal = principalOf(request);
       const gone = new AbortController();
       reply.raw.once('close', () => gone.abort());
-      const found = await rentals.wait(principal, request.params.id, { seconds: request.query.wait ?? 0, signal: gone.signal });
+      const found = await rentals.wait(principal, request.params.id, {
+        seconds: request.query.wait ?? 0,
+        signal: gone.signal,
+        afterMessageId: request.query.after,
+      });
       // The client went away while waiting: there is nobody to answer.
       if (!found) return reply;
       return ok({ rental: withMessages(found.rental, found.messages) });

@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { okSchema } from '../../http/envelope.ts';
-import { maxWaitSeconds } from '../activations/activation-long-poll.ts';
+import { maxWaitSeconds } from '../../events/long-poll.ts';
 import { maxRentalHours, minRentalHours } from './rental-price.ts';
 
 // The statuses of rentals.tables.ts, as literals (a mapped array would lose their types).
@@ -70,6 +70,16 @@ export const WaitQuery = Type.Object(
         maximum: maxWaitSeconds,
         description: 'Long-poll: while the rental is active, hold the answer up to this many seconds until a message arrives or it changes',
         examples: [30],
+      }),
+    ),
+    after: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description:
+          'With `wait`: the id of the newest message the client already has. When the rental already has a newer message, ' +
+          'the answer comes at once; otherwise it waits as without `after`',
+        examples: [456],
       }),
     ),
   },

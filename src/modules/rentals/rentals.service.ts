@@ -6,12 +6,12 @@ import { AppError } from '../../http/errors.ts';
 import { formatApiTime } from '../../time-format.ts';
 import type { Principal } from '../accounts/accounts.service.ts';
 import { type Actor, type AuditService, systemActor } from '../audit/audit.service.ts';
-import { createActivationLongPoll } from '../activations/activation-long-poll.ts';
+import { createLongPoll } from '../../events/long-poll.ts';
 import type { BillingService } from '../billing/billing.service.ts';
 import { formatUsd, type Money } from '../billing/money.ts';
 import { checkOperatorCode } from '../catalog/catalog-entries.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
-import type { RentalStock } from '../supply/rental-stock.ts';
+import type { RentalStock, UpstreamRentalLease } from '../supply/rental-stock.ts';
 import type { IncomingSms, SupplyService } from '../supply/supply.service.ts';
 import { createRentalChanges, type RentalChanges } from './rental-changes.ts';
 import { maxRentalHours, minRentalHours, rentalCost } from './rental-price.ts';
@@ -104,6 +104,8 @@ export interface RentalsService {
       signal: AbortSignal;
       /** Messages the caller already has: with more than these, the answer comes at once. */
       afterMessages?: number;
+      /** The newest message id the caller has: with a message of a greater id, the answer comes at once. */
+      afterMessageId?: number;
     },
   ): Promise<{ rental: Rental; messages: RentalMessage[] } | null>;
   list(principal: Principal, query: { limit: number; offset: number; status?: RentalStatus }): Promise<{ rentals: Rental[]; total: number }>;
@@ -187,7 +189,7 @@ export function createRentalsService(deps: RentalsDeps): RentalsService {
   const db = database.db;
   const changes: RentalChanges = createRentalChanges(deps.pubsub, events);
   // The activations' long-poll, on this module's channel (RentalChanges has the same shape).
-  const longPoll = createActivationLongPoll(changes);
+  const longPoll = createLongPoll(changes);
 
   function announce(tx: Db, rental: RentalRow, type: RentalEvent['type'], detail: Pick<RentalEvent, 'messageId'> = {}) {
     return events.record(tx, {
@@ -248,6 +250,8 @@ export function createRentalsService(deps: RentalsDeps): RentalsService {
   async function end(tx: Db, rental: RentalRow, status: 'finished' | 'cancelled' | 'expired'): Promise<RentalRow> {
     const ended = await repo.updateRental(tx, rental.id, { status, finishedAt: clock.now() });
     await stock.release(tx, rental.numberId, rental.id);
+    // An upstream's number: the upstream hears how it ended after commit (nothing for a local one).
+    await stock.endRemote(tx, rental.numberId, status);
     // The number is back in activation stock: this instance's counts are fresh after commit.
     supply.stockChangedIn(tx);
     await announce(tx, ended, `rental.${status}`);
@@ -324,8 +328,9 @@ export function createRentalsService(deps: RentalsDeps): RentalsService {
         if (existing) return replayIdempotent(existing, input);
       }
       const price = await quote(countryId, operator, hours);
-      try {
-        return await database.transaction(async (tx) => {
+      // A local rentable number (`lease` null), or the one an upstream rented us (upstream-rentals.ts).
+      const sell = (lease: UpstreamRentalLease | null) =>
+        database.transaction(async (tx) => {
           if (idempotencyKey) {
             // Retries of one rental (same account and key) queue here, before taking a number.
             await repo.lockIdempotencyKey(tx, principal.accountId, idempotencyKey);
@@ -334,7 +339,7 @@ export function createRentalsService(deps: RentalsDeps): RentalsService {
           }
           // Lock order: number (never waited for: SKIP LOCKED), rental, then the company's balance
           // row, last, by the conditional debit; a rental the balance cannot pay rolls back there.
-          const number = await stock.reserve(tx, { countryId, operator });
+          const number = lease ? await stock.lockRemote(tx, lease) : await stock.reserve(tx, { countryId, operator });
           if (!number) {
             const on = operator === undefined ? '' : ` on operator "${operator}"`;
             throw new AppError('out_of_stock', `No numbers left to rent in country ${countryId}${on}; try again later`);
@@ -365,6 +370,27 @@ export function createRentalsService(deps: RentalsDeps): RentalsService {
           });
           return toRental(rental);
         });
+      try {
+        try {
+          return await sell(null);
+        } catch (error) {
+          // No local rentable number is free: rent one from an upstream that rents, outside any
+          // transaction (it waits on the network), then sell it as a local one.
+          if (!(error instanceof AppError && error.code === 'out_of_stock')) throw error;
+          if ((await billing.balanceOf(principal.companyId)) < price) throw error; // worded below
+          const lease = await stock.rentRemote({ countryId, operator, hours });
+          if (!lease) throw error;
+          let sold: Rental;
+          try {
+            sold = await sell(lease);
+          } catch (failure) {
+            await stock.giveBackRemote(lease);
+            throw failure;
+          }
+          // An idempotent retry answered with the rental it made earlier: this number is not needed.
+          if (sold.numberId !== lease.numberId) await stock.giveBackRemote(lease);
+          return sold;
+        }
       } catch (error) {
         if (error instanceof AppError && error.code === 'out_of_stock') {
           // A company that could not pay anyway hears that first, as with purchases.
@@ -384,13 +410,15 @@ export function createRentalsService(deps: RentalsDeps): RentalsService {
     get,
     async wait(principal, id, options) {
       return longPoll.wait({
-        activationId: id,
+        id,
         seconds: options.seconds,
         signal: options.signal,
         read: () => get(principal, id),
         // Worth waiting for: an active rental (its next message, or its end).
         settled: ({ rental, messages }) =>
-          rental.status !== 'active' || (options.afterMessages !== undefined && messages.length > options.afterMessages),
+          rental.status !== 'active' ||
+          (options.afterMessages !== undefined && messages.length > options.afterMessages) ||
+          (options.afterMessageId !== undefined && messages.some((message) => message.id > options.afterMessageId!)),
       });
     },
     async list(principal, query) {
@@ -404,6 +432,9 @@ export function createRentalsService(deps: RentalsDeps): RentalsService {
       if (found.status !== 'active') throw new AppError('invalid_state', `Rental ${id} is ${found.status}; only an active rental can be extended`);
       // The country and operator never change: the price is read before the transaction.
       const cost = await quote(found.countryId, found.operator, hours);
+      // An upstream's number needs its upstream's yes first (nothing for a local one), before
+      // charging: a refusal charges nothing. Not asked when the balance cannot pay (the charge below refuses).
+      if ((await billing.balanceOf(found.companyId)) >= cost) await stock.extendRemote(found.numberId, hours);
       return database.transaction(async (tx) => {
         const rental = assertVisible(principal, await repo.lockRental(tx, id), id);
         if (rental.status !== 'active') throw new AppError('invalid_state', `Rental ${id} is ${rental.status}; only an active rental can be extended`);

@@ -203,5 +203,13 @@ export async function releaseStrandedLeases(db: Db, leasedBefore: Date) {
   await db
     .update(remoteLeases)
     .set({ finishStatus: 'released' })
-    .where(and(isNull(remoteLeases.activationId), isNull(remoteLeases.finishStatus), sql`${remoteLeases.createdAt} < ${leasedBefore.toISOString()}`));
+    // A rental's lease (remote_id "rent:…") has no activation: upstream-rentals.repo.ts finds its stranded ones.
+    .where(
+      and(
+        isNull(remoteLeases.activationId),
+        isNull(remoteLeases.finishStatus),
+        sql`${remoteLeases.remoteId} not like 'rent:%'`,
+        sql`${remoteLeases.createdAt} < ${leasedBefore.toISOString()}`,
+      ),
+    );
 }

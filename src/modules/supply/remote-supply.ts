@@ -2,6 +2,7 @@ import type { Clock } from '../../clock.ts';
 import type { Database, Db } from '../../db/database.ts';
 import { toE164 } from './phone-number.ts';
 import * as repo from './remote-supply.repo.ts';
+import { isRentLease, upstreamRentId } from './upstream-rentals.repo.ts';
 import { type AgentFinishOutcome, createSmshubAgentClient, type SmshubAgentClient } from './smshub/smshub.client.ts';
 import { createSmsActivateClient, upstreamSetStatus } from './upstream/sms-activate.client.ts';
 
@@ -34,6 +35,8 @@ export interface SmsActivateSettings {
   countries: Record<string, string>;
   /** We resell only when upstream cost × (1 + markup) fits our price. */
   markupPercent: number;
+  /** Issue 11: rent its numbers (getRentNumber …) when no local rentable number is free. */
+  rentals?: boolean;
 }
 
 export type RemoteKind = 'smshub' | 'sms-activate';
@@ -89,7 +92,13 @@ export function smshubSettingsOf(settings: unknown): SmshubSettings | null {
 export function smsActivateSettingsOf(settings: unknown): SmsActivateSettings | null {
   const s = settings as Partial<SmsActivateSettings> | null;
   if (!s || typeof s.apiUrl !== 'string' || typeof s.apiKey !== 'string' || typeof s.countries !== 'object' || s.countries === null) return null;
-  return { apiUrl: s.apiUrl, apiKey: s.apiKey, countries: s.countries, markupPercent: typeof s.markupPercent === 'number' ? s.markupPercent : 20 };
+  return {
+    apiUrl: s.apiUrl,
+    apiKey: s.apiKey,
+    countries: s.countries,
+    markupPercent: typeof s.markupPercent === 'number' ? s.markupPercent : 20,
+    rentals: s.rentals === true,
+  };
 }
 
 /** Our country id ↔ the source's country name or id. */
@@ -175,7 +184,12 @@ export function createRemoteSupply(deps: {
           const got = await client.getNumber({ service: input.serviceCode, country });
           return got && { number: got.number, remoteId: got.id };
         },
-        finish: (remoteId, outcome) => client.setStatus(remoteId, outcome === 'completed' ? upstreamSetStatus.complete : upstreamSetStatus.cancel),
+        // A rental's lease (upstream-rentals.ts) ends with setRentStatus: 1 finish (finished,
+        // expired), 2 cancel (cancelled, or never sold).
+        finish: (remoteId, outcome) =>
+          isRentLease(remoteId)
+            ? client.setRentStatus(upstreamRentId(remoteId), outcome === 'completed' || outcome === 'expired' ? 1 : 2)
+            : client.setStatus(remoteId, outcome === 'completed' ? upstreamSetStatus.complete : upstreamSetStatus.cancel),
         pollStatus: (remoteId) => client.getStatus(remoteId),
       };
     }

@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { type Db, rowsOf } from '../../db/database.ts';
-import { phoneNumbers, providers, smsMessages } from './supply.tables.ts';
+import { services } from '../catalog/catalog.tables.ts';
+import { numberServiceUses, phoneNumbers, providers, smsMessages } from './supply.tables.ts';
 
 /**
  * Free rentable numbers: marked rentable by the operator, held by no activation and no rental,
@@ -102,4 +103,17 @@ export async function listRentedNumbersWithoutSms(db: Db, providerId: number, re
       and not exists (select 1 from ${smsMessages} s where s.rental_id = n.busy_rental_id)
     limit ${limit}`);
   return rowsOf<{ e164: string; rentalId: number | string }>(result).map((row) => ({ e164: row.e164, rentalId: Number(row.rentalId) }));
+}
+
+/**
+ * A rented number counts as used for every service of the catalog (enabled or not): the renter
+ * may have registered it anywhere, and nobody records where. The activation walk skips numbers
+ * used for the service, so after the rental the number is never sold as an activation for a
+ * service that existed when it was rented; it stays rentable. Uses already recorded are kept.
+ */
+export async function markUsedForEveryService(tx: Db, numberId: number, at: Date): Promise<void> {
+  await tx.execute(sql`
+    insert into ${numberServiceUses} (number_id, service_code, used_at)
+    select ${numberId}, s.code, ${at.toISOString()}::timestamptz from ${services} s
+    on conflict do nothing`);
 }

@@ -6,6 +6,9 @@ import { toE164 } from './phone-number.ts';
 import * as repo from './rental-stock.repo.ts';
 import { findProviderByName } from './supply.repo.ts';
 import type { SupplyService } from './supply.service.ts';
+import type { UpstreamRentalLease, UpstreamRentalOutcome } from './upstream-rentals.ts';
+
+export type { UpstreamRentalLease } from './upstream-rentals.ts';
 
 /** A free rentable number, locked for the renter's transaction. */
 export interface RentableNumber {
@@ -22,7 +25,10 @@ export interface RentableNumber {
 export interface RentalStock {
   /** Locks a free rentable number of the country (and operator) inside the renter's transaction; null when none is left. */
   reserve(tx: Db, input: { countryId: number; operator?: string }): Promise<RentableNumber | null>;
-  /** The locked number becomes the rental's: out of activation stock until released. */
+  /**
+   * The locked number becomes the rental's: out of activation stock until released, and never
+   * again sold as an activation for a service the catalog has now (the renter may have used it there).
+   */
   hold(tx: Db, numberId: number, rentalId: number): Promise<void>;
   /** The rental ended: its number is free again (after the cancel cooldown, so the next buyer does not get the renter's late SMS). */
   release(tx: Db, numberId: number, rentalId: number): Promise<void>;
@@ -36,6 +42,17 @@ export interface RentalStock {
   setRentable(e164s: string[], rentable?: boolean): Promise<number>;
   /** The demo provider's "SIM cards": one SMS to each demo number rented at least `delaySeconds` ago; returns how many. */
   deliverDemoSms(delaySeconds: number): Promise<number>;
+  /**
+   * Upstream rentals (upstream-rentals.ts), when no local rentable number is free: `rentRemote`
+   * outside any transaction (it waits on the network), `lockRemote` in the renter's, `giveBackRemote`
+   * when the sale failed. `endRemote` records the end of a rental on an upstream number (nothing
+   * for a local one); `extendRemote` asks its upstream for more time (throws when it refuses).
+   */
+  rentRemote(input: { countryId: number; operator?: string; hours: number }): Promise<UpstreamRentalLease | null>;
+  lockRemote(tx: Db, lease: UpstreamRentalLease): Promise<RentableNumber | null>;
+  giveBackRemote(lease: UpstreamRentalLease): Promise<void>;
+  endRemote(tx: Db, numberId: number, outcome: UpstreamRentalOutcome): Promise<void>;
+  extendRemote(numberId: number, hours: number): Promise<void>;
 }
 
 export function createRentalStock(deps: { database: Database; clock: Clock; cooldownSeconds: number; supply: SupplyService }): RentalStock {
@@ -48,6 +65,7 @@ export function createRentalStock(deps: { database: Database; clock: Clock; cool
     async hold(tx, numberId, rentalId) {
       // Locked by reserve() in this transaction, so it is still free; the check is the last line of defence.
       if (!(await repo.holdNumber(tx, numberId, rentalId, clock.now()))) throw new Error(`number ${numberId} is no longer free`);
+      await repo.markUsedForEveryService(tx, numberId, clock.now());
     },
     async release(tx, numberId, rentalId) {
       const until = cooldownSeconds > 0 ? new Date(clock.now().getTime() + cooldownSeconds * 1000) : null;
@@ -80,5 +98,10 @@ export function createRentalStock(deps: { database: Database; clock: Clock; cool
       }
       return delivered;
     },
+    rentRemote: (input) => supply.upstreamRentals.rent(input),
+    lockRemote: (tx, lease) => supply.upstreamRentals.lock(tx, lease),
+    giveBackRemote: (lease) => supply.upstreamRentals.giveBack(lease),
+    endRemote: (tx, numberId, outcome) => supply.upstreamRentals.ended(tx, numberId, outcome),
+    extendRemote: (numberId, hours) => supply.upstreamRentals.extend(numberId, hours),
   };
 }

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, ilike, isNotNull, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, ilike, isNotNull, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import { type Db, rowsOf } from '../../db/database.ts';
 import { numberRentals, phoneNumbers, providers, smsMessages } from './supply.tables.ts';
 
@@ -44,7 +44,8 @@ function numberConditions(filter: NumberFilter): SQL | undefined {
   if (filter.countryId !== undefined) conditions.push(eq(phoneNumbers.countryId, filter.countryId));
   if (filter.q) conditions.push(ilike(phoneNumbers.e164, `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
   if (filter.state === 'active') conditions.push(isNull(phoneNumbers.retiredAt));
-  if (filter.state === 'busy') conditions.push(isNotNull(phoneNumbers.busyActivationId));
+  // Busy: held by an activation or by a rental (issue 11).
+  if (filter.state === 'busy') conditions.push(or(isNotNull(phoneNumbers.busyActivationId), isNotNull(phoneNumbers.busyRentalId))!);
   if (filter.state === 'disabled') conditions.push(and(eq(phoneNumbers.enabled, false), isNull(phoneNumbers.retiredAt))!);
   if (filter.state === 'retired') conditions.push(isNotNull(phoneNumbers.retiredAt));
   return conditions.length > 0 ? and(...conditions) : undefined;
@@ -155,8 +156,9 @@ export interface SmsFilter {
 /** SMS newest first (paging by id), with their provider. */
 export function listSms(db: Db, filter: SmsFilter, limit: number): Promise<SmsWithProvider[]> {
   const conditions: SQL[] = [];
-  if (filter.unmatched === true) conditions.push(isNull(smsMessages.activationId));
-  if (filter.unmatched === false) conditions.push(isNotNull(smsMessages.activationId));
+  // Unmatched: reached neither an activation nor a rental (a rented number gets every SMS).
+  if (filter.unmatched === true) conditions.push(isNull(smsMessages.activationId), isNull(smsMessages.rentalId));
+  if (filter.unmatched === false) conditions.push(or(isNotNull(smsMessages.activationId), isNotNull(smsMessages.rentalId))!);
   if (filter.providerId !== undefined) conditions.push(eq(smsMessages.providerId, filter.providerId));
   if (filter.numberId !== undefined) conditions.push(eq(smsMessages.numberId, filter.numberId));
   if (filter.beforeId !== undefined) conditions.push(lt(smsMessages.id, filter.beforeId));

@@ -29,6 +29,8 @@ export interface NewProvider {
   payoutPercent?: number;
   apiKey?: string;
   markupPercent?: number;
+  /** sms-activate: also rent its numbers (getRentNumber …) when no local rentable number is free (issue 11). */
+  rentals?: boolean;
 }
 
 /** What a new provider needs to connect, shown once (never stored readable, never audited). */
@@ -187,6 +189,7 @@ export function createSupplyConsoleService(deps: {
               apiKey: required(input.apiKey, 'api_key', input.kind),
               countries: upstream.countries,
               markupPercent: input.markupPercent ?? 20,
+              rentals: input.rentals === true,
             },
           },
           tx,
@@ -204,6 +207,7 @@ export function createSupplyConsoleService(deps: {
             countries: input.countries ?? null,
             payout_percent: input.kind === 'smshub' ? (input.payoutPercent ?? 80) : null,
             markup_percent: input.kind === 'sms-activate' ? (input.markupPercent ?? 20) : null,
+            rentals: input.kind === 'sms-activate' ? input.rentals === true : null,
           },
         });
         return created;

@@ -32,6 +32,7 @@ const CreateProviderBody = Type.Object(
     payout_percent: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })),
     api_key: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
     markup_percent: Type.Optional(Type.Number({ minimum: 0, maximum: 1000 })),
+    rentals: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -97,6 +98,8 @@ export function numberJson({ number: n, provider }: NumberWithProvider) {
     enabled: n.enabled,
     retired_at: time(n.retiredAt),
     busy_activation_id: n.busyActivationId,
+    busy_rental_id: n.busyRentalId,
+    rentable: n.rentable,
     busy_since: time(n.busySince),
     cooldown_until: time(n.cooldownUntil),
     consecutive_failures: n.consecutiveFailures,
@@ -181,6 +184,7 @@ export const supplyConsoleRoutes: FastifyPluginAsyncTypebox<{ supply: SupplyServ
       payoutPercent: b.payout_percent,
       apiKey: b.api_key,
       markupPercent: b.markup_percent,
+      rentals: b.rentals,
     });
     reply.code(201);
     return ok({ provider: providerJson(provider), credentials });

@@ -418,7 +418,8 @@ export function listUnmatchedSms(db: Db, limit: number) {
       receivedAt: smsMessages.receivedAt,
     })
     .from(smsMessages)
-    .where(isNull(smsMessages.activationId))
+    // Unmatched: reached neither an activation nor a rental.
+    .where(and(isNull(smsMessages.activationId), isNull(smsMessages.rentalId)))
     .orderBy(desc(smsMessages.id))
     .limit(limit);
 }

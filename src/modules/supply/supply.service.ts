@@ -11,6 +11,7 @@ import { toE164 } from './phone-number.ts';
 import { createStockCountCache } from './stock-count-cache.ts';
 import { createRemoteSupply, type RemoteLease, remoteKinds, type SmsActivateSettings, type SmshubSettings } from './remote-supply.ts';
 import * as repo from './supply.repo.ts';
+import { createUpstreamRentals, type UpstreamRentals } from './upstream-rentals.ts';
 
 export type { RemoteLease } from './remote-supply.ts';
 
@@ -205,6 +206,8 @@ export interface SupplyService {
   notifyRemoteFinishes(activationId?: number): Promise<number>;
   /** Polls upstreams (getStatus) for codes of numbers we resold; returns how many came. */
   pollUpstreamCodes(): Promise<number>;
+  /** Issue 11: numbers rented from upstreams with rentals enabled (upstream-rentals.ts). */
+  upstreamRentals: UpstreamRentals;
   /** The push provider ('http', or a 'demo' one given a secret) whose bearer secret this is; never an agent's protocol key. */
   authenticateProvider(secret: string): Promise<Provider | null>;
   /** An SMS Gateway for Android provider (enabled or not: a disabled one still delivers) and its webhook signing key; null when there is none with that id. */
@@ -353,6 +356,23 @@ export function createSupplyService(deps: {
         const [provider, number] = await Promise.all([repo.findProvider(tx, providerId), repo.findNumberById(tx, numberId)]);
         if (!provider || !number) return;
         await storeSms(tx, { id: provider.id, name: provider.name, kind: provider.kind }, { toNumber: number.e164, numberId, from: provider.name, text: code, receivedAt: clock.now() });
+      }),
+  });
+
+  // A rented upstream number's messages are polled (getRentStatus): each enters once, under its receipt key.
+  const upstreamRentals = createUpstreamRentals({
+    database,
+    clock,
+    timeoutMs: operations.remoteTimeoutMs,
+    recordCall,
+    notifyFinishes: () => remote.notifyFinishes(),
+    deliverMessage: ({ providerId, numberId, receiptKey, from, text }) =>
+      database.transaction(async (tx) => {
+        if (!(await repo.insertWebhookReceipt(tx, { providerId, receiptKey, receivedAt: clock.now() }))) return false;
+        const [provider, number] = await Promise.all([repo.findProvider(tx, providerId), repo.findNumberById(tx, numberId)]);
+        if (!provider || !number) return false;
+        const stored = await storeSms(tx, { id: provider.id, name: provider.name, kind: provider.kind }, { toNumber: number.e164, numberId, from, text, receivedAt: clock.now() });
+        return !stored.duplicate;
       }),
   });
 
@@ -573,6 +593,7 @@ export function createSupplyService(deps: {
     supplyCosts: (pairs) => remote.costs(pairs),
     notifyRemoteFinishes: (activationId) => remote.notifyFinishes(activationId),
     pollUpstreamCodes: () => remote.pollCodes(),
+    upstreamRentals,
     recordProviderSeen: (providerId) => repo.touchProvider(db, providerId, clock.now()),
     async purgeWebhookReceipts(retention, batchSize = 1000) {
       const now = clock.now().getTime();

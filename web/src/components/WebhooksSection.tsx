@@ -6,7 +6,15 @@ import { CopyButton } from './CopyButton.tsx';
 import { Empty, ErrorBox, Loading } from './States.tsx';
 
 // Shapes of /api/web/webhooks* (docs/web-api.md), the same JSON as API v1's /webhooks.
-const eventTypes = ['activation.sms_received', 'activation.expired', 'activation.cancelled', 'activation.reported', 'balance.low'] as const;
+const eventTypes = [
+  'activation.sms_received',
+  'activation.expired',
+  'activation.cancelled',
+  'activation.reported',
+  'rental.message_received',
+  'rental.expired',
+  'balance.low',
+] as const;
 type EventType = (typeof eventTypes)[number];
 
 interface Webhook {
@@ -34,7 +42,20 @@ const eventLabels: Record<EventType, string> = {
   'activation.expired': 'Activation expired',
   'activation.cancelled': 'Activation cancelled',
   'activation.reported': 'Number reported',
+  'rental.message_received': 'Rental SMS received',
+  'rental.expired': 'Rental expired',
   'balance.low': 'Balance low',
+};
+
+/** One line each: when the event is sent (docs/web-api.md, README "Webhooks"). */
+const eventDescriptions: Record<EventType, string> = {
+  'activation.sms_received': 'An SMS reached one of your activations.',
+  'activation.expired': 'An activation ran out of time (refunded when no code came).',
+  'activation.cancelled': 'An activation was cancelled (or reported used/blocked) and refunded.',
+  'activation.reported': 'One of your activations was reported (used, blocked, no SMS, other); a refunded report also sends activation.cancelled.',
+  'rental.message_received': 'An SMS reached one of your rented numbers.',
+  'rental.expired': 'A rental reached its end time; the number was released.',
+  'balance.low': 'Your balance fell below the threshold.',
 };
 
 const statusClass: Record<Delivery['status'], string> = { delivered: 'badge-ok', pending: 'status-waiting', failed: 'badge-danger' };
@@ -237,6 +258,7 @@ function AddWebhookForm({ onCreated }: { onCreated(): void }) {
             <label key={type} className="check">
               <input type="checkbox" checked={events.includes(type)} onChange={(e) => toggle(type, e.target.checked)} />
               {eventLabels[type]} <code className="small">{type}</code>
+              <span className="small muted"> — {eventDescriptions[type]}</span>
             </label>
           ))}
         </div>

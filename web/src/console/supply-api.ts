@@ -42,6 +42,10 @@ export interface PhoneNumber {
   enabled: boolean;
   retired_at: string | null;
   busy_activation_id: number | null;
+  /** The rental holding the number now (issue 11), or null. */
+  busy_rental_id: number | null;
+  /** The operator lets customers rent it by the hour. */
+  rentable: boolean;
   busy_since: string | null;
   cooldown_until: string | null;
   consecutive_failures: number;

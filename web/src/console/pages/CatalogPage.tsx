@@ -8,17 +8,19 @@ import type { ConsolePageProps } from '../console-pages.tsx';
 import { CatalogImport } from './catalog/CatalogImport.tsx';
 import { CountriesTable, OperatorsTable, ServicesTable } from './catalog/CatalogEntries.tsx';
 import { PricingGrid } from './catalog/PricingGrid.tsx';
+import { RentalPrices } from './catalog/RentalPrices.tsx';
 
 const tabs = [
   { id: 'pricing', label: 'Pricing' },
   { id: 'services', label: 'Services' },
   { id: 'countries', label: 'Countries' },
   { id: 'operators', label: 'Operators' },
+  { id: 'rentals', label: 'Rental prices' },
   { id: 'import', label: 'Import' },
 ] as const;
 type TabId = (typeof tabs)[number]['id'];
 
-/** /console/catalog — what is sold where, at what price: services, countries, operators, prices, rules, import. */
+/** /console/catalog — what is sold where, at what price: services, countries, operators, prices, rules, rental prices, import. */
 export function CatalogPage(_props: ConsolePageProps) {
   const { search } = useLocation();
   const requested = search.get('tab');
@@ -43,6 +45,8 @@ export function CatalogPage(_props: ConsolePageProps) {
               <CountriesTable catalog={data} onChange={catalog.reload} />
             ) : tab === 'operators' ? (
               <OperatorsTable catalog={data} onChange={catalog.reload} />
+            ) : tab === 'rentals' ? (
+              <RentalPrices catalog={data} />
             ) : (
               <CatalogImport onImported={catalog.reload} />
             )

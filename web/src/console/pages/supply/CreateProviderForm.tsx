@@ -39,6 +39,7 @@ export function CreateProviderForm({ onCreated }: { onCreated(): void }) {
   const [payout, setPayout] = useState('');
   const [apiKey, setApiKey] = useState('');
   const [markup, setMarkup] = useState('');
+  const [rentals, setRentals] = useState(false);
   const [created, setCreated] = useState<{ provider: Provider; credentials: ProviderCredentials } | null>(null);
   const { busy, error, setError, submit } = useFormAction();
 
@@ -76,6 +77,7 @@ export function CreateProviderForm({ onCreated }: { onCreated(): void }) {
     if (kind === 'sms-activate') {
       body.api_key = apiKey.trim();
       if (markup.trim()) body.markup_percent = Number(markup);
+      if (rentals) body.rentals = true;
     }
     const result = await consolePost<{ provider: Provider; credentials: ProviderCredentials }>('/supply/providers', body);
     setCreated(result);
@@ -145,6 +147,10 @@ export function CreateProviderForm({ onCreated }: { onCreated(): void }) {
                 <Field label="Markup percent (default 20)">
                   <input type="number" min={0} max={1000} className="input-small" value={markup} onChange={(e) => setMarkup(e.target.value)} />
                 </Field>
+                <label className="check">
+                  <input type="checkbox" checked={rentals} onChange={(e) => setRentals(e.target.checked)} />
+                  Also rent its numbers (when no local rentable number is free)
+                </label>
               </div>
             )}
           </>

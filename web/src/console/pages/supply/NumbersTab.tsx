@@ -15,7 +15,7 @@ import { ProviderSelect } from './ProviderSelect.tsx';
 function numberState(n: PhoneNumber): { label: string; className: string } {
   if (n.retired_at) return { label: 'retired', className: 'badge-muted' };
   if (!n.enabled) return { label: 'disabled', className: 'badge-danger' };
-  if (n.busy_activation_id !== null) return { label: 'busy', className: 'status-waiting' };
+  if (n.busy_activation_id !== null || n.busy_rental_id !== null) return { label: 'busy', className: 'status-waiting' };
   return { label: 'free', className: 'badge-ok' };
 }
 
@@ -200,6 +200,12 @@ export function NumbersTab({ initialProvider }: { initialProvider: number | null
                     <td>
                       <span className={`badge ${s.className}`}>{s.label}</span>
                       {n.busy_activation_id !== null && <span className="small muted"> activation {n.busy_activation_id}</span>}
+                      {n.busy_rental_id !== null && <span className="small muted"> rental {n.busy_rental_id}</span>}
+                      {n.rentable && (
+                        <span className="badge badge-muted" title="Customers may rent this number by the hour">
+                          rentable
+                        </span>
+                      )}
                     </td>
                     <td>{formatLocalTime(n.created_at)}</td>
                     <td>

@@ -1,21 +1,21 @@
-import type { ActivationChanges } from './activation-changes.ts';
+import type { ChangesById } from './changes-by-id.ts';
 
-/** The longest a client may hold `GET /activations/{id}?wait=N` open, in seconds. */
+/** The longest a client may hold a long-poll (`GET /activations/{id}?wait=N`, `GET /rentals/{id}?wait=N`) open, in seconds. */
 export const maxWaitSeconds = 60;
 
 // A SUBSCRIBE Redis never confirms (Redis down) must not hold the request: after this long the
 // wait goes on anyway and the read at its end still answers with the current state.
 const subscribeTimeoutMs = 1000;
 
-export interface ActivationLongPoll {
+export interface LongPoll {
   /**
-   * Reads the activation with `read`; when `settled` says the client has nothing to wait for,
-   * answers at once, otherwise waits up to `seconds` for a committed change of that activation
+   * Reads the thing (an activation, a rental) with `read`; when `settled` says the client has nothing to wait for,
+   * answers at once, otherwise waits up to `seconds` for a committed change of that id
    * (from any instance) and reads it again. Holds no database connection while waiting.
    * Resolves to null when `signal` aborts (the client went away): nobody is left to answer.
    */
   wait<T>(options: {
-    activationId: number;
+    id: number;
     seconds: number;
     signal: AbortSignal;
     read: () => Promise<T>;
@@ -30,7 +30,7 @@ export interface ActivationLongPoll {
  * Map by activation id, woken after the read cache has forgotten that activation, so the read
  * that ends the wait sees the change.
  */
-export function createActivationLongPoll(changes: ActivationChanges): ActivationLongPoll {
+export function createLongPoll(changes: ChangesById): LongPoll {
   // Every wait in progress, to end at shutdown: a Set entry each, not a listener on a shared signal.
   const waiting = new Set<(outcome: 'closing') => void>();
   let closed = false;
@@ -39,7 +39,7 @@ export function createActivationLongPoll(changes: ActivationChanges): Activation
   void changes.ready.then(() => (subscribed = true));
 
   return {
-    async wait({ activationId, seconds, signal, read, settled }) {
+    async wait({ id, seconds, signal, read, settled }) {
       // A plain read (no wait) costs no subscription.
       if (seconds <= 0) return read();
       // One callback settles the wait, whichever comes first: a change, the timeout, the client
@@ -55,7 +55,7 @@ export function createActivationLongPoll(changes: ActivationChanges): Activation
       const onGone = () => settle('gone');
       // Watch before the first read: a change committed between the read and the watch would
       // otherwise go unheard and the client would wait the whole time for nothing.
-      const unwatch = changes.watch(activationId, () => settle('changed'));
+      const unwatch = changes.watch(id, () => settle('changed'));
       let timer: NodeJS.Timeout | undefined;
       try {
         if (!subscribed) await waitForSubscription(changes.ready);
