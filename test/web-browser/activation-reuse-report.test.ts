@@ -57,8 +57,8 @@ describe('website: buying a number again and reporting a bad one', () => {
     const firstId = reusedId - 1;
     await history.getByRole('row', { name: new RegExp(`^${reusedId} .*Waiting for SMS.*again after ${firstId}`) }).waitFor();
     const csv = await page.evaluate(async () => (await fetch('/api/web/activations.csv')).text());
-    assert.match(csv.split('\r\n')[0], /,reused_from$/);
-    assert.match(csv, new RegExp(`^${reusedId},${escaped(number)},tg,6,0\\.5,waiting,,.*,${firstId}\\r$`, 'm'));
+    assert.match(csv.split('\r\n')[0], /,reused_from,report_reason,report_refunded$/);
+    assert.match(csv, new RegExp(`^${reusedId},${escaped(number)},tg,6,0\\.5,waiting,,.*,${firstId},,\\r$`, 'm'));
 
     // While the number waits in the new activation, buying it again is refused with the server's reason.
     await completedRow.getByRole('button', { name: `Buy again ${number}` }).click();
@@ -75,6 +75,10 @@ describe('website: buying a number again and reporting a bad one', () => {
     await page.getByTestId('report-notice').filter({ hasText: `activation ${reusedId} is refunded` }).waitFor();
     await page.getByText('No active numbers.').waitFor();
     await page.getByTestId('balance').filter({ hasText: '$2.50' }).waitFor();
+    // The history says so, and the CSV too.
+    await history.getByRole('row', { name: new RegExp(`^${reusedId} .*reported: already used for this service, refunded`) }).waitFor();
+    const reportedCsv = await page.evaluate(async () => (await fetch('/api/web/activations.csv')).text());
+    assert.match(reportedCsv, new RegExp(`^${reusedId},.*,${firstId},used,true\\r$`, 'm'));
 
     // A number reported as used is not offered again for the service.
     await completedRow.getByRole('button', { name: `Buy again ${number}` }).click();

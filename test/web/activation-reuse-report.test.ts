@@ -54,11 +54,11 @@ describe('website: buying a number again and reporting a bad one', () => {
     assert.equal(await balanceOf(client), 4);
 
     const csv = ((await client.get('/activations.csv')).body as string).trim().split('\r\n');
-    assert.equal(csv[0], 'id,number,service,country,price,status,code,created_at,expires_at,reused_from');
+    assert.equal(csv[0], 'id,number,service,country,price,status,code,created_at,expires_at,reused_from,report_reason,report_refunded');
     assert.ok(csv[1].startsWith(`${again.id},${again.number},tg,6,0.5,waiting,,`), csv[1]);
-    assert.ok(csv[1].endsWith(`,${first.id}`), csv[1]);
+    assert.ok(csv[1].endsWith(`,${first.id},,`), csv[1]);
     assert.ok(csv[2].startsWith(`${first.id},${first.number},tg,6,0.5,completed,13579,`), csv[2]);
-    assert.ok(csv[2].endsWith(','), 'a new number was reused from nothing');
+    assert.ok(csv[2].endsWith(',,,'), 'a new number was reused from nothing and not reported');
   });
 
   it('reports a waiting activation: "used" refunds at once, "no_sms" keeps it waiting, a second report and bad input are refused', async () => {
@@ -95,6 +95,15 @@ describe('website: buying a number again and reporting a bad one', () => {
     const finished = await client.post(`/activations/${a.id}/report`, { reason: 'other' });
     assert.equal(finished.status, 409, 'a cancelled activation takes no report');
     assert.equal(await balanceOf(client), 4.5);
+
+    // The history and its CSV say which activations were reported, why, and whether it refunded.
+    const history = (await client.get('/activations?limit=10')).body.data.activations as { id: number; report: { reason: string; refunded: boolean } | null }[];
+    const reportOf = (id: number) => history.find((row) => row.id === id)?.report;
+    assert.deepEqual({ reason: reportOf(a.id)?.reason, refunded: reportOf(a.id)?.refunded }, { reason: 'used', refunded: true });
+    assert.deepEqual({ reason: reportOf(b.id)?.reason, refunded: reportOf(b.id)?.refunded }, { reason: 'no_sms', refunded: false });
+    const csv = ((await client.get('/activations.csv')).body as string).trim().split('\r\n');
+    assert.ok(csv.find((line) => line.startsWith(`${a.id},`))?.endsWith(',used,true'), csv.join('\n'));
+    assert.ok(csv.find((line) => line.startsWith(`${b.id},`))?.endsWith(',no_sms,false'), csv.join('\n'));
   });
 
   it('reuse and report need the CSRF token and the session, and a member cannot touch the owner’s activations', async () => {

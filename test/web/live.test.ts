@@ -92,7 +92,7 @@ describe('website live updates, chat and feedback', () => {
       assert.match(csv.headers.get('content-type')!, /text\/csv/);
       assert.match(csv.headers.get('content-disposition')!, /attachment/);
       const lines = (csv.body as string).trim().split('\r\n');
-      assert.equal(lines[0], 'id,number,service,country,price,status,code,created_at,expires_at,reused_from');
+      assert.equal(lines[0], 'id,number,service,country,price,status,code,created_at,expires_at,reused_from,report_reason,report_refunded');
       assert.equal(lines.length, 3);
       assert.ok(lines[2].startsWith(`${activation.id},${activation.number},tg,16,0.6,cancelled,,`));
       const onlyCancelled = await client.get('/activations.csv?status=cancelled');

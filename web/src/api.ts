@@ -127,6 +127,8 @@ export interface Activation {
   cancel_available_at: string;
   /** A reuse ("Buy again"): the earlier activation on the same number and service. */
   reused_from?: number | null;
+  /** In the history list: the customer's report of the number, if any. */
+  report?: { reason: ReportReason; note: string | null; refunded: boolean; created_at: string } | null;
 }
 
 export type ReportReason = 'used' | 'blocked' | 'no_sms' | 'other';

@@ -134,3 +134,9 @@ export async function countReports(db: Db, filter: ReportFilter): Promise<number
   const result = await db.execute(sql`select count(*)::int as n from activation_reports x where ${whereOf(filter)}`);
   return Number(rowsOf<{ n: number }>(result)[0]?.n ?? 0);
 }
+
+/** The reports of these activations (at most one each). */
+export async function findReportsOf(db: Db, activationIds: number[]): Promise<ActivationReportRow[]> {
+  if (activationIds.length === 0) return [];
+  return db.select().from(activationReports).where(inArray(activationReports.activationId, activationIds));
+}

@@ -89,5 +89,11 @@ export function createActivationReports(internals: ActivationInternals, guard: R
   return {
     report,
     findReportInTransaction: (tx: Db, activationId: number) => reportsRepo.findReport(tx, activationId),
+    /** The reports of these activations that `principal` may see (history and CSV), by activation id. */
+    async reportsOf(principal: Principal, activationIds: number[]): Promise<Map<number, ActivationReport>> {
+      const rows = await reportsRepo.findReportsOf(internals.database.db, activationIds);
+      const visible = rows.filter((row) => row.companyId === principal.companyId && (principal.role === 'owner' || row.accountId === principal.accountId));
+      return new Map(visible.map((row) => [row.activationId, row]));
+    },
   };
 }

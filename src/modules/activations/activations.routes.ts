@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf } from '../../http/auth.ts';
 import { ok } from '../../http/envelope.ts';
+import { whileClientWaits } from '../../http/client-gone.ts';
 import { AppError } from '../../http/errors.ts';
 import { formatApiTime } from '../../time-format.ts';
 import { toUsdNumber, usdNumberToUnits } from '../billing/money.ts';
@@ -133,20 +134,16 @@ export const activationsRoutes: FastifyPluginAsyncTypebox<{ activations: Activat
       const seconds = request.query.wait ?? 0;
       // A plain poll (no wait), the common case, costs no abort machinery.
       if (seconds <= 0) return pollAnswer(activations, await activations.get(principal, id));
-      const gone = new AbortController();
-      const onClose = () => gone.abort();
-      reply.raw.once('close', onClose);
-      const found = await longPoll
-        .wait({
+      const found = await whileClientWaits(reply, (signal) =>
+        longPoll.wait({
           id,
           seconds,
-          signal: gone.signal,
+          signal,
           read: () => activations.get(principal, id),
           // Worth waiting for: an open activation without a code yet (an SMS without one may come first).
           settled: ({ activation }) => activation.code !== null || (activation.status !== 'waiting' && activation.status !== 'sms_received'),
-        })
-        // Every answer ends in 'close': aborting then would build an AbortError (a stack trace) for nobody.
-        .finally(() => reply.raw.off('close', onClose));
+        }),
+      );
       // The client went away while waiting: there is nobody to answer.
       if (!found) return reply;
       return pollAnswer(activations, found);

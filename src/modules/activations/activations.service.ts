@@ -92,6 +92,8 @@ export interface ActivationsService {
   report(principal: Principal, id: number, request: ReportRequest): Promise<{ activation: Activation; report: ActivationReport }>;
   /** The activation's report as `tx` sees it (the activation.reported webhook carries it), or null. */
   findReportInTransaction(tx: Db, activationId: number): Promise<ActivationReport | null>;
+  /** The reports of these activations that `principal` may see, by activation id (history and CSV). */
+  reportsOf(principal: Principal, activationIds: number[]): Promise<Map<number, ActivationReport>>;
 }
 
 /** Reuse and reports: how long a number stays reusable, and the abuse guard on immediate refunds. */
@@ -311,6 +313,7 @@ export function createActivationsService(deps: {
     reuse: createActivationReuse(internals, { windowSeconds: followUps.reuseWindowSeconds }),
     report: reports.report,
     findReportInTransaction: reports.findReportInTransaction,
+    reportsOf: reports.reportsOf,
     cancelAvailableAt,
     findInTransaction: (tx, id) => repo.findActivation(tx, id),
     async get(principal, id) {

@@ -39,18 +39,42 @@ export const activationsWebRoutes: FastifyPluginAsyncTypebox<{ web: WebHttp; act
     const { principal } = await web.requireSession(request, reply);
     const { limit, offset, status } = request.query;
     const page = await activations.list(principal, { limit, offset, status: status as Activation['status'] | undefined });
-    return ok({ activations: page.activations.map((a) => activationJson(a, activations)), total: page.total, limit, offset });
+    const reports = await activations.reportsOf(principal, page.activations.map((a) => a.id));
+    return ok({
+      activations: page.activations.map((a) => {
+        const report = reports.get(a.id);
+        return { ...activationJson(a, activations), report: report ? reportJson(report) : null };
+      }),
+      total: page.total,
+      limit,
+      offset,
+    });
   });
 
   app.get('/activations.csv', { schema: { ...hide, querystring: schema.CsvQuery } }, async (request, reply) => {
     const { principal } = await web.requireSession(request, reply);
     const status = request.query.status as Activation['status'] | undefined;
-    const lines = ['id,number,service,country,price,status,code,created_at,expires_at,reused_from'];
+    const lines = ['id,number,service,country,price,status,code,created_at,expires_at,reused_from,report_reason,report_refunded'];
     for (let offset = 0; offset < 10_000; offset += 100) {
       const page = await activations.list(principal, { limit: 100, offset, status });
+      const reports = await activations.reportsOf(principal, page.activations.map((a) => a.id));
       for (const a of page.activations) {
+        const report = reports.get(a.id);
         lines.push(
-          [a.id, a.number, a.serviceCode, a.countryId, toUsdNumber(a.price), a.status, a.code, formatApiTime(a.createdAt), formatApiTime(a.expiresAt), a.reusedFrom]
+          [
+            a.id,
+            a.number,
+            a.serviceCode,
+            a.countryId,
+            toUsdNumber(a.price),
+            a.status,
+            a.code,
+            formatApiTime(a.createdAt),
+            formatApiTime(a.expiresAt),
+            a.reusedFrom,
+            report?.reason ?? null,
+            report ? String(report.refunded) : null,
+          ]
             .map(csvField)
             .join(','),
         );

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { whileClientWaits } from '../../http/client-gone.ts';
 import { principalOf } from '../../http/auth.ts';
 import { ok } from '../../http/envelope.ts';
 import { formatApiTime } from '../../time-format.ts';
@@ -127,13 +128,9 @@ export const rentalsRoutes: FastifyPluginAsyncTypebox<{ rentals: RentalsService 
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const gone = new AbortController();
-      reply.raw.once('close', () => gone.abort());
-      const found = await rentals.wait(principal, request.params.id, {
-        seconds: request.query.wait ?? 0,
-        signal: gone.signal,
-        afterMessageId: request.query.after,
-      });
+      const found = await whileClientWaits(reply, (signal) =>
+        rentals.wait(principal, request.params.id, { seconds: request.query.wait ?? 0, signal, afterMessageId: request.query.after }),
+      );
       // The client went away while waiting: there is nobody to answer.
       if (!found) return reply;
       return ok({ rental: withMessages(found.rental, found.messages) });

@@ -666,3 +666,20 @@ export async function markNumberReused(tx: Db, input: { numberId: number; activa
     select count(*)::int as sold from sold`);
   return Number(rowsOf<{ sold: number }>(result)[0]?.sold ?? 0) === 1;
 }
+
+/**
+ * Whether the number is now held by an activation or a rental other than the one `earlier` (an
+ * SMS to it) reached: a repeat of that text is then the new holder's SMS. A number nobody holds
+ * has not changed hands (a late retry of the earlier SMS stays a duplicate).
+ */
+export async function numberHolderChangedSince(tx: Db, numberId: number, earlier: { activationId: number | null; rentalId: number | null }): Promise<boolean> {
+  const rows = await tx
+    .select({ activationId: phoneNumbers.busyActivationId, rentalId: phoneNumbers.busyRentalId })
+    .from(phoneNumbers)
+    .where(eq(phoneNumbers.id, numberId));
+  const holder = rows[0];
+  if (!holder) return false;
+  if (holder.activationId !== null) return holder.activationId !== earlier.activationId;
+  if (holder.rentalId !== null) return holder.rentalId !== earlier.rentalId;
+  return false;
+}

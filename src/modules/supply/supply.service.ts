@@ -396,7 +396,10 @@ export function createSupplyService(deps: {
       receivedAt: sms.receivedAt,
       windowSeconds: duplicateWindowSeconds,
     });
-    if (earlier) return { smsId: earlier.id, activationId: earlier.activationId, code: earlier.code, duplicate: true };
+    // A repeat is a duplicate unless the number changed hands since: the same text for the
+    // number's next activation or rental (codes do repeat) is that holder's SMS, not a retry.
+    const changedHands = earlier !== null && sms.numberId !== null && (await repo.numberHolderChangedSince(tx, sms.numberId, earlier));
+    if (earlier && !changedHands) return { smsId: earlier.id, activationId: earlier.activationId, code: earlier.code, duplicate: true };
     const code = extractCode(sms.text);
     const stored = await repo.insertSms(tx, {
       providerId: provider.id,

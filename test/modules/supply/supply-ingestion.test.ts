@@ -68,6 +68,27 @@ describe('SMS ingestion from providers', () => {
     assert.equal(response.body.data.activation_id, null);
     assert.equal((await api.get(`/api/v1/activations/${onOwnerNumber.id}`)).body.data.activation.status, 'waiting');
   });
+
+  it("gives the number's next activation its SMS even when the text repeats the previous holder's SMS within minutes", async () => {
+    const { secret, numbers } = await server.createProvider({ count: 1, operator: 'repeat' });
+    const { apiKey } = await server.createCompany('5');
+    const api = server.api(apiKey);
+    const push = () => server.api(secret).post('/api/v1/supply/sms', { to: numbers[0], from: 'Service', text: 'Your code: 12345' });
+    const first = (await api.post('/api/v1/activations', { service_code: 'tg', country_id: 6, operator: 'repeat' })).body.data.activation;
+    assert.equal((await push()).body.data.activation_id, first.id);
+    // A gateway retrying the same SMS while its activation is open: still stored once.
+    assert.equal((await push()).body.data.activation_id, first.id);
+    assert.equal((await api.get(`/api/v1/activations/${first.id}`)).body.data.activation.messages.length, 1);
+    assert.equal((await api.post(`/api/v1/activations/${first.id}/complete`)).status, 200);
+
+    server.clock.advance(60);
+    const second = (await api.post('/api/v1/activations', { service_code: 'wa', country_id: 6, operator: 'repeat' })).body.data.activation;
+    assert.equal(second.number, numbers[0]);
+    const pushed = await push();
+    assert.equal(pushed.body.data.activation_id, second.id, 'the SMS reaches the new holder, not the earlier one as a "duplicate"');
+    assert.equal((await api.get(`/api/v1/activations/${second.id}`)).body.data.activation.code, '12345');
+    assert.equal((await api.get(`/api/v1/activations/${first.id}`)).body.data.activation.messages.length, 1);
+  });
 });
 
 describe('demo supply', () => {

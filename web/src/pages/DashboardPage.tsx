@@ -219,6 +219,8 @@ const reportReasons: Array<{ value: ReportReason; label: string }> = [
   { value: 'other', label: 'Something else' },
 ];
 
+const reportReasonLabel = (reason: ReportReason) => reportReasons.find((r) => r.value === reason)?.label.toLowerCase() ?? reason;
+
 /** Report a bad number on a waiting activation: the server decides whether it refunds at once. */
 function ReportForm({ activation, onReported, onClose }: { activation: Activation; onReported(result: ActivationReport): void; onClose(): void }) {
   const [reason, setReason] = useState<ReportReason>('used');
@@ -513,6 +515,13 @@ function History({
                     <td>
                       {formatLocalTime(a.created_at)}
                       {a.reused_from ? <span className="muted small"> · again after {a.reused_from}</span> : null}
+                      {a.report ? (
+                        <span className="muted small" data-testid="history-report">
+                          {' '}
+                          · reported: {reportReasonLabel(a.report.reason)}
+                          {a.report.refunded ? ', refunded' : ''}
+                        </span>
+                      ) : null}
                     </td>
                     <td>
                       {reusable.has(a.status) && (
