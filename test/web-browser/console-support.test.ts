@@ -84,6 +84,8 @@ describe('console: support inbox', () => {
     await agent.page.getByLabel('Assigned to').selectOption({ label: `${agentEmail} (support)` });
     await agent.page.getByRole('button', { name: 'Mine' }).click();
     await list.getByRole('button', { name: customerEmail }).waitFor();
+    // The list reloads after the click: until then it still shows every conversation.
+    await list.getByRole('button', { name: /Visitor #/ }).waitFor({ state: 'detached' });
     assert.equal(await list.getByRole('button').count(), 1, 'only the conversation assigned to me');
     await agent.page.getByRole('button', { name: 'Open', exact: true }).click();
     await list.getByRole('button', { name: /Visitor #/ }).waitFor();
