@@ -45,7 +45,8 @@ export function rentalMessageJson(message: RentalMessage) {
   };
 }
 
-const withMessages = (rental: Rental, messages: RentalMessage[]) => ({ ...rentalJson(rental), messages: messages.map(rentalMessageJson) });
+/** A rental with all its messages (newest first), as single reads, the website and the rental.expired webhook show it. */
+export const rentalWithMessagesJson = (rental: Rental, messages: RentalMessage[]) => ({ ...rentalJson(rental), messages: messages.map(rentalMessageJson) });
 
 export const rentalsRoutes: FastifyPluginAsyncTypebox<{ rentals: RentalsService }> = async (app, { rentals }) => {
   // Shutdown answers the open long-polls at once, each with the rental as it is.
@@ -54,7 +55,7 @@ export const rentalsRoutes: FastifyPluginAsyncTypebox<{ rentals: RentalsService 
   /** An action's answer: the rental as the action left it, with its messages. */
   async function answer(principal: ReturnType<typeof principalOf>, rental: Rental) {
     const { messages } = await rentals.get(principal, rental.id);
-    return ok({ rental: withMessages(rental, messages) });
+    return ok({ rental: rentalWithMessagesJson(rental, messages) });
   }
 
   app.get(
@@ -105,7 +106,7 @@ export const rentalsRoutes: FastifyPluginAsyncTypebox<{ rentals: RentalsService 
         idempotencyKey: request.headers['idempotency-key'],
       });
       // A new rental has no message yet (one arriving meanwhile shows on the next GET).
-      return reply.status(201).send(ok({ rental: withMessages(rental, []) }));
+      return reply.status(201).send(ok({ rental: rentalWithMessagesJson(rental, []) }));
     },
   );
 
@@ -133,7 +134,7 @@ export const rentalsRoutes: FastifyPluginAsyncTypebox<{ rentals: RentalsService 
       );
       // The client went away while waiting: there is nobody to answer.
       if (!found) return reply;
-      return ok({ rental: withMessages(found.rental, found.messages) });
+      return ok({ rental: rentalWithMessagesJson(found.rental, found.messages) });
     },
   );
 

@@ -188,7 +188,7 @@ export function createRentalsService(deps: RentalsDeps): RentalsService {
   const { database, clock, billing, catalog, supply, stock, events, audit, cancelWindowSeconds } = deps;
   const db = database.db;
   const changes: RentalChanges = createRentalChanges(deps.pubsub, events);
-  // The activations' long-poll, on this module's channel (RentalChanges has the same shape).
+  // The long-poll activations use too, on this module's channel.
   const longPoll = createLongPoll(changes);
 
   function announce(tx: Db, rental: RentalRow, type: RentalEvent['type'], detail: Pick<RentalEvent, 'messageId'> = {}) {

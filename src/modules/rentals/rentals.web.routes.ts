@@ -7,7 +7,7 @@ import { toUsdNumber } from '../billing/money.ts';
 import type { CatalogService } from '../catalog/catalog.service.ts';
 import type { WebHttp } from '../web/web-session.ts';
 import { hide } from '../web/web.schema.ts';
-import { rentalJson, rentalMessageJson } from './rentals.routes.ts';
+import { rentalJson, rentalWithMessagesJson } from './rentals.routes.ts';
 import type { Rental, RentalMessage, RentalsService } from './rentals.service.ts';
 import { rentalStatuses, type RentalStatus } from './rentals.tables.ts';
 
@@ -55,7 +55,7 @@ export const rentalsWebRoutes: FastifyPluginAsyncTypebox<{ web: WebHttp; rentals
   app,
   { web, rentals, catalog },
 ) => {
-  const fullJson = ({ rental, messages }: { rental: Rental; messages: RentalMessage[] }) => ({ ...rentalJson(rental), messages: messages.map(rentalMessageJson) });
+  const fullJson = ({ rental, messages }: { rental: Rental; messages: RentalMessage[] }) => rentalWithMessagesJson(rental, messages);
 
   // The price list is public like the activation prices (/api/web/prices): it names no customer.
   app.get('/rentals/prices', { schema: { ...hide, querystring: PricesQuery } }, async (request) => {

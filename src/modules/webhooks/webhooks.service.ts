@@ -11,7 +11,7 @@ import { activationJson, reportJson } from '../activations/activations.routes.ts
 import type { ActivationsService } from '../activations/activations.service.ts';
 import type { BillingService } from '../billing/billing.service.ts';
 import { type Money, toUsdNumber } from '../billing/money.ts';
-import { rentalJson, rentalMessageJson } from '../rentals/rentals.routes.ts';
+import { rentalJson, rentalMessageJson, rentalWithMessagesJson } from '../rentals/rentals.routes.ts';
 import type { RentalsService } from '../rentals/rentals.service.ts';
 import { checkWebhookUrl } from './webhook-address.ts';
 import { createWebhookSender } from './webhook-sender.ts';
@@ -175,7 +175,7 @@ export function createWebhooksService(deps: {
       if (!message) return;
       await enqueue(tx, endpoints, type, { rental: rentalJson(found.rental), message: rentalMessageJson(message) });
     } else {
-      await enqueue(tx, endpoints, type, { rental: { ...rentalJson(found.rental), messages: found.messages.map(rentalMessageJson) } });
+      await enqueue(tx, endpoints, type, { rental: rentalWithMessagesJson(found.rental, found.messages) });
     }
   }
 
