@@ -15,6 +15,7 @@ import { startRemoteSupplyJob } from './jobs/remote-supply.job.ts';
 import { chatRetentionIntervalMs, startChatRetentionJob } from './jobs/chat-retention.job.ts';
 import { retentionPurgeIntervalMs, retentionSettings, startRetentionPurgeJob } from './jobs/retention-purge.job.ts';
 import { startMetricsListener } from './http/metrics-endpoint.ts';
+import { trackOpenConnections } from './http/open-connections.ts';
 import { createAppMetrics } from './metrics.ts';
 
 export interface RunningServer {
@@ -65,6 +66,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const stopControlSocket =
     database.kind === 'pglite' && options.controlSocket !== false ? await startControlSocket(services, config.dataDir) : null;
 
+  const connections = trackOpenConnections(app.server);
   const address = await app.listen({ port: config.port, host: config.host });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
   const metricsListener =
@@ -82,10 +84,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // At once and together: the listener stops taking connections, open long-polls answer with
       // the current state, event streams end, in-flight requests finish, and each job finishes
       // the unit of work it is on. The database goes last: those requests and jobs still use it.
-      // A keep-alive connection is closed as soon as it has no request in flight (closing only
-      // the connections idle at the start would leave each answered long-poll's client holding
-      // one open, and the server waiting for it).
-      const closeIdle = setInterval(() => app.server.closeIdleConnections(), 100);
+      // A connection is closed as soon as it has no request in flight (closing only the ones idle
+      // at the start would leave each answered long-poll's client holding one open, and the
+      // server waiting for it), and so is one that never sent a request (see open-connections.ts).
+      const closeIdle = setInterval(() => connections.closeWithoutRequest(), 100);
       await Promise.all([
         app.close(),
         jobs.sweeper.stop(),

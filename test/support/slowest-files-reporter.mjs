@@ -6,7 +6,8 @@
  * Plain JavaScript: node loads reporters before `--import tsx` applies.
  */
 
-const shown = 15;
+// NOVA_TEST_SLOWEST=200 lists every file (to decide what runs where).
+const shown = Number(process.env.NOVA_TEST_SLOWEST ?? 15);
 
 /** @param {AsyncIterable<{ type: string, data: { nesting?: number, file?: string, details?: { duration_ms?: number } } }>} source */
 export default async function* slowestFiles(source) {
