@@ -78,9 +78,11 @@ async function runCommitCallbacks(callbacks: CommitCallback[]): Promise<void> {
     }
   }
   if (pending.length === 0) return;
-  const timer = new AbortController();
-  await Promise.race([Promise.all(pending), sleep(commitCallbackWaitMs, undefined, { signal: timer.signal }).catch(() => {})]);
-  timer.abort();
+  // A plain timer, cleared: an aborted timers/promises sleep would build an AbortError (a stack
+  // trace) on every transaction, for nobody.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(pending), new Promise<void>((resolve) => (timer = setTimeout(resolve, commitCallbackWaitMs)))]);
+  clearTimeout(timer);
 }
 
 type RunInTransaction = <T>(work: (tx: Db) => Promise<T>) => Promise<T>;
@@ -92,7 +94,13 @@ function withRetry(runInTransaction: RunInTransaction) {
       try {
         const result = await runInTransaction(async (tx) => {
           commitCallbacks.set(tx, callbacks);
-          return work(tx);
+          try {
+            return await work(tx);
+          } finally {
+            // The handle outlives the transaction (one per pooled connection): afterCommit with it
+            // later must fail as it would with any handle outside a transaction.
+            commitCallbacks.delete(tx);
+          }
         });
         await runCommitCallbacks(callbacks);
         return result;
@@ -112,12 +120,20 @@ function withRetry(runInTransaction: RunInTransaction) {
  * caller sees is the one that ended the work, not the failed ROLLBACK's.
  */
 function pgTransactions(pool: pg.Pool): RunInTransaction {
+  // One Drizzle handle per pooled connection, made once: building it is not free, and the pool
+  // hands out the same few connections again and again.
+  const handles = new WeakMap<pg.PoolClient, Db>();
+  const drizzleOn = (client: pg.PoolClient) => {
+    let handle = handles.get(client);
+    if (!handle) handles.set(client, (handle = drizzlePg(client) as unknown as Db));
+    return handle;
+  };
   return async (work) => {
     const client = await pool.connect();
     let broken = false;
     try {
       await client.query('begin');
-      const result = await work(drizzlePg(client) as unknown as Db);
+      const result = await work(drizzleOn(client));
       await client.query('commit');
       return result;
     } catch (error) {
@@ -253,6 +269,22 @@ const dialect = new PgDialect();
 export function preparedStatement(name: string, query: SQL): (db: Db, values: Record<string, unknown>) => Promise<unknown> {
   const compiled = dialect.sqlToQuery(query);
   return (db, values) => db._.session.prepareQuery(compiled, undefined, name, false).execute(values);
+}
+
+/**
+ * A Drizzle query built and prepared once per database handle, then executed with `values` by
+ * placeholder name (`sql.placeholder`), its rows mapped as Drizzle maps them. Building a query is
+ * most of Drizzle's cost on a hot path, and a transaction's handle is made once per pooled
+ * connection (see pgTransactions), so a statement is built a few times in the life of the
+ * process; on PostgreSQL the name makes it a server-side prepared statement of that connection.
+ */
+export function preparedQuery<T>(build: (db: Db) => { execute(values?: Record<string, unknown>): Promise<T> }) {
+  const prepared = new WeakMap<Db, { execute(values?: Record<string, unknown>): Promise<T> }>();
+  return (db: Db, values: Record<string, unknown>): Promise<T> => {
+    let query = prepared.get(db);
+    if (!query) prepared.set(db, (query = build(db)));
+    return query.execute(values);
+  };
 }
 
 /** Rows of a raw `db.execute(sql...)`: node-postgres and PGlite both return `{ rows }`. */

@@ -194,9 +194,10 @@ describe('request logs: an id on every line of a request, echoed as X-Request-Id
     assert.ok(urls.includes('/api/web/chat/live?visitor_token=[redacted]'), urls.join('\n'));
   });
 
-  it('gives a line that code set off by a request logs through the app logger (not request.log) that request id', async () => {
+  it('logs a provider that a finish took off sale through the app logger, naming the provider and why', async () => {
     // One rental without SMS disables a provider here; the cancel request that ends it announces
-    // it, and the listener in app.ts logs through app.log.
+    // it, and the listener in app.ts logs through app.log. Such lines name what they are about,
+    // not the request (no AsyncLocalStorage: README → Logs).
     const operator = uniqueName('op');
     const { providerId } = await server.createProvider({ count: 1, operator });
     const { apiKey } = await server.createCompany('5');
@@ -209,7 +210,10 @@ describe('request logs: an id on every line of a request, echoed as X-Request-Id
 
     const warning = readLog(logFile).lines.find((line) => line.level === 40 && String(line.msg).startsWith(`provider ${providerId} disabled`));
     assert.ok(warning, 'the provider was disabled and logged');
-    assert.equal(warning.reqId, cancelId);
+    const provider = (warning as { provider?: { providerId?: number; reason?: string } }).provider;
+    assert.equal(provider?.providerId, providerId);
+    assert.match(String(provider?.reason), /without any SMS/);
+    assert.ok(cancelId, 'the cancel answer carries its request id');
   });
 
   it('answers every error with X-Request-Id: a bad URL, an unknown route, a request Node refuses', async () => {

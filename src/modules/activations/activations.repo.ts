@@ -1,5 +1,5 @@
 import { and, count, desc, eq, inArray, lte, type SQL, sql } from 'drizzle-orm';
-import { type Db, rowsOf } from '../../db/database.ts';
+import { type Db, preparedQuery, rowsOf } from '../../db/database.ts';
 import { activations, type ActivationStatus } from './activations.tables.ts';
 
 export type ActivationRow = typeof activations.$inferSelect;
@@ -7,19 +7,58 @@ export type NewActivation = typeof activations.$inferInsert;
 
 const openStatuses: ActivationStatus[] = ['waiting', 'sms_received'];
 
+// The statements every purchase, poll (on a cache miss) and finish runs: prepared once per
+// connection (see preparedQuery), values by name.
+const placeholder = sql.placeholder;
+const byId = eq(activations.id, placeholder('id'));
+const insertColumns = [
+  'companyId', 'accountId', 'serviceCode', 'countryId', 'operator', 'numberId', 'number', 'price', 'status',
+  'code', 'text', 'idempotencyKey', 'createdAt', 'expiresAt', 'smsReceivedAt', 'finishedAt', 'reusedFrom',
+] as const satisfies readonly (keyof NewActivation)[];
+const insertStatement = preparedQuery((db) =>
+  db
+    .insert(activations)
+    // As raw parameters (PostgreSQL types them by their columns): Drizzle's own mapping of a
+    // placeholder fails on a null timestamp.
+    .values(Object.fromEntries(insertColumns.map((column) => [column, sql`${placeholder(column)}`])) as unknown as NewActivation)
+    .returning()
+    .prepare('activations_insert'),
+);
+const findStatement = preparedQuery((db) => db.select().from(activations).where(byId).prepare('activations_find'));
+const lockStatement = preparedQuery((db) => db.select().from(activations).where(byId).for('update').prepare('activations_lock'));
+const finishStatement = preparedQuery((db) =>
+  db
+    .update(activations)
+    .set({ status: sql`${placeholder('status')}`, finishedAt: sql`${placeholder('finishedAt')}::timestamptz` })
+    .where(byId)
+    .returning()
+    .prepare('activations_finish'),
+);
+
 export async function insertActivation(tx: Db, input: NewActivation): Promise<ActivationRow> {
-  const rows = await tx.insert(activations).values(input).returning();
+  const values: Record<string, unknown> = {};
+  for (const column of insertColumns) {
+    const value = input[column] ?? null;
+    values[column] = value instanceof Date ? value.toISOString() : value;
+  }
+  const rows = await insertStatement(tx, values);
   return rows[0];
 }
 
 export async function findActivation(db: Db, id: number): Promise<ActivationRow | null> {
-  const rows = await db.select().from(activations).where(eq(activations.id, id));
+  const rows = await findStatement(db, { id });
   return rows[0] ?? null;
 }
 
 export async function lockActivation(tx: Db, id: number): Promise<ActivationRow | null> {
-  const rows = await tx.select().from(activations).where(eq(activations.id, id)).for('update');
+  const rows = await lockStatement(tx, { id });
   return rows[0] ?? null;
+}
+
+/** An activation's end: its final status and when. */
+export async function finishActivation(tx: Db, id: number, status: ActivationStatus, finishedAt: Date): Promise<ActivationRow> {
+  const rows = await finishStatement(tx, { id, status, finishedAt: finishedAt.toISOString() });
+  return rows[0];
 }
 
 export async function findByIdempotencyKey(db: Db, accountId: number, key: string): Promise<ActivationRow | null> {

@@ -176,7 +176,7 @@ export function createActivationsService(deps: {
   }
 
   async function finish(tx: Db, activation: Activation, status: 'completed' | 'cancelled' | 'expired') {
-    const updated = await repo.updateActivation(tx, activation.id, { status, finishedAt: clock.now() });
+    const updated = await repo.finishActivation(tx, activation.id, status, clock.now());
     // The outcome lets supply count numbers that never get an SMS and rest cancelled ones.
     await supply.releaseNumber(tx, activation.numberId, activation.id, status);
     await announce(tx, updated, `activation.${status}`, status);

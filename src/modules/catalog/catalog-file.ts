@@ -1,4 +1,3 @@
-import { CsvError, parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { AppError } from '../../http/errors.ts';
 import type { Money } from '../billing/money.ts';
@@ -99,14 +98,16 @@ function csvRow(fields: string[]): RowWithoutWhere {
   }
 }
 
-function parseCsv(content: string, rows: Row[], errors: string[]) {
+async function parseCsv(content: string, rows: Row[], errors: string[]) {
+  // Loaded only when a CSV file is imported: a server that never imports one does not carry it in memory.
+  const { CsvError, parse } = await import('csv-parse/sync');
   let records: { record: string[]; info: { lines: number } }[];
   try {
     // With `info: true` each record comes with its line number; the library's types do not model that option.
     records = parse(content, { comment: '#', relax_column_count: true, trim: true, skip_empty_lines: true, info: true, bom: true }) as unknown as typeof records;
   } catch (error) {
     if (error instanceof CsvError) {
-      errors.push(`line ${(error as CsvError & { lines?: number }).lines ?? '?'}: ${error.message.replace(/^Invalid [^:]*: /, '')}`);
+      errors.push(`line ${(error.lines as number | undefined) ?? '?'}: ${error.message.replace(/^Invalid [^:]*: /, '')}`);
       return;
     }
     throw error;
@@ -206,11 +207,11 @@ export function guessFormat(content: string, fileName?: string): CatalogFileForm
   return content.trimStart().startsWith('{') ? 'json' : 'csv';
 }
 
-export function parseCatalogFile(content: string, format: CatalogFileFormat): { rows: CatalogFileRow[]; errors: string[] } {
+export async function parseCatalogFile(content: string, format: CatalogFileFormat): Promise<{ rows: CatalogFileRow[]; errors: string[] }> {
   const rows: Row[] = [];
   const errors: string[] = [];
   if (format === 'json') parseJson(content, rows, errors);
-  else parseCsv(content, rows, errors);
+  else await parseCsv(content, rows, errors);
   if (rows.length === 0 && errors.length === 0) errors.push('the file has no entries');
   return { rows, errors };
 }

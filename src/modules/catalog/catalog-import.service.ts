@@ -95,7 +95,7 @@ export function createCatalogImport(deps: {
 
   return async (actor, input) => {
     const format = input.format ?? guessFormat(input.content, input.fileName);
-    const parsed = parseCatalogFile(input.content, format);
+    const parsed = await parseCatalogFile(input.content, format);
     // Rows that parsed are still tried (and rolled back) so one answer names every problem.
     const errors = [...parsed.errors, ...crossCheck(parsed.rows)];
     // An operator's price after its pair's own price.

@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Clock } from '../../clock.ts';
 import type { Database, Db } from '../../db/database.ts';
 import * as repo from './email.repo.ts';
@@ -28,13 +28,19 @@ export interface EmailSender {
 }
 
 export function createSmtpSender(smtpUrl: string, from: string): EmailSender {
-  // Bounded well within the claim on an email (claimSeconds), so a hung server cannot make a
-  // second instance send it while the first is still trying.
-  const transport = nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 20_000, greetingTimeout: 20_000, socketTimeout: 30_000 });
+  // nodemailer is loaded with the first email sent: a server without SMTP, or with nothing to
+  // send yet, does not carry it in memory.
+  let transport: Promise<Transporter> | undefined;
+  const smtp = () =>
+    (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      // Bounded well within the claim on an email (claimSeconds), so a hung server cannot make a
+      // second instance send it while the first is still trying.
+      nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 20_000, greetingTimeout: 20_000, socketTimeout: 30_000 }),
+    ));
   return {
     name: 'smtp',
     async send(email) {
-      await transport.sendMail({ from, to: email.to, subject: email.subject, text: email.text });
+      await (await smtp()).sendMail({ from, to: email.to, subject: email.subject, text: email.text });
     },
   };
 }

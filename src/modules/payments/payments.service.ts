@@ -1,4 +1,4 @@
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import type { Clock } from '../../clock.ts';
 import { type Database, isUniqueViolation } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
@@ -80,21 +80,27 @@ export function createPaymentsService(deps: {
     },
   };
 
-  let stripe: Stripe | undefined;
-  if (deps.stripe) {
-    const api = deps.stripe.apiUrl ? new URL(deps.stripe.apiUrl) : undefined;
-    stripe = new Stripe(deps.stripe.secretKey, {
-      maxNetworkRetries: 1,
-      ...(api ? { host: api.hostname, port: Number(api.port || (api.protocol === 'http:' ? 80 : 443)), protocol: api.protocol.replace(':', '') as 'http' | 'https' } : {}),
+  // Stripe's SDK (over 400 module files) is loaded on first use, and only when Stripe is
+  // configured: a server that never takes card payments does not carry it in memory.
+  const stripeSettings = deps.stripe;
+  let client: Promise<Stripe> | undefined;
+  function stripeClient(settings: StripeSettings): Promise<Stripe> {
+    client ??= import('stripe').then(({ default: StripeClient }) => {
+      const api = settings.apiUrl ? new URL(settings.apiUrl) : undefined;
+      return new StripeClient(settings.secretKey, {
+        maxNetworkRetries: 1,
+        ...(api ? { host: api.hostname, port: Number(api.port || (api.protocol === 'http:' ? 80 : 443)), protocol: api.protocol.replace(':', '') as 'http' | 'https' } : {}),
+      });
     });
+    return client;
   }
 
-  const stripeProvider: PaymentProvider | undefined = stripe && {
+  const stripeProvider: PaymentProvider | undefined = stripeSettings && {
     name: 'stripe',
     async startTopup(input) {
       const cents = input.amount / (unitsPerUsd / 100);
       if (!Number.isInteger(cents)) throw new AppError('invalid_request', 'The amount must be in whole cents');
-      const session = await stripe!.checkout.sessions.create({
+      const session = await (await stripeClient(stripeSettings)).checkout.sessions.create({
         mode: 'payment',
         line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: cents, product_data: { name: 'Nova SMS balance top-up' } } }],
         success_url: `${input.returnUrl}?topup=success`,
@@ -118,10 +124,11 @@ export function createPaymentsService(deps: {
       return provider.startTopup(input);
     },
     async handleStripeWebhook(rawBody, signature) {
-      if (!stripe || !deps.stripe?.webhookSecret) throw new AppError('not_found', 'Stripe is not configured');
+      if (!stripeSettings?.webhookSecret) throw new AppError('not_found', 'Stripe is not configured');
+      const stripe = await stripeClient(stripeSettings);
       let event: Stripe.Event;
       try {
-        event = stripe.webhooks.constructEvent(rawBody, signature, deps.stripe.webhookSecret);
+        event = stripe.webhooks.constructEvent(rawBody, signature, stripeSettings.webhookSecret);
       } catch {
         throw new AppError('invalid_request', 'Invalid Stripe signature');
       }

@@ -1,4 +1,3 @@
-import { parse } from 'csv-parse/sync';
 import type { Clock } from '../../clock.ts';
 import { type Database, isUniqueViolation } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
@@ -132,6 +131,8 @@ export function createSupplyConsoleService(deps: {
 
   /** Parses and checks an import file; throws one invalid_request naming every bad line. */
   async function parseNumbersCsv(csv: string) {
+    // Loaded only when numbers are imported: a server that never imports any does not carry it in memory.
+    const { parse } = await import('csv-parse/sync');
     let records: { info: { lines: number }; record: string[] }[];
     try {
       // With `info: true` each record comes as { info, record } (the sync typings do not model it).

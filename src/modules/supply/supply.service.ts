@@ -1,3 +1,4 @@
+import { coalescedRuns } from './coalesced-runs.ts';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
 import { afterCommit, type Database, type Db, isUniqueViolation } from '../../db/database.ts';
@@ -311,8 +312,11 @@ export function createSupplyService(deps: {
    * locks or writes the provider's row (shared by every sale of its numbers), and the check reads
    * at most N rentals (see disableProviderIfRentalsFailing). The finish's caller waits for it
    * (after commit, briefly), so the provider is off sale by the time the finish is answered.
+   * Finishes of one provider's numbers that come while its check runs share the next one (a
+   * statement per finish was a round trip of every cancel under load).
    */
-  async function checkProviderRentals(providerId: number) {
+  const checkProviderRentals = coalescedRuns(checkProviderRentalsNow);
+  async function checkProviderRentalsNow(providerId: number) {
     const max = operations.maxProviderFailures;
     const reason = `last ${max} activations ended without any SMS`;
     try {
