@@ -94,13 +94,7 @@ function withRetry(runInTransaction: RunInTransaction) {
       try {
         const result = await runInTransaction(async (tx) => {
           commitCallbacks.set(tx, callbacks);
-          try {
-            return await work(tx);
-          } finally {
-            // The handle outlives the transaction (one per pooled connection): afterCommit with it
-            // later must fail as it would with any handle outside a transaction.
-            commitCallbacks.delete(tx);
-          }
+          return work(tx);
         });
         await runCommitCallbacks(callbacks);
         return result;
@@ -120,13 +114,15 @@ function withRetry(runInTransaction: RunInTransaction) {
  * caller sees is the one that ended the work, not the failed ROLLBACK's.
  */
 function pgTransactions(pool: pg.Pool): RunInTransaction {
-  // One Drizzle handle per pooled connection, made once: building it is not free, and the pool
-  // hands out the same few connections again and again.
+  // One Drizzle handle per pooled connection, made once (building it is not free, and the pool
+  // hands out the same few connections again and again); each transaction gets an object of its
+  // own on top of it, because code keys per-transaction state by the handle (afterCommit, the
+  // catalog's announce-once).
   const handles = new WeakMap<pg.PoolClient, Db>();
-  const drizzleOn = (client: pg.PoolClient) => {
+  const drizzleOn = (client: pg.PoolClient): Db => {
     let handle = handles.get(client);
     if (!handle) handles.set(client, (handle = drizzlePg(client) as unknown as Db));
-    return handle;
+    return Object.create(handle) as Db;
   };
   return async (work) => {
     const client = await pool.connect();
@@ -274,15 +270,17 @@ export function preparedStatement(name: string, query: SQL): (db: Db, values: Re
 /**
  * A Drizzle query built and prepared once per database handle, then executed with `values` by
  * placeholder name (`sql.placeholder`), its rows mapped as Drizzle maps them. Building a query is
- * most of Drizzle's cost on a hot path, and a transaction's handle is made once per pooled
- * connection (see pgTransactions), so a statement is built a few times in the life of the
- * process; on PostgreSQL the name makes it a server-side prepared statement of that connection.
+ * most of Drizzle's cost on a hot path. Kept per session, that is per pooled connection (see
+ * pgTransactions), so a statement is built a few times in the life of the process; on PostgreSQL
+ * the name makes it a server-side prepared statement of that connection.
  */
 export function preparedQuery<T>(build: (db: Db) => { execute(values?: Record<string, unknown>): Promise<T> }) {
-  const prepared = new WeakMap<Db, { execute(values?: Record<string, unknown>): Promise<T> }>();
+  // By session: a transaction's handle is new each time, its connection's session is not.
+  const prepared = new WeakMap<object, { execute(values?: Record<string, unknown>): Promise<T> }>();
   return (db: Db, values: Record<string, unknown>): Promise<T> => {
-    let query = prepared.get(db);
-    if (!query) prepared.set(db, (query = build(db)));
+    const session = db._.session as object;
+    let query = prepared.get(session);
+    if (!query) prepared.set(session, (query = build(db)));
     return query.execute(values);
   };
 }

@@ -35,6 +35,10 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogService 
         response: { 200: PricesResponse },
         errors: ['unknown_service', 'unknown_country'],
       },
+      // The answer is a union (one row, or the table): Fastify's compiled serializer would validate
+      // each answer against the branches to pick one. The handler builds exactly the documented
+      // shapes (priceJson), so plain JSON.stringify writes them.
+      serializerCompiler: () => (data) => JSON.stringify(data),
     },
     async (request) => {
       const { service, country } = request.query;
