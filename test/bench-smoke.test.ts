@@ -41,7 +41,7 @@ function runBench(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: numbe
 }
 
 describe('npm run bench -- --quick (smoke)', () => {
-  it(`runs every ${testTarget} scenario and the hello-world once, with no broken answer, and exits 0`, { timeout: 10 * 60_000 }, async () => {
+  it(`runs every ${testTarget} scenario between two hello-world runs, with no broken answer, and exits 0`, { timeout: 10 * 60_000 }, async () => {
     // The developer's own BENCH_* settings would change what runs; this pass's Redis, or none.
     const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('BENCH_')));
     env.BENCH_REDIS_URL = testRedisUrl ?? 'none';
@@ -59,8 +59,17 @@ describe('npm run bench -- --quick (smoke)', () => {
     for (const scenario of ['hello-world GET /', ...scenarios]) {
       assert.ok(rows.some((row) => row.includes(scenario)), `no table row for "${scenario}":\n${table}`);
     }
-    const report = JSON.parse(readFileSync(out, 'utf8')) as { nova: { scenario: string; broken: string[] }[]; failed: unknown[] };
+    // The ratios divide by the mean of the hello-world at the start and at the end.
+    assert.match(table, /hello-world GET \/.*start [\d,]+ \/ end [\d,]+ → mean [\d,]+ req\/s/, `no start / end / mean on the baseline row:\n${table}`);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as {
+      baseline: { requestsPerSecond: number; start: { requestsPerSecond: number }; end: { requestsPerSecond: number } | null };
+      nova: { scenario: string; broken: string[] }[];
+      failed: unknown[];
+    };
     assert.deepEqual(report.failed, []);
+    const { start, end } = report.baseline;
+    assert.ok(end, 'no hello-world run at the end in the JSON');
+    assert.ok(Math.abs(report.baseline.requestsPerSecond - (start.requestsPerSecond + end.requestsPerSecond) / 2) <= 1, 'baseline req/s is not the mean of both ends');
     assert.deepEqual(
       report.nova.map((m) => m.scenario),
       scenarios,
