@@ -1,8 +1,13 @@
+import type { Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ok } from '../../http/envelope.ts';
 import { toUsdNumber } from '../billing/money.ts';
 import type { CatalogService, PriceRow } from './catalog.service.ts';
 import { CountriesResponse, PricesQuery, PricesResponse, ServicesResponse } from './catalog.schema.ts';
+
+// The written answer per rows array: catalog.prices() hands out the same rows while neither the
+// catalog nor the stock count changed.
+const writtenAnswers = new WeakMap<PriceRow[], { single?: string; table?: string }>();
 
 function priceJson(row: PriceRow) {
   return {
@@ -40,14 +45,20 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogService 
       // shapes (priceJson), so plain JSON.stringify writes them.
       serializerCompiler: () => (data) => JSON.stringify(data),
     },
-    async (request) => {
+    async (request, reply) => {
       const { service, country } = request.query;
       const rows = await catalog.prices({ serviceCode: service, countryId: country });
-      if (service !== undefined && country !== undefined) {
+      const single = service !== undefined && country !== undefined;
+      let written = writtenAnswers.get(rows)?.[single ? 'single' : 'table'];
+      if (written === undefined) {
         // Both known (prices() checked) but not sold there: say so as an empty offer, not an error.
-        return ok(rows[0] ? priceJson(rows[0]) : { service, country, price: 0, available: 0, in_stock: false });
+        const answer = single ? ok(rows[0] ? priceJson(rows[0]) : { service, country, price: 0, available: 0, in_stock: false }) : ok({ prices: rows.map(priceJson) });
+        written = JSON.stringify(answer);
+        if (rows.length > 0) writtenAnswers.set(rows, { ...writtenAnswers.get(rows), [single ? 'single' : 'table']: written });
       }
-      return ok({ prices: rows.map(priceJson) });
+      // Already JSON: Fastify sends a string with a JSON content type as it is (the typed reply
+      // wants the object the string holds).
+      return reply.type('application/json; charset=utf-8').send(written as unknown as Static<typeof PricesResponse>);
     },
   );
 };

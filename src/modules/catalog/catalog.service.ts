@@ -65,6 +65,10 @@ export function createCatalogService(deps: {
   const catalogChanged = cache.changedIn;
   const pricing = createPricingService({ database, clock, audit, supplyCosts, countStock, catalogChanged });
 
+  const priceRowsByCount = new WeakMap<Map<string, number>, { catalog: CatalogSnapshot; question: number; rows: PriceRow[] }>();
+  const sameRows = (priced: PriceRow[], rows: readonly { serviceCode: string; countryId: number }[]) =>
+    priced.every((row, i) => row.serviceCode === rows[i].serviceCode && row.countryId === rows[i].countryId);
+
   function requireKnown(catalog: CatalogSnapshot, serviceCode?: string, countryId?: number) {
     if (serviceCode !== undefined && !catalog.serviceOnSale.has(serviceCode)) {
       throw new AppError('unknown_service', `Unknown service "${serviceCode}"; GET /api/v1/services lists the codes`);
@@ -109,7 +113,13 @@ export function createCatalogService(deps: {
         rows = catalog.prices.filter((row) => (serviceCode === undefined || row.serviceCode === serviceCode) && (countryId === undefined || row.countryId === countryId));
       }
       const stock = await countStock([...rows]);
-      return rows.map((row) => ({ ...row, available: stock.get(stockKey(row.serviceCode, row.countryId)) ?? 0 }));
+      // While neither the catalog nor the count changed (both cached objects), the same rows:
+      // the route keeps its written answer per rows (a poll of /prices costs no JSON then).
+      const kept = priceRowsByCount.get(stock);
+      if (kept && kept.catalog === catalog && kept.question === rows.length && sameRows(kept.rows, rows)) return kept.rows;
+      const priced = rows.map((row) => ({ ...row, available: stock.get(stockKey(row.serviceCode, row.countryId)) ?? 0 }));
+      priceRowsByCount.set(stock, { catalog, question: rows.length, rows: priced });
+      return priced;
     },
     // Seeding writes outside a transaction: announced once written.
     async upsertService(service) {
