@@ -163,7 +163,10 @@ describe('polls and balance reads answered from memory', () => {
     const hitsBefore = readHits();
     for (let i = 0; i < 3; i++) assert.equal(await getStatus(), 'STATUS_WAIT_CODE');
     assert.ok(readHits() - hitsBefore >= 3 - echoMisses, 'answered from memory');
-    await sms(number, 'Telegram code: 11235');
+    // The push's own answer first: a failed push would otherwise read as a stale cache.
+    const pushed = await sms(number, 'Telegram code: 11235');
+    assert.equal(pushed.status, 200, JSON.stringify(pushed.body));
+    assert.equal(pushed.body.data.activation_id, id, JSON.stringify(pushed.body));
     assert.equal(await getStatus(), 'STATUS_OK:11235');
   });
 
