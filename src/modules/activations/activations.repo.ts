@@ -55,6 +55,43 @@ export async function lockActivation(tx: Db, id: number): Promise<ActivationRow 
   return rows[0] ?? null;
 }
 
+const cancelIfAllowedStatement = preparedQuery((db) =>
+  db
+    .update(activations)
+    .set({ status: 'cancelled', finishedAt: sql`${placeholder('at')}::timestamptz` })
+    .where(
+      and(
+        byId,
+        eq(activations.status, 'waiting'),
+        eq(activations.companyId, sql`${placeholder('companyId')}::int`),
+        sql`(${placeholder('accountId')}::int is null or ${activations.accountId} = ${placeholder('accountId')}::int)`,
+        sql`${activations.createdAt} <= ${placeholder('boughtBefore')}::timestamptz`,
+      ),
+    )
+    .returning()
+    .prepare('activations_cancel_if_allowed'),
+);
+
+/**
+ * Cancels a waiting activation of the company (of the account, when given) bought no later than
+ * `boughtBefore`, in one statement that takes its row lock; null when any of that does not hold
+ * (nothing written: the caller finds out why).
+ */
+export async function cancelIfAllowed(
+  tx: Db,
+  id: number,
+  input: { companyId: number; accountId: number | null; boughtBefore: Date; at: Date },
+): Promise<ActivationRow | null> {
+  const rows = await cancelIfAllowedStatement(tx, {
+    id,
+    companyId: input.companyId,
+    accountId: input.accountId,
+    boughtBefore: input.boughtBefore.toISOString(),
+    at: input.at.toISOString(),
+  });
+  return rows[0] ?? null;
+}
+
 /** An activation's end: its final status and when. */
 export async function finishActivation(tx: Db, id: number, status: ActivationStatus, finishedAt: Date): Promise<ActivationRow> {
   const rows = await finishStatement(tx, { id, status, finishedAt: finishedAt.toISOString() });
