@@ -71,9 +71,10 @@ function connected(redis: Redis, ms: number): Promise<void> {
 }
 
 export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
-  // Auto-pipelining: the publishes of one tick (a purchase announces its activation and its
-  // balance; concurrent requests commit together) go out in one write, not a write each.
-  const publisher = new Redis(redisUrl, { maxRetriesPerRequest: 1, enableAutoPipelining: true });
+  // Not auto-pipelined: it delays a publish to the next tick, and the instance's own echo of a
+  // change then reached a long-poll the client had opened after the change was answered (a
+  // `?wait=1` answered at once, unchanged, in a CI run).
+  const publisher = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   const subscriber = new Redis(redisUrl);
   const local = new EventEmitter();
   local.setMaxListeners(0);
