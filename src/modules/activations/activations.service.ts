@@ -176,14 +176,14 @@ export function createActivationsService(deps: {
   }
 
   async function finish(tx: Db, activation: Activation, status: 'completed' | 'cancelled' | 'expired') {
-    return finished(tx, activation, await repo.finishActivation(tx, activation.id, status, clock.now()), status);
+    return finished(tx, await repo.finishActivation(tx, activation.id, status, clock.now()), status);
   }
 
-  /** The rest of a finish once the activation's row says `status`: its number, its event, its refund. */
-  async function finished(tx: Db, activation: Activation, updated: Activation, status: 'completed' | 'cancelled' | 'expired') {
+  /** The rest of a finish once `activation` (its row as updated) says `status`: its number, its event, its refund. */
+  async function finished(tx: Db, activation: Activation, status: 'completed' | 'cancelled' | 'expired') {
     // The outcome lets supply count numbers that never get an SMS and rest cancelled ones.
     await supply.releaseNumber(tx, activation.numberId, activation.id, status);
-    await announce(tx, updated, `activation.${status}`, status);
+    await announce(tx, activation, `activation.${status}`, status);
     // The refund last: the company's balance row, which all its purchases and finishes share, is
     // locked only for the rest of this transaction. Lock order, everywhere: activation, number, company.
     if (status !== 'completed') {
@@ -194,7 +194,7 @@ export function createActivationsService(deps: {
         reason: `Refund of activation ${activation.id} (${status})`,
       });
     }
-    return updated;
+    return activation;
   }
 
   /** An SMS reaches an open activation: its code (a later message without one keeps the code found), text and event. */
@@ -356,7 +356,7 @@ export function createActivationsService(deps: {
           boughtBefore: new Date(now.getTime() - timing.cancelAfterSeconds * 1000),
           at: now,
         });
-        return updated && finished(tx, updated, updated, 'cancelled');
+        return updated && finished(tx, updated, 'cancelled');
       });
       if (cancelled) return cancelled;
       return database.transaction(async (tx) => {

@@ -40,10 +40,6 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogService 
         response: { 200: PricesResponse },
         errors: ['unknown_service', 'unknown_country'],
       },
-      // The answer is a union (one row, or the table): Fastify's compiled serializer would validate
-      // each answer against the branches to pick one. The handler builds exactly the documented
-      // shapes (priceJson), so plain JSON.stringify writes them.
-      serializerCompiler: () => (data) => JSON.stringify(data),
     },
     async (request, reply) => {
       const { service, country } = request.query;
@@ -56,8 +52,10 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogService 
         written = JSON.stringify(answer);
         if (rows.length > 0) writtenAnswers.set(rows, { ...writtenAnswers.get(rows), [single ? 'single' : 'table']: written });
       }
-      // Already JSON: Fastify sends a string with a JSON content type as it is (the typed reply
-      // wants the object the string holds).
+      // Already JSON, sent as it is (Fastify does not serialize a string with a JSON content type):
+      // the answer is a union (one row, or the table), which the compiled serializer would validate
+      // against the branches on every answer; priceJson builds exactly the documented shapes. The
+      // typed reply wants the object the string holds.
       return reply.type('application/json; charset=utf-8').send(written as unknown as Static<typeof PricesResponse>);
     },
   );

@@ -65,9 +65,9 @@ export function createCatalogService(deps: {
   const catalogChanged = cache.changedIn;
   const pricing = createPricingService({ database, clock, audit, supplyCosts, countStock, catalogChanged });
 
-  const priceRowsByCount = new WeakMap<Map<string, number>, { catalog: CatalogSnapshot; question: number; rows: PriceRow[] }>();
-  const sameRows = (priced: PriceRow[], rows: readonly { serviceCode: string; countryId: number }[]) =>
-    priced.every((row, i) => row.serviceCode === rows[i].serviceCode && row.countryId === rows[i].countryId);
+  // A count answers one list of pairs (the stock count cache keys them by it), so with the same
+  // catalog the same count means the same rows.
+  const priceRowsByCount = new WeakMap<Map<string, number>, { catalog: CatalogSnapshot; rows: PriceRow[] }>();
 
   function requireKnown(catalog: CatalogSnapshot, serviceCode?: string, countryId?: number) {
     if (serviceCode !== undefined && !catalog.serviceOnSale.has(serviceCode)) {
@@ -116,9 +116,9 @@ export function createCatalogService(deps: {
       // While neither the catalog nor the count changed (both cached objects), the same rows:
       // the route keeps its written answer per rows (a poll of /prices costs no JSON then).
       const kept = priceRowsByCount.get(stock);
-      if (kept && kept.catalog === catalog && kept.question === rows.length && sameRows(kept.rows, rows)) return kept.rows;
+      if (kept && kept.catalog === catalog) return kept.rows;
       const priced = rows.map((row) => ({ ...row, available: stock.get(stockKey(row.serviceCode, row.countryId)) ?? 0 }));
-      priceRowsByCount.set(stock, { catalog, question: rows.length, rows: priced });
+      priceRowsByCount.set(stock, { catalog, rows: priced });
       return priced;
     },
     // Seeding writes outside a transaction: announced once written.
