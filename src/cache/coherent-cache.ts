@@ -80,6 +80,13 @@ export class CoherentCache<K, V> {
     }
   }
 
+  /** The value held for `key` when it may be served from memory now, without reading the source (nor counting a hit). */
+  peek(key: K): V | undefined {
+    if (!this.trusted()) return undefined;
+    const entry = this.entries.get(key);
+    return entry && this.now() - entry.storedAt < this.options.maxAgeMs ? entry.value : undefined;
+  }
+
   /** The entry changed: forget it, and do not keep what a read already in flight brings back. */
   invalidate(key: K): void {
     this.entries.delete(key);

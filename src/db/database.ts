@@ -107,6 +107,75 @@ function withRetry(runInTransaction: RunInTransaction) {
 }
 
 /**
+ * PostgreSQL: where a transaction on a pooled connection stands. The pool runs node-postgres in
+ * pipeline mode: a statement goes out without waiting for the answer to the one before. So the
+ * BEGIN travels with the transaction's first statement, and a COMMIT can travel right behind its
+ * last one (lastStatementOf): one round trip fewer at each end, and a lock the last statement
+ * takes (a company's balance row) is held only while the server runs it and commits, not while
+ * the answer crosses to this process and waits its turn in a busy event loop.
+ */
+interface PgTransaction {
+  /** lastStatementOf(tx) was called: the next statement goes out with COMMIT right behind it. */
+  commitBehindNext: boolean;
+  /** That COMMIT, once sent (PostgreSQL answers ROLLBACK to it when a statement before it failed). */
+  commit: Promise<pg.QueryResult> | null;
+}
+
+// The transaction each pooled connection runs right now, and the one each transaction handle belongs to.
+const openTransactions = new WeakMap<pg.PoolClient, PgTransaction>();
+const transactionOfHandle = new WeakMap<Db, PgTransaction>();
+const queriesWatched = new WeakSet<pg.PoolClient>();
+
+/**
+ * Every query of a pooled connection passes here (once per connection): the statement that
+ * lastStatementOf marked gets its COMMIT sent right behind it, and a statement after that COMMIT
+ * is refused, since it would run outside the transaction. Drizzle, prepared statements and raw
+ * queries all end in `client.query`.
+ */
+function watchQueries(client: pg.PoolClient): void {
+  if (queriesWatched.has(client)) return;
+  queriesWatched.add(client);
+  const query = client.query.bind(client) as (...args: unknown[]) => Promise<pg.QueryResult>;
+  (client as unknown as { query: (...args: unknown[]) => Promise<pg.QueryResult> }).query = (...args) => {
+    const transaction = openTransactions.get(client);
+    if (transaction?.commit) throw new Error('A statement after the last statement of a transaction (its COMMIT is already sent)');
+    const result = query(...args);
+    if (transaction?.commitBehindNext) {
+      transaction.commitBehindNext = false;
+      transaction.commit = query('commit');
+      // Awaited by the transaction itself; a failure here also fails the statement before it.
+      transaction.commit.catch(() => {});
+    }
+    return result;
+  };
+}
+
+/**
+ * Marks the next statement on `tx` as the transaction's last: on PostgreSQL its COMMIT goes out
+ * right behind it, in the same round trip. Use it only where nothing can follow that statement
+ * in the transaction (a later statement throws), and only with a statement that fails, not
+ * returns nothing, when the transaction must not commit: the COMMIT is already on its way, and
+ * only an error before it turns it into a ROLLBACK. On PGlite (one in-process connection, no
+ * round trip to save) it changes nothing. Returns `tx`.
+ */
+export function lastStatementOf(tx: Db): Db {
+  const transaction = transactionOfHandle.get(tx);
+  if (transaction && !transaction.commit) transaction.commitBehindNext = true;
+  return tx;
+}
+
+/** True when lastStatementOf(tx) would send the COMMIT with the next statement: a PostgreSQL transaction whose COMMIT has not gone out yet. */
+export function canCommitWithNextStatement(tx: Db): boolean {
+  const transaction = transactionOfHandle.get(tx);
+  return transaction !== undefined && !transaction.commit;
+}
+
+/** True once the COMMIT of `tx`'s transaction went out behind its last statement (nothing more may run in it). */
+export function commitSent(tx: Db): boolean {
+  return transactionOfHandle.get(tx)?.commit != null;
+}
+
+/**
  * A transaction on a connection of the pool, given back whatever happens. Not Drizzle's own
  * `transaction()`: it sends BEGIN before its try block, so a connection found dead at BEGIN (the
  * server just restarted) was never released, and each one held a pool slot for good until the
@@ -126,16 +195,42 @@ function pgTransactions(pool: pg.Pool): RunInTransaction {
   };
   return async (work) => {
     const client = await pool.connect();
+    watchQueries(client);
+    const transaction: PgTransaction = { commitBehindNext: false, commit: null };
+    openTransactions.set(client, transaction);
     let broken = false;
     try {
-      await client.query('begin');
-      const result = await work(drizzleOn(client));
-      await client.query('commit');
+      // Not awaited here: the pipeline sends the first statement of `work` right behind it. A
+      // BEGIN that fails (a dead connection) fails that statement too, or the await below.
+      const begun = client.query('begin');
+      begun.catch(() => {});
+      const tx = drizzleOn(client);
+      transactionOfHandle.set(tx, transaction);
+      const result = await work(tx);
+      await begun;
+      if (!transaction.commit) await client.query('commit');
+      else if ((await transaction.commit).command !== 'COMMIT') {
+        // Only when `work` swallowed the error of a statement: PostgreSQL rolled the transaction back.
+        throw new Error('The transaction was rolled back: a statement in it failed');
+      }
       return result;
     } catch (error) {
-      await client.query('rollback').catch(() => (broken = true));
+      if (!transaction.commit) {
+        await client.query('rollback').catch(() => (broken = true));
+        throw error;
+      }
+      // The COMMIT went out behind the last statement: there is nothing left to roll back.
+      const ended = await transaction.commit.catch(() => {
+        broken = true;
+        return null;
+      });
+      if (ended?.command === 'COMMIT') {
+        // Something failed after the last statement (a bug: see lastStatementOf), yet the change is committed.
+        throw new Error('The transaction committed, but the work after its last statement failed', { cause: error });
+      }
       throw error;
     } finally {
+      openTransactions.delete(client);
       client.release(broken);
     }
   };
@@ -195,7 +290,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       // Notices a connection that died without a word (a network cut) instead of trusting it for hours.
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
-    });
+      // Statements go out without waiting for the answer to the one before (see PgTransaction).
+      pipeline: true,
+    } as pg.PoolConfig);
     // A dropped idle connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     // Nor may one that is checked out between two queries (a transaction awaiting other work when
@@ -294,6 +391,11 @@ export function rowsOf<T>(result: unknown): T[] {
 function sqlStateOf(error: unknown): string | undefined {
   const e = error as { code?: string; cause?: { code?: string } };
   return e.cause?.code ?? e.code;
+}
+
+/** True when a statement refused its change through nova_refuse (SQLSTATE NV001, migration 0006). */
+export function isRefusedStatement(error: unknown): boolean {
+  return sqlStateOf(error) === 'NV001';
 }
 
 /** True when PostgreSQL (or PGlite) refused a row for a unique constraint (SQLSTATE 23505). */

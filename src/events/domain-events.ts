@@ -1,4 +1,4 @@
-import { afterCommit, type Db } from '../db/database.ts';
+import { afterCommit, commitSent, type Db } from '../db/database.ts';
 import type { LedgerEntryKind } from '../modules/billing/billing.tables.ts';
 
 /** What happened to an activation; the payload every listener (webhooks, live pushes, long-poll) gets. */
@@ -41,6 +41,11 @@ export interface RentalEvent {
 export type DomainEvent = ActivationEvent | BalanceEvent | RentalEvent;
 
 type TransactionListener = (tx: Db, event: DomainEvent) => Promise<void>;
+/**
+ * Told before a change what its event will be (type and company): true when the listener is sure
+ * it will write nothing in the transaction for it (what it knows from memory says so).
+ */
+type WritesNothingFor = (event: Pick<DomainEvent, 'type' | 'companyId'>) => boolean;
 /** May return a promise (a publish to other instances): the transaction's caller waits for it, briefly. */
 type CommitListener = (event: DomainEvent) => void | Promise<void>;
 
@@ -52,19 +57,28 @@ type CommitListener = (event: DomainEvent) => void | Promise<void>;
  * pushes, which must not show what may still roll back).
  */
 export interface DomainEvents {
-  onTransaction(listener: TransactionListener): void;
+  /** `writesNothingFor`: see writesNothingFor below; without it the listener may always write. */
+  onTransaction(listener: TransactionListener, writesNothingFor?: WritesNothingFor): void;
   onCommitted(listener: CommitListener): void;
   record(tx: Db, event: DomainEvent): Promise<void>;
+  /**
+   * True when no transaction listener will write anything for this event, so the statement that
+   * makes the change may be its transaction's last (lastStatementOf: its COMMIT goes out with it).
+   * Recording the event in a transaction whose COMMIT went out runs no transaction listener: each
+   * of them said, just before, that it had nothing to write.
+   */
+  writesNothingFor(event: Pick<DomainEvent, 'type' | 'companyId'>): boolean;
 }
 
 export function createDomainEvents(): DomainEvents {
-  const transactionListeners: TransactionListener[] = [];
+  const transactionListeners: { listener: TransactionListener; writesNothingFor?: WritesNothingFor }[] = [];
   const commitListeners: CommitListener[] = [];
   return {
-    onTransaction: (listener) => void transactionListeners.push(listener),
+    onTransaction: (listener, writesNothingFor) => void transactionListeners.push({ listener, writesNothingFor }),
     onCommitted: (listener) => void commitListeners.push(listener),
+    writesNothingFor: (event) => transactionListeners.every(({ writesNothingFor }) => writesNothingFor?.(event) === true),
     async record(tx, event) {
-      for (const listener of transactionListeners) await listener(tx, event);
+      if (!commitSent(tx)) for (const { listener } of transactionListeners) await listener(tx, event);
       if (commitListeners.length === 0) return;
       afterCommit(tx, async () => {
         const pending: Promise<void>[] = [];

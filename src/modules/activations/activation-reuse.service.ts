@@ -111,6 +111,7 @@ export function createActivationReuse(internals: ActivationInternals, settings: 
           amount: price,
           activationId: activation.id,
           reason: `Activation ${activation.id}: reuse of activation ${source.id} (${source.serviceCode} in country ${source.countryId})`,
+          endsTransaction: true,
         });
         return activation;
       });

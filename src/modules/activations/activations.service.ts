@@ -175,12 +175,13 @@ export function createActivationsService(deps: {
     return existing;
   }
 
-  async function finish(tx: Db, activation: Activation, status: 'completed' | 'cancelled' | 'expired') {
-    return finished(tx, await repo.finishActivation(tx, activation.id, status, clock.now()), status);
+  /** `endsTransaction`: the caller runs nothing after the finish in its transaction (see billing's EndsTransaction). */
+  async function finish(tx: Db, activation: Activation, status: 'completed' | 'cancelled' | 'expired', endsTransaction = false) {
+    return finished(tx, await repo.finishActivation(tx, activation.id, status, clock.now()), status, endsTransaction);
   }
 
   /** The rest of a finish once `activation` (its row as updated) says `status`: its number, its event, its refund. */
-  async function finished(tx: Db, activation: Activation, status: 'completed' | 'cancelled' | 'expired') {
+  async function finished(tx: Db, activation: Activation, status: 'completed' | 'cancelled' | 'expired', endsTransaction: boolean) {
     // The outcome lets supply count numbers that never get an SMS and rest cancelled ones.
     await supply.releaseNumber(tx, activation.numberId, activation.id, status);
     await announce(tx, activation, `activation.${status}`, status);
@@ -192,6 +193,7 @@ export function createActivationsService(deps: {
         amount: activation.price,
         activationId: activation.id,
         reason: `Refund of activation ${activation.id} (${status})`,
+        endsTransaction,
       });
     }
     return activation;
@@ -263,6 +265,7 @@ export function createActivationsService(deps: {
           amount: price,
           activationId: activation.id,
           reason: `Activation ${activation.id}: ${request.serviceCode} in country ${request.countryId}`,
+          endsTransaction: true,
         });
         return activation;
       });
@@ -356,7 +359,7 @@ export function createActivationsService(deps: {
           boughtBefore: new Date(now.getTime() - timing.cancelAfterSeconds * 1000),
           at: now,
         });
-        return updated && finished(tx, updated, 'cancelled');
+        return updated && finished(tx, updated, 'cancelled', true);
       });
       if (cancelled) return cancelled;
       return database.transaction(async (tx) => {
@@ -373,14 +376,14 @@ export function createActivationsService(deps: {
             `Activation ${id} can be cancelled from ${formatApiTime(allowedAt)} UTC (in ${seconds} s), ${timing.cancelAfterSeconds} s after purchase`,
           );
         }
-        return finish(tx, activation, 'cancelled');
+        return finish(tx, activation, 'cancelled', true);
       });
     },
     async cancelBySource(id) {
       return database.transaction(async (tx) => {
         const activation = await repo.lockActivation(tx, id);
         if (!activation || activation.status !== 'waiting') return null;
-        return finish(tx, activation, 'cancelled');
+        return finish(tx, activation, 'cancelled', true);
       });
     },
     async complete(principal, id) {
@@ -389,7 +392,7 @@ export function createActivationsService(deps: {
         if (activation.status !== 'sms_received') {
           throw new AppError('invalid_state', `Activation ${id} is ${activation.status}; it can be completed only after an SMS was received`);
         }
-        return finish(tx, activation, 'completed');
+        return finish(tx, activation, 'completed', true);
       });
     },
     async sweepExpired(batchSize = 100) {
@@ -403,7 +406,7 @@ export function createActivationsService(deps: {
           const [activation] = await repo.lockExpiredOpenActivations(tx, clock.now(), 1);
           if (!activation) return false;
           // A code already arrived: the customer got what they paid for, so it completes rather than refunds.
-          await finish(tx, activation, activation.status === 'sms_received' ? 'completed' : 'expired');
+          await finish(tx, activation, activation.status === 'sms_received' ? 'completed' : 'expired', true);
           return true;
         });
         if (!finished) break;

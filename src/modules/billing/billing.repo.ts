@@ -42,13 +42,17 @@ export type LedgerEntryRow = typeof ledgerEntries.$inferSelect;
  * rental) the entry names already has an entry of this kind (the unique indexes on
  * ledger_entries refuse a second refund in any case). Null when the company does not exist, the
  * balance would go below zero, or (oncePer) the entry exists already: then nothing was written.
+ * With `failIfRefused`, the statement fails (isRefusedStatement) instead of answering nothing,
+ * except for an entry that exists already (oncePer), which stays a null: the form for the last
+ * statement of a transaction whose COMMIT goes out right behind it (lastStatementOf).
  */
 export async function postLedgerEntry(
   tx: Db,
   entry: Omit<NewLedgerEntry, 'balanceAfter'>,
-  options: { oncePer?: 'activation' | 'rental' } = {},
+  options: { oncePer?: 'activation' | 'rental'; failIfRefused?: boolean } = {},
 ): Promise<LedgerEntryRow | null> {
-  const result = await postLedgerEntryStatements[options.oncePer ?? 'always'](tx, {
+  const statements = options.failIfRefused ? failingPostLedgerEntryStatements : postLedgerEntryStatements;
+  const result = await statements[options.oncePer ?? 'always'](tx, {
     ...entry,
     activationId: entry.activationId ?? null,
     rentalId: entry.rentalId ?? null,
@@ -74,34 +78,48 @@ export async function postLedgerEntry(
 
 const placeholder = sql.placeholder;
 
-function postLedgerEntryStatement(oncePer: 'activation' | 'rental' | 'always') {
-  const once =
+function postLedgerEntryStatement(oncePer: 'activation' | 'rental' | 'always', failIfRefused: boolean) {
+  const existing =
     oncePer === 'activation'
-      ? sql`and not exists (select 1 from ${ledgerEntries} l where l.activation_id = ${placeholder('activationId')}::bigint and l.kind = ${placeholder('kind')}::text)`
+      ? sql`exists (select 1 from ${ledgerEntries} l where l.activation_id = ${placeholder('activationId')}::bigint and l.kind = ${placeholder('kind')}::text)`
       : oncePer === 'rental'
-        ? sql`and not exists (select 1 from ${ledgerEntries} l where l.rental_id = ${placeholder('rentalId')}::bigint and l.kind = ${placeholder('kind')}::text)`
-        : sql``;
-  return preparedStatement(
-    oncePer === 'always' ? 'billing_post_ledger_entry' : `billing_post_ledger_entry_once_per_${oncePer}`,
-    sql`
-    with moved as (
+        ? sql`exists (select 1 from ${ledgerEntries} l where l.rental_id = ${placeholder('rentalId')}::bigint and l.kind = ${placeholder('kind')}::text)`
+        : null;
+  const posted = sql`
+    moved as (
       update ${companies} set balance = balance + ${placeholder('amount')}::bigint
-      where id = ${placeholder('companyId')} and balance + ${placeholder('amount')}::bigint >= 0 ${once}
+      where id = ${placeholder('companyId')} and balance + ${placeholder('amount')}::bigint >= 0 ${existing ? sql`and not ${existing}` : sql``}
       returning balance
-    )
-    insert into ${ledgerEntries} (company_id, kind, amount, balance_after, activation_id, rental_id, reason, audit_id, created_at)
-    select ${placeholder('companyId')}::int, ${placeholder('kind')}::text, ${placeholder('amount')}::bigint, moved.balance,
-      ${placeholder('activationId')}::bigint, ${placeholder('rentalId')}::bigint, ${placeholder('reason')}::text, ${placeholder('auditId')}::bigint,
-      ${placeholder('createdAt')}::timestamptz
-    from moved
-    returning id, balance_after as "balanceAfter"`,
+    ), posted as (
+      insert into ${ledgerEntries} (company_id, kind, amount, balance_after, activation_id, rental_id, reason, audit_id, created_at)
+      select ${placeholder('companyId')}::int, ${placeholder('kind')}::text, ${placeholder('amount')}::bigint, moved.balance,
+        ${placeholder('activationId')}::bigint, ${placeholder('rentalId')}::bigint, ${placeholder('reason')}::text, ${placeholder('auditId')}::bigint,
+        ${placeholder('createdAt')}::timestamptz
+      from moved
+      returning id, balance_after
+    )`;
+  const name = oncePer === 'always' ? 'billing_post_ledger_entry' : `billing_post_ledger_entry_once_per_${oncePer}`;
+  if (!failIfRefused) return preparedStatement(name, sql`with ${posted} select id, balance_after as "balanceAfter" from posted`);
+  // The refusal as an error (migration 0006's nova_refuse): the row that calls it exists only when nothing was posted.
+  return preparedStatement(
+    `${name}_or_fail`,
+    sql`with ${posted}
+    select id, balance_after as "balanceAfter" from posted
+    union all
+    select null, nova_refuse('ledger entry refused: no such company, or the balance would go below zero')
+    where not exists (select 1 from posted) ${existing ? sql`and not ${existing}` : sql``}`,
   );
 }
 
 const postLedgerEntryStatements = {
-  always: postLedgerEntryStatement('always'),
-  activation: postLedgerEntryStatement('activation'),
-  rental: postLedgerEntryStatement('rental'),
+  always: postLedgerEntryStatement('always', false),
+  activation: postLedgerEntryStatement('activation', false),
+  rental: postLedgerEntryStatement('rental', false),
+};
+const failingPostLedgerEntryStatements = {
+  always: postLedgerEntryStatement('always', true),
+  activation: postLedgerEntryStatement('activation', true),
+  rental: postLedgerEntryStatement('rental', true),
 };
 
 /** Whether the activation (or rental) already has a ledger entry of this kind. */

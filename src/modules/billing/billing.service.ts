@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.ts';
-import type { Database, Db } from '../../db/database.ts';
+import { canCommitWithNextStatement, type Database, type Db, isRefusedStatement, lastStatementOf } from '../../db/database.ts';
 import type { DomainEvents } from '../../events/domain-events.ts';
 import { AppError } from '../../http/errors.ts';
 import type { PubSub } from '../../events/pubsub.ts';
@@ -8,6 +8,16 @@ import { createBalanceReadCache } from './balance-cache.ts';
 import type { LedgerEntryKind } from './billing.tables.ts';
 import * as repo from './billing.repo.ts';
 import { formatUsd, type Money, toUsdNumber } from './money.ts';
+
+/**
+ * `endsTransaction`: the caller runs nothing after this posting in its transaction. Then, when no
+ * listener of the balance event will write in it either, the posting is the transaction's last
+ * statement and its COMMIT goes out with it (lastStatementOf): the company's balance row, which
+ * all its purchases and finishes share, stays locked only while the server posts and commits.
+ */
+export interface EndsTransaction {
+  endsTransaction?: boolean;
+}
 
 export interface BillingService {
   /**
@@ -23,11 +33,11 @@ export interface BillingService {
    * Throws insufficient_balance (nothing written; the caller's transaction rolls back) rather
    * than letting the balance go below zero.
    */
-  chargePurchase(tx: Db, input: { companyId: number; amount: Money; activationId: number; reason: string }): Promise<Money>;
+  chargePurchase(tx: Db, input: { companyId: number; amount: Money; activationId: number; reason: string } & EndsTransaction): Promise<Money>;
   /** Locks and reads the balance inside the caller's transaction (to decide before charging). */
   lockBalance(tx: Db, companyId: number): Promise<Money>;
   /** Credits back a purchase inside the caller's transaction; a second refund of one activation is a no-op. */
-  refundPurchase(tx: Db, input: { companyId: number; amount: Money; activationId: number; reason: string }): Promise<boolean>;
+  refundPurchase(tx: Db, input: { companyId: number; amount: Money; activationId: number; reason: string } & EndsTransaction): Promise<boolean>;
   /**
    * Debits a rental's charge (its first period or an extension) inside the caller's transaction,
    * as chargePurchase does: one conditional update that takes the balance lock (call it last),
@@ -77,39 +87,59 @@ export function createBillingService(deps: {
   // Every balance change goes through here: the ledger row and the new balance in one transaction.
   async function post(
     tx: Db,
-    entry: { companyId: number; amount: Money; kind: LedgerEntryKind; activationId?: number; rentalId?: number; reason: string; auditId?: number },
+    entry: { companyId: number; amount: Money; kind: LedgerEntryKind; activationId?: number; rentalId?: number; reason: string; auditId?: number } & EndsTransaction,
   ): Promise<Money> {
     return (await postEntry(tx, entry)).balanceAfter;
   }
 
   async function postEntry(
     tx: Db,
-    entry: { companyId: number; amount: Money; kind: LedgerEntryKind; activationId?: number; rentalId?: number; reason: string; auditId?: number },
+    { endsTransaction, ...entry }: { companyId: number; amount: Money; kind: LedgerEntryKind; activationId?: number; rentalId?: number; reason: string; auditId?: number } & EndsTransaction,
   ): Promise<LedgerEntry> {
     // One statement moves the balance and writes its ledger row; it takes the company's row lock
     // (held until the caller's transaction ends), so callers post last (see activations' buy).
-    const row = await repo.postLedgerEntry(tx, { ...entry, createdAt: clock.now() });
-    if (!row) {
-      const balance = await repo.readCompanyBalance(tx, entry.companyId);
-      if (balance === null) throw new AppError('not_found', `Company ${entry.companyId} does not exist`);
-      throw new AppError(
-        'insufficient_balance',
-        `Balance ${formatUsd(balance)} USD is below the price ${formatUsd(-entry.amount)} USD; top up on the website`,
-      );
+    const last = endsTransaction === true && canCommitWithNextStatement(tx) && events.writesNothingFor({ type: 'balance.changed', companyId: entry.companyId });
+    let row: LedgerEntry | null;
+    try {
+      row = await repo.postLedgerEntry(last ? lastStatementOf(tx) : tx, { ...entry, createdAt: clock.now() }, { failIfRefused: last });
+    } catch (error) {
+      if (!isRefusedStatement(error)) throw error;
+      // The transaction is over (rolled back): the balance for the message is read outside it.
+      throw await refusal(database.db, entry);
     }
+    if (!row) throw await refusal(tx, entry);
     await announceChange(tx, row);
     return row;
+  }
+
+  /** Why a posting wrote nothing: the company is gone, or the balance would go below zero. */
+  async function refusal(db: Db, entry: { companyId: number; amount: Money }): Promise<AppError> {
+    const balance = await repo.readCompanyBalance(db, entry.companyId);
+    if (balance === null) return new AppError('not_found', `Company ${entry.companyId} does not exist`);
+    return new AppError(
+      'insufficient_balance',
+      `Balance ${formatUsd(balance)} USD is below the price ${formatUsd(-entry.amount)} USD; top up on the website`,
+    );
   }
 
   /** A refund of an activation or a rental, in one statement that writes nothing for a second one; false then. */
   async function refundOnce(
     tx: Db,
-    input: { companyId: number; amount: Money; reason: string },
+    { endsTransaction, ...input }: { companyId: number; amount: Money; reason: string } & EndsTransaction,
     owner: { activationId: number } | { rentalId: number },
   ): Promise<boolean> {
-    const row = await repo.postLedgerEntry(tx, { ...input, ...owner, kind: 'refund', createdAt: clock.now() }, { oncePer: 'activationId' in owner ? 'activation' : 'rental' });
+    const last = endsTransaction === true && canCommitWithNextStatement(tx) && events.writesNothingFor({ type: 'balance.changed', companyId: input.companyId });
+    const entry = { ...input, ...owner, kind: 'refund' as const, createdAt: clock.now() };
+    let row: LedgerEntry | null;
+    try {
+      row = await repo.postLedgerEntry(last ? lastStatementOf(tx) : tx, entry, { oncePer: 'activationId' in owner ? 'activation' : 'rental', failIfRefused: last });
+    } catch (error) {
+      if (!isRefusedStatement(error)) throw error;
+      throw new AppError('not_found', `Company ${input.companyId} does not exist`);
+    }
     if (!row) {
-      if (await repo.hasLedgerEntry(tx, owner, 'refund')) return false;
+      // The failing form answers nothing only for a refund made already.
+      if (last || (await repo.hasLedgerEntry(tx, owner, 'refund'))) return false;
       throw new AppError('not_found', `Company ${input.companyId} does not exist`);
     }
     await announceChange(tx, row);

@@ -200,11 +200,16 @@ export function createWebhooksService(deps: {
     }
   }
 
-  events.onTransaction(async (tx, event) => {
-    if (event.type === 'balance.changed') await onBalanceChanged(tx, event);
-    else if ('activationId' in event && activationEventTypes.has(event.type)) await onActivationEvent(tx, event);
-    else if ('rentalId' in event && rentalEventTypes.has(event.type)) await onRentalEvent(tx, event);
-  });
+  events.onTransaction(
+    async (tx, event) => {
+      if (event.type === 'balance.changed') await onBalanceChanged(tx, event);
+      else if ('activationId' in event && activationEventTypes.has(event.type)) await onActivationEvent(tx, event);
+      else if ('rentalId' in event && rentalEventTypes.has(event.type)) await onRentalEvent(tx, event);
+    },
+    // Sure only from memory: a company this instance knows has no endpoint (a purchase's earlier
+    // event in the same transaction just looked). Unknown means it may write.
+    (event) => hasEndpoints.peek(event.companyId) === false,
+  );
 
   async function attempt(claimed: repo.ClaimedDelivery) {
     const { delivery } = claimed;

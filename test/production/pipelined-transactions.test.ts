@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { commitSent, type Database, type Db, isRefusedStatement, lastStatementOf, openDatabase, rowsOf } from '../../src/db/database.ts';
+import { createScratchDatabase, testTarget } from '../support/test-target.ts';
+
+/**
+ * On PostgreSQL a transaction's BEGIN goes out with its first statement and, after
+ * lastStatementOf(tx), its COMMIT with its last (node-postgres pipeline mode): the round trips
+ * are counted on the connection's own socket, as the times it writes after having heard the
+ * server. The last statement's lock is then held only while the server runs it and commits; a
+ * refusal there must still roll back everything before it.
+ */
+describe('pipelined transactions', { skip: testTarget === 'postgres' ? false : 'needs PostgreSQL (NOVA_TEST_TARGET=postgres)' }, () => {
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let database: Database;
+  // The pool's one connection, watched: how many turns (writes after something was heard) it took.
+  let turns = 0;
+  let heardSinceWrite = true;
+
+  before(async () => {
+    scratch = await createScratchDatabase({ empty: true });
+    database = await openDatabase({ databaseUrl: scratch.url, dataDir: 'memory://', poolSize: 1 });
+    await database.db.execute(sql`create table pipeline_probe (id int primary key, note text not null)`);
+    await database.transaction(async (tx) => {
+      const socket = (tx._.session as unknown as { client: { connection: { stream: Socket } } }).client.connection.stream;
+      const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+      socket.write = ((...args: unknown[]) => {
+        if (heardSinceWrite) turns++;
+        heardSinceWrite = false;
+        return write(...args);
+      }) as typeof socket.write;
+      socket.on('data', () => (heardSinceWrite = true));
+    });
+  });
+
+  after(async () => {
+    await database?.close();
+    await scratch?.drop();
+  });
+
+  const insert = (tx: Db, id: number, note: string) => tx.execute(sql`insert into pipeline_probe (id, note) values (${id}, ${note})`);
+  const notes = async () => rowsOf<{ note: string }>(await database.db.execute(sql`select note from pipeline_probe order by id`)).map((row) => row.note);
+
+  async function countTurns(work: () => Promise<unknown>): Promise<number> {
+    turns = 0;
+    heardSinceWrite = true;
+    await work().catch(() => {});
+    return turns;
+  }
+
+  it('takes one round trip per statement: BEGIN travels with the first, COMMIT with the last when marked', async () => {
+    const marked = await countTurns(() =>
+      database.transaction(async (tx) => {
+        await insert(tx, 1, 'one');
+        await insert(tx, 2, 'two');
+        await insert(lastStatementOf(tx), 3, 'three');
+      }),
+    );
+    assert.equal(marked, 3, 'three statements, three round trips');
+    const unmarked = await countTurns(() =>
+      database.transaction(async (tx) => {
+        await insert(tx, 4, 'four');
+        await insert(tx, 5, 'five');
+      }),
+    );
+    assert.equal(unmarked, 3, 'two statements and the COMMIT on its own');
+    assert.deepEqual(await notes(), ['one', 'two', 'three', 'four', 'five']);
+    await database.db.execute(sql`delete from pipeline_probe`);
+  });
+
+  it('rolls everything back when the last statement fails, and the connection serves the next transaction', async () => {
+    const refused = await database
+      .transaction(async (tx) => {
+        await insert(tx, 10, 'kept only if the last statement succeeds');
+        await lastStatementOf(tx).execute(sql`select nova_refuse('refused on purpose')`);
+      })
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
+    assert.ok(isRefusedStatement(refused), `the refusal reaches the caller (got ${String(refused)})`);
+    assert.deepEqual(await notes(), [], 'nothing of the transaction was committed');
+
+    await database.transaction(async (tx) => insert(lastStatementOf(tx), 11, 'next'));
+    assert.deepEqual(await notes(), ['next']);
+    await database.db.execute(sql`delete from pipeline_probe`);
+  });
+
+  it('refuses a statement after the last one and says that the transaction committed', async () => {
+    let sent: boolean | undefined;
+    const failure = await database
+      .transaction(async (tx) => {
+        await insert(lastStatementOf(tx), 20, 'committed with its COMMIT');
+        sent = commitSent(tx);
+        await insert(tx, 21, 'never written');
+      })
+      .then(
+        () => null,
+        (error: Error) => error,
+      );
+    assert.equal(sent, true);
+    assert.match(String(failure?.message), /committed, but the work after its last statement failed/);
+    // Drizzle wraps the refusal ("Failed query: …"); the reason is down its causes.
+    const reasons: string[] = [];
+    for (let cause = failure?.cause as Error | undefined; cause; cause = cause.cause as Error | undefined) reasons.push(cause.message);
+    assert.ok(reasons.some((reason) => /after the last statement of a transaction/.test(reason)), reasons.join(' / '));
+    assert.deepEqual(await notes(), ['committed with its COMMIT']);
+    await database.db.execute(sql`delete from pipeline_probe`);
+  });
+
+  it('rolls back a transaction whose first statement fails right behind its BEGIN', async () => {
+    const failure = await database
+      .transaction(async (tx) => {
+        await tx.execute(sql`insert into pipeline_probe (id, note) values (30, null)`);
+      })
+      .then(
+        () => null,
+        (error: Error) => error,
+      );
+    assert.ok(failure, 'the not-null violation reaches the caller');
+    await database.transaction(async (tx) => insert(tx, 31, 'after the failure'));
+    assert.deepEqual(await notes(), ['after the failure']);
+  });
+});
