@@ -115,6 +115,8 @@ function withRetry(runInTransaction: RunInTransaction) {
  * the answer crosses to this process and waits its turn in a busy event loop.
  */
 interface PgTransaction {
+  /** The BEGIN, sent with the first statement (none when the transaction ran no statement). */
+  begun: Promise<pg.QueryResult> | null;
   /** lastStatementOf(tx) was called: the next statement goes out with COMMIT right behind it. */
   commitBehindNext: boolean;
   /** That COMMIT, once sent (PostgreSQL answers ROLLBACK to it when a statement before it failed). */
@@ -127,26 +129,40 @@ const transactionOfHandle = new WeakMap<Db, PgTransaction>();
 const queriesWatched = new WeakSet<pg.PoolClient>();
 
 /**
- * Every query of a pooled connection passes here (once per connection): the statement that
- * lastStatementOf marked gets its COMMIT sent right behind it, and a statement after that COMMIT
- * is refused, since it would run outside the transaction. Drizzle, prepared statements and raw
- * queries all end in `client.query`.
+ * Every query of a pooled connection passes here (once per connection): the first statement of
+ * a transaction goes out behind its BEGIN, and the statement that lastStatementOf marked with
+ * its COMMIT behind it, each pair in one write (the socket corked around both: one system call
+ * and one wake-up of the server, not two). A statement after that COMMIT is refused, since it
+ * would run outside the transaction. Drizzle, prepared statements and raw queries all end in
+ * `client.query`; in pipeline mode it writes at once, without waiting for earlier answers.
  */
 function watchQueries(client: pg.PoolClient): void {
   if (queriesWatched.has(client)) return;
   queriesWatched.add(client);
   const query = client.query.bind(client) as (...args: unknown[]) => Promise<pg.QueryResult>;
+  const socket = (client as unknown as { connection: { stream: { cork(): void; uncork(): void } } }).connection.stream;
   (client as unknown as { query: (...args: unknown[]) => Promise<pg.QueryResult> }).query = (...args) => {
     const transaction = openTransactions.get(client);
-    if (transaction?.commit) throw new Error('A statement after the last statement of a transaction (its COMMIT is already sent)');
-    const result = query(...args);
-    if (transaction?.commitBehindNext) {
-      transaction.commitBehindNext = false;
-      transaction.commit = query('commit');
-      // Awaited by the transaction itself; a failure here also fails the statement before it.
-      transaction.commit.catch(() => {});
+    if (!transaction) return query(...args);
+    if (transaction.commit) throw new Error('A statement after the last statement of a transaction (its COMMIT is already sent)');
+    socket.cork();
+    try {
+      if (!transaction.begun) {
+        transaction.begun = query('begin');
+        // Awaited by the transaction; a BEGIN that fails (a dead connection) fails this statement too.
+        transaction.begun.catch(() => {});
+      }
+      const result = query(...args);
+      if (transaction.commitBehindNext) {
+        transaction.commitBehindNext = false;
+        transaction.commit = query('commit');
+        // Awaited by the transaction itself; a failure here also fails the statement before it.
+        transaction.commit.catch(() => {});
+      }
+      return result;
+    } finally {
+      socket.uncork();
     }
-    return result;
   };
 }
 
@@ -196,18 +212,16 @@ function pgTransactions(pool: pg.Pool): RunInTransaction {
   return async (work) => {
     const client = await pool.connect();
     watchQueries(client);
-    const transaction: PgTransaction = { commitBehindNext: false, commit: null };
+    // BEGIN goes out with the first statement (watchQueries): a transaction that runs none sends nothing.
+    const transaction: PgTransaction = { begun: null, commitBehindNext: false, commit: null };
     openTransactions.set(client, transaction);
     let broken = false;
     try {
-      // Not awaited here: the pipeline sends the first statement of `work` right behind it. A
-      // BEGIN that fails (a dead connection) fails that statement too, or the await below.
-      const begun = client.query('begin');
-      begun.catch(() => {});
       const tx = drizzleOn(client);
       transactionOfHandle.set(tx, transaction);
       const result = await work(tx);
-      await begun;
+      if (!transaction.begun) return result;
+      await transaction.begun;
       if (!transaction.commit) await client.query('commit');
       else if ((await transaction.commit).command !== 'COMMIT') {
         // Only when `work` swallowed the error of a statement: PostgreSQL rolled the transaction back.
@@ -216,7 +230,7 @@ function pgTransactions(pool: pg.Pool): RunInTransaction {
       return result;
     } catch (error) {
       if (!transaction.commit) {
-        await client.query('rollback').catch(() => (broken = true));
+        if (transaction.begun) await client.query('rollback').catch(() => (broken = true));
         throw error;
       }
       // The COMMIT went out behind the last statement: there is nothing left to roll back.

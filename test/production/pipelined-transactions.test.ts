@@ -15,8 +15,10 @@ import { createScratchDatabase, testTarget } from '../support/test-target.ts';
 describe('pipelined transactions', { skip: testTarget === 'postgres' ? false : 'needs PostgreSQL (NOVA_TEST_TARGET=postgres)' }, () => {
   let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
   let database: Database;
-  // The pool's one connection, watched: how many turns (writes after something was heard) it took.
+  // The pool's one connection, watched: how many turns (writes after something was heard) it
+  // took, and how many writes (system calls: each wakes the server).
   let turns = 0;
+  let writes = 0;
   let heardSinceWrite = true;
 
   before(async () => {
@@ -26,6 +28,17 @@ describe('pipelined transactions', { skip: testTarget === 'postgres' ? false : '
     await database.transaction(async (tx) => {
       const socket = (tx._.session as unknown as { client: { connection: { stream: Socket } } }).client.connection.stream;
       const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+      const writev = (socket as unknown as { _writev: (...args: unknown[]) => void })._writev.bind(socket);
+      // A corked socket hands its buffered messages to _writev at once; single ones go to _write.
+      (socket as unknown as { _writev: unknown })._writev = (...args: unknown[]) => {
+        writes++;
+        return writev(...args);
+      };
+      const writeOne = (socket as unknown as { _write: (...args: unknown[]) => void })._write.bind(socket);
+      (socket as unknown as { _write: unknown })._write = (...args: unknown[]) => {
+        writes++;
+        return writeOne(...args);
+      };
       socket.write = ((...args: unknown[]) => {
         if (heardSinceWrite) turns++;
         heardSinceWrite = false;
@@ -43,29 +56,32 @@ describe('pipelined transactions', { skip: testTarget === 'postgres' ? false : '
   const insert = (tx: Db, id: number, note: string) => tx.execute(sql`insert into pipeline_probe (id, note) values (${id}, ${note})`);
   const notes = async () => rowsOf<{ note: string }>(await database.db.execute(sql`select note from pipeline_probe order by id`)).map((row) => row.note);
 
-  async function countTurns(work: () => Promise<unknown>): Promise<number> {
+  async function count(work: () => Promise<unknown>): Promise<{ turns: number; writes: number }> {
     turns = 0;
+    writes = 0;
     heardSinceWrite = true;
     await work().catch(() => {});
-    return turns;
+    return { turns, writes };
   }
 
-  it('takes one round trip per statement: BEGIN travels with the first, COMMIT with the last when marked', async () => {
-    const marked = await countTurns(() =>
+  it('takes one round trip and one write per statement: BEGIN travels with the first, COMMIT with the last when marked', async () => {
+    const marked = await count(() =>
       database.transaction(async (tx) => {
         await insert(tx, 1, 'one');
         await insert(tx, 2, 'two');
         await insert(lastStatementOf(tx), 3, 'three');
       }),
     );
-    assert.equal(marked, 3, 'three statements, three round trips');
-    const unmarked = await countTurns(() =>
+    assert.deepEqual(marked, { turns: 3, writes: 3 }, 'three statements, three round trips, three writes');
+    const unmarked = await count(() =>
       database.transaction(async (tx) => {
         await insert(tx, 4, 'four');
         await insert(tx, 5, 'five');
       }),
     );
-    assert.equal(unmarked, 3, 'two statements and the COMMIT on its own');
+    assert.deepEqual(unmarked, { turns: 3, writes: 3 }, 'two statements and the COMMIT on its own');
+    const empty = await count(() => database.transaction(async () => 'nothing to write'));
+    assert.deepEqual(empty, { turns: 0, writes: 0 }, 'a transaction without a statement sends nothing');
     assert.deepEqual(await notes(), ['one', 'two', 'three', 'four', 'five']);
     await database.db.execute(sql`delete from pipeline_probe`);
   });
