@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { ChangesById } from './changes-by-id.ts';
 
 /** The longest a client may hold a long-poll (`GET /activations/{id}?wait=N`, `GET /rentals/{id}?wait=N`) open, in seconds. */
@@ -11,7 +12,7 @@ export interface LongPoll {
   /**
    * Reads the thing (an activation, a rental) with `read`; when `settled` says the client has nothing to wait for,
    * answers at once, otherwise waits up to `seconds` for a committed change of that id
-   * (from any instance) and reads it again. Holds no database connection while waiting.
+   * (from any instance) and reads it again, answering once that read differs from the last one. Holds no database connection while waiting.
    * Resolves to null when `signal` aborts (the client went away): nobody is left to answer.
    */
   wait<T>(options: {
@@ -61,19 +62,29 @@ export function createLongPoll(changes: ChangesById): LongPoll {
         if (!subscribed) await waitForSubscription(changes.ready);
         const first = await read();
         if (settled(first) || closed) return first;
-        if (outcome === null) {
-          waiting.add(settle);
-          signal.addEventListener('abort', onGone, { once: true });
-          if (signal.aborted) settle('gone');
-          timer = setTimeout(() => settle('timeout'), seconds * 1000);
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            if (outcome !== null) resolve();
-          });
+        waiting.add(settle);
+        signal.addEventListener('abort', onGone, { once: true });
+        if (signal.aborted) settle('gone');
+        timer = setTimeout(() => settle('timeout'), seconds * 1000);
+        for (let shown = first; ; ) {
+          if (outcome === null) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              if (outcome !== null) resolve();
+            });
+          }
+          const woken: string | null = outcome;
+          if (woken === 'gone') return null;
+          // Listening again before the read: a change committed while it runs wakes the next round.
+          if (woken === 'changed') outcome = null;
+          // Read again on timeout too: a message lost on the way must not leave the answer stale.
+          const next = await read();
+          // A wake whose read shows nothing new (a message about a change the first read already
+          // showed, such as this instance's own echo over Redis of a purchase made just before)
+          // lets the wait go on.
+          if (woken !== 'changed' || closed || settled(next) || !isDeepStrictEqual(shown, next)) return next;
+          shown = next;
         }
-        if (outcome === 'gone') return null;
-        // Read again on timeout too: a message lost on the way must not leave the answer stale.
-        return await read();
       } finally {
         clearTimeout(timer);
         waiting.delete(settle);
