@@ -115,6 +115,8 @@ function withRetry(runInTransaction: RunInTransaction) {
  * the answer crosses to this process and waits its turn in a busy event loop.
  */
 interface PgTransaction {
+  /** Statements sent so far (sendWithoutWaiting tells by it whether a call sent one at once). */
+  sent: number;
   /** The BEGIN, sent with the first statement (none when the transaction ran no statement). */
   begun: Promise<pg.QueryResult> | null;
   /** lastStatementOf(tx) was called: the next statement goes out with COMMIT right behind it. */
@@ -153,6 +155,7 @@ function watchQueries(client: pg.PoolClient): void {
         transaction.begun.catch(() => {});
       }
       const result = query(...args);
+      transaction.sent++;
       if (transaction.commitBehindNext) {
         transaction.commitBehindNext = false;
         transaction.commit = query('commit');
@@ -178,6 +181,28 @@ export function lastStatementOf(tx: Db): Db {
   const transaction = transactionOfHandle.get(tx);
   if (transaction && !transaction.commit) transaction.commitBehindNext = true;
   return tx;
+}
+
+/**
+ * Calls `send`, which sends one statement on `tx`, and goes on without waiting for its answer
+ * when the statement went out during the call (PostgreSQL: the pipeline sends at once, so every
+ * later statement of the transaction runs after it, in order, in the same round trip). Otherwise
+ * (PGlite, or a `send` that awaits something before its statement) it waits for the answer, so
+ * the order holds either way. `answer` is the statement's outcome: await it before the
+ * transaction's work ends, and when a later statement fails, await it first (a failed statement
+ * fails every later one of its transaction, and its own error is the one that says why).
+ */
+export async function sendWithoutWaiting<T>(tx: Db, send: () => Promise<T>): Promise<{ answer: Promise<T> }> {
+  const transaction = transactionOfHandle.get(tx);
+  const before = transaction?.sent;
+  const answer = send();
+  if (transaction && transaction.sent > before!) {
+    // Awaited by the caller; this only keeps a failure from counting as unhandled meanwhile.
+    answer.catch(() => {});
+    return { answer };
+  }
+  const value = await answer;
+  return { answer: Promise.resolve(value) };
 }
 
 /** True when lastStatementOf(tx) would send the COMMIT with the next statement: a PostgreSQL transaction whose COMMIT has not gone out yet. */
@@ -213,7 +238,7 @@ function pgTransactions(pool: pg.Pool): RunInTransaction {
     const client = await pool.connect();
     watchQueries(client);
     // BEGIN goes out with the first statement (watchQueries): a transaction that runs none sends nothing.
-    const transaction: PgTransaction = { begun: null, commitBehindNext: false, commit: null };
+    const transaction: PgTransaction = { sent: 0, begun: null, commitBehindNext: false, commit: null };
     openTransactions.set(client, transaction);
     let broken = false;
     try {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { commitSent, type Database, type Db, isRefusedStatement, lastStatementOf, openDatabase, rowsOf } from '../../src/db/database.ts';
+import { commitSent, type Database, type Db, isRefusedStatement, lastStatementOf, openDatabase, preparedStatement, rowsOf, sendWithoutWaiting } from '../../src/db/database.ts';
 import { createScratchDatabase, testTarget } from '../support/test-target.ts';
 
 /**
@@ -53,6 +53,8 @@ describe('pipelined transactions', { skip: testTarget === 'postgres' ? false : '
     await scratch?.drop();
   });
 
+  // A prepared statement goes out during the call (Drizzle's query builders only once awaited).
+  const insertPrepared = preparedStatement('pipeline_probe_insert', sql`insert into pipeline_probe (id, note) values (${sql.placeholder('id')}, ${sql.placeholder('note')})`);
   const insert = (tx: Db, id: number, note: string) => tx.execute(sql`insert into pipeline_probe (id, note) values (${id}, ${note})`);
   const notes = async () => rowsOf<{ note: string }>(await database.db.execute(sql`select note from pipeline_probe order by id`)).map((row) => row.note);
 
@@ -84,6 +86,46 @@ describe('pipelined transactions', { skip: testTarget === 'postgres' ? false : '
     assert.deepEqual(empty, { turns: 0, writes: 0 }, 'a transaction without a statement sends nothing');
     assert.deepEqual(await notes(), ['one', 'two', 'three', 'four', 'five']);
     await database.db.execute(sql`delete from pipeline_probe`);
+  });
+
+  it('sends a statement without waiting for its answer: the next one goes out behind it, in the same round trip', async () => {
+    const both = await count(() =>
+      database.transaction(async (tx) => {
+        const first = await sendWithoutWaiting(tx, () => insertPrepared(tx, { id: 40, note: 'sent ahead' }));
+        await insert(lastStatementOf(tx), 41, 'behind it, with the COMMIT');
+        await first.answer;
+      }),
+    );
+    assert.deepEqual(both, { turns: 1, writes: 2 }, 'BEGIN and the first statement, then the second and COMMIT: one round trip');
+    // A call that sends nothing at once (a query builder runs only when awaited) is waited for: the order holds.
+    const lazy = await count(() =>
+      database.transaction(async (tx) => {
+        const first = await sendWithoutWaiting(tx, () => insert(tx, 42, 'lazy, so waited for') as Promise<unknown>);
+        await insert(lastStatementOf(tx), 43, 'after it');
+        await first.answer;
+      }),
+    );
+    assert.deepEqual(lazy, { turns: 2, writes: 2 });
+    assert.deepEqual(await notes(), ['sent ahead', 'behind it, with the COMMIT', 'lazy, so waited for', 'after it']);
+    await database.db.execute(sql`delete from pipeline_probe`);
+  });
+
+  it('gives the error of a statement sent ahead, not the one it caused behind it, and commits nothing', async () => {
+    const failure = await database
+      .transaction(async (tx) => {
+        await insert(tx, 50, 'before');
+        const broken = await sendWithoutWaiting(tx, () => insertPrepared(tx, { id: 51, note: null }));
+        await insert(lastStatementOf(tx), 52, 'behind the broken one').catch(async (error: unknown) => {
+          await broken.answer;
+          throw error;
+        });
+      })
+      .then(
+        () => null,
+        (error: Error & { cause?: { code?: string } }) => error,
+      );
+    assert.equal(failure?.cause?.code, '23502', `the not-null violation itself (got ${String(failure)})`);
+    assert.deepEqual(await notes(), [], 'the transaction rolled back');
   });
 
   it('rolls everything back when the last statement fails, and the connection serves the next transaction', async () => {

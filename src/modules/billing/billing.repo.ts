@@ -100,13 +100,15 @@ function postLedgerEntryStatement(oncePer: 'activation' | 'rental' | 'always', f
     )`;
   const name = oncePer === 'always' ? 'billing_post_ledger_entry' : `billing_post_ledger_entry_once_per_${oncePer}`;
   if (!failIfRefused) return preparedStatement(name, sql`with ${posted} select id, balance_after as "balanceAfter" from posted`);
-  // The refusal as an error (migration 0006's nova_refuse): the row that calls it exists only when nothing was posted.
+  // The refusal as an error (migration 0006's nova_refuse): the row that calls it exists only when
+  // nothing was posted. Its message carries the balance (read by refusalOf), so that the caller
+  // need not read it on a second connection while the transaction's is still held.
   return preparedStatement(
     `${name}_or_fail`,
     sql`with ${posted}
     select id, balance_after as "balanceAfter" from posted
     union all
-    select null, nova_refuse('ledger entry refused: no such company, or the balance would go below zero')
+    select null, nova_refuse(coalesce('balance ' || (select c.balance from ${companies} c where c.id = ${placeholder('companyId')}), 'no company'))
     where not exists (select 1 from posted) ${existing ? sql`and not ${existing}` : sql``}`,
   );
 }
@@ -121,6 +123,13 @@ const failingPostLedgerEntryStatements = {
   activation: postLedgerEntryStatement('activation', true),
   rental: postLedgerEntryStatement('rental', true),
 };
+
+/** What a refused posting of the failing form says: the company's balance then, or that it does not exist. */
+export function refusalOf(error: unknown): { balance: number } | { noCompany: true } {
+  const message = String((error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message);
+  const balance = /^balance (-?\d+)$/.exec(message);
+  return balance ? { balance: Number(balance[1]) } : { noCompany: true };
+}
 
 /** Whether the activation (or rental) already has a ledger entry of this kind. */
 export async function hasLedgerEntry(tx: Db, of: { activationId: number } | { rentalId: number }, kind: LedgerEntryKind): Promise<boolean> {

@@ -104,17 +104,17 @@ export function createBillingService(deps: {
       row = await repo.postLedgerEntry(last ? lastStatementOf(tx) : tx, { ...entry, createdAt: clock.now() }, { failIfRefused: last });
     } catch (error) {
       if (!isRefusedStatement(error)) throw error;
-      // The transaction is over (rolled back): the balance for the message is read outside it.
-      throw await refusal(database.db, entry);
+      // The transaction is over (rolled back); the refusal says the balance it saw.
+      const refused = repo.refusalOf(error);
+      throw refusal(entry, 'balance' in refused ? refused.balance : null);
     }
-    if (!row) throw await refusal(tx, entry);
+    if (!row) throw refusal(entry, await repo.readCompanyBalance(tx, entry.companyId));
     await announceChange(tx, row);
     return row;
   }
 
-  /** Why a posting wrote nothing: the company is gone, or the balance would go below zero. */
-  async function refusal(db: Db, entry: { companyId: number; amount: Money }): Promise<AppError> {
-    const balance = await repo.readCompanyBalance(db, entry.companyId);
+  /** Why a posting wrote nothing: the company is gone (no balance), or the balance would go below zero. */
+  function refusal(entry: { companyId: number; amount: Money }, balance: Money | null): AppError {
     if (balance === null) return new AppError('not_found', `Company ${entry.companyId} does not exist`);
     return new AppError(
       'insufficient_balance',
