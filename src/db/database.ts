@@ -115,7 +115,7 @@ function withRetry(runInTransaction: RunInTransaction) {
  * the answer crosses to this process and waits its turn in a busy event loop.
  */
 interface PgTransaction {
-  /** Statements sent so far (sendWithoutWaiting tells by it whether a call sent one at once). */
+  /** Statements sent so far (sendAhead tells by it whether a call sent one at once). */
   sent: number;
   /** The BEGIN, sent with the first statement (none when the transaction ran no statement). */
   begun: Promise<pg.QueryResult> | null;
@@ -184,25 +184,30 @@ export function lastStatementOf(tx: Db): Db {
 }
 
 /**
- * Calls `send`, which sends one statement on `tx`, and goes on without waiting for its answer
- * when the statement went out during the call (PostgreSQL: the pipeline sends at once, so every
- * later statement of the transaction runs after it, in order, in the same round trip). Otherwise
- * (PGlite, or a `send` that awaits something before its statement) it waits for the answer, so
- * the order holds either way. `answer` is the statement's outcome: await it before the
- * transaction's work ends, and when a later statement fails, await it first (a failed statement
- * fails every later one of its transaction, and its own error is the one that says why).
+ * Calls `first`, which sends one statement on `tx`, then runs `rest` without waiting for that
+ * statement's answer when it went out during the call (PostgreSQL: the pipeline sends at once, so
+ * every statement `rest` sends runs after it, in order, in the same round trip). Otherwise
+ * (PGlite, or a `first` that awaits something before its statement) it waits for the answer
+ * first, so the order holds either way. Resolves with what `rest` resolves to, once both are
+ * done. When `rest` fails, a failure of `first` wins: a failed statement fails every later one of
+ * its transaction ("current transaction is aborted"), and its own error is the one that says why.
  */
-export async function sendWithoutWaiting<T>(tx: Db, send: () => Promise<T>): Promise<{ answer: Promise<T> }> {
+export async function sendAhead<R>(tx: Db, first: () => Promise<unknown>, rest: () => Promise<R>): Promise<R> {
   const transaction = transactionOfHandle.get(tx);
   const before = transaction?.sent;
-  const answer = send();
-  if (transaction && transaction.sent > before!) {
-    // Awaited by the caller; this only keeps a failure from counting as unhandled meanwhile.
-    answer.catch(() => {});
-    return { answer };
+  const answer = first();
+  if (!transaction || transaction.sent === before) await answer;
+  // Awaited below; this only keeps a failure from counting as unhandled while `rest` runs.
+  else answer.catch(() => {});
+  let result: R;
+  try {
+    result = await rest();
+  } catch (error) {
+    await answer;
+    throw error;
   }
-  const value = await answer;
-  return { answer: Promise.resolve(value) };
+  await answer;
+  return result;
 }
 
 /** True when lastStatementOf(tx) would send the COMMIT with the next statement: a PostgreSQL transaction whose COMMIT has not gone out yet. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { commitSent, type Database, type Db, isRefusedStatement, lastStatementOf, openDatabase, preparedStatement, rowsOf, sendWithoutWaiting } from '../../src/db/database.ts';
+import { commitSent, type Database, type Db, isRefusedStatement, lastStatementOf, openDatabase, preparedStatement, rowsOf, sendAhead } from '../../src/db/database.ts';
 import { createScratchDatabase, testTarget } from '../support/test-target.ts';
 
 /**
@@ -91,18 +91,22 @@ describe('pipelined transactions', { skip: testTarget === 'postgres' ? false : '
   it('sends a statement without waiting for its answer: the next one goes out behind it, in the same round trip', async () => {
     const both = await count(() =>
       database.transaction(async (tx) => {
-        const first = await sendWithoutWaiting(tx, () => insertPrepared(tx, { id: 40, note: 'sent ahead' }));
-        await insert(lastStatementOf(tx), 41, 'behind it, with the COMMIT');
-        await first.answer;
+        await sendAhead(
+          tx,
+          () => insertPrepared(tx, { id: 40, note: 'sent ahead' }),
+          () => insert(lastStatementOf(tx), 41, 'behind it, with the COMMIT'),
+        );
       }),
     );
     assert.deepEqual(both, { turns: 1, writes: 2 }, 'BEGIN and the first statement, then the second and COMMIT: one round trip');
     // A call that sends nothing at once (a query builder runs only when awaited) is waited for: the order holds.
     const lazy = await count(() =>
       database.transaction(async (tx) => {
-        const first = await sendWithoutWaiting(tx, () => insert(tx, 42, 'lazy, so waited for') as Promise<unknown>);
-        await insert(lastStatementOf(tx), 43, 'after it');
-        await first.answer;
+        await sendAhead(
+          tx,
+          () => insert(tx, 42, 'lazy, so waited for') as Promise<unknown>,
+          () => insert(lastStatementOf(tx), 43, 'after it'),
+        );
       }),
     );
     assert.deepEqual(lazy, { turns: 2, writes: 2 });
@@ -114,11 +118,11 @@ describe('pipelined transactions', { skip: testTarget === 'postgres' ? false : '
     const failure = await database
       .transaction(async (tx) => {
         await insert(tx, 50, 'before');
-        const broken = await sendWithoutWaiting(tx, () => insertPrepared(tx, { id: 51, note: null }));
-        await insert(lastStatementOf(tx), 52, 'behind the broken one').catch(async (error: unknown) => {
-          await broken.answer;
-          throw error;
-        });
+        await sendAhead(
+          tx,
+          () => insertPrepared(tx, { id: 51, note: null }),
+          () => insert(lastStatementOf(tx), 52, 'behind the broken one'),
+        );
       })
       .then(
         () => null,

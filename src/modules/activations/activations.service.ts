@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.ts';
-import { type Database, type Db, isUniqueViolation, sendWithoutWaiting } from '../../db/database.ts';
+import { type Database, type Db, isUniqueViolation, sendAhead } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
 import type { ActivationEvent, DomainEvents } from '../../events/domain-events.ts';
 import { formatApiTime } from '../../time-format.ts';
@@ -184,25 +184,23 @@ export function createActivationsService(deps: {
   async function finished(tx: Db, activation: Activation, status: 'completed' | 'cancelled' | 'expired', endsTransaction: boolean) {
     // The outcome lets supply count numbers that never get an SMS and rest cancelled ones. Sent
     // without waiting for its answer: the refund goes out behind it, in the same round trip.
-    const released = await sendWithoutWaiting(tx, () => supply.releaseNumber(tx, activation.numberId, activation.id, status));
-    await announce(tx, activation, `activation.${status}`, status);
-    // The refund last: the company's balance row, which all its purchases and finishes share, is
-    // locked only for the rest of this transaction. Lock order, everywhere: activation, number, company.
-    if (status !== 'completed') {
-      await billing
-        .refundPurchase(tx, {
+    await sendAhead(
+      tx,
+      () => supply.releaseNumber(tx, activation.numberId, activation.id, status),
+      async () => {
+        await announce(tx, activation, `activation.${status}`, status);
+        // The refund last: the company's balance row, which all its purchases and finishes share, is
+        // locked only for the rest of this transaction. Lock order, everywhere: activation, number, company.
+        if (status === 'completed') return;
+        await billing.refundPurchase(tx, {
           companyId: activation.companyId,
           amount: activation.price,
           activationId: activation.id,
           reason: `Refund of activation ${activation.id} (${status})`,
           endsTransaction,
-        })
-        .catch(async (error: unknown) => {
-          await released.answer; // its own failure, if that is what failed the refund
-          throw error;
         });
-    }
-    await released.answer;
+      },
+    );
     return activation;
   }
 
@@ -266,23 +264,20 @@ export function createActivationsService(deps: {
           expiresAt: new Date(now.getTime() + timing.lifetimeSeconds * 1000),
         });
         // Sent without waiting for its answer: the charge goes out behind it, in the same round trip.
-        const sold = await sendWithoutWaiting(tx, () =>
-          supply.assignNumber(tx, { numberId: number.numberId, activationId: activation.id, serviceCode: request.serviceCode, supplyCost: number.supplyCost }),
+        await sendAhead(
+          tx,
+          () => supply.assignNumber(tx, { numberId: number.numberId, activationId: activation.id, serviceCode: request.serviceCode, supplyCost: number.supplyCost }),
+          async () => {
+            await announce(tx, activation, 'activation.created', 'waiting');
+            await billing.chargePurchase(tx, {
+              companyId: principal.companyId,
+              amount: price,
+              activationId: activation.id,
+              reason: `Activation ${activation.id}: ${request.serviceCode} in country ${request.countryId}`,
+              endsTransaction: true,
+            });
+          },
         );
-        await announce(tx, activation, 'activation.created', 'waiting');
-        await billing
-          .chargePurchase(tx, {
-            companyId: principal.companyId,
-            amount: price,
-            activationId: activation.id,
-            reason: `Activation ${activation.id}: ${request.serviceCode} in country ${request.countryId}`,
-            endsTransaction: true,
-          })
-          .catch(async (error: unknown) => {
-            await sold.answer; // its own failure, if that is what failed the charge
-            throw error;
-          });
-        await sold.answer;
         return activation;
       });
     try {

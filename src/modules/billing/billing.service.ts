@@ -84,6 +84,14 @@ export function createBillingService(deps: {
     return balance;
   }
 
+  /**
+   * Whether a posting goes out as its transaction's last statement, COMMIT behind it: the caller
+   * ends there, the database can (PostgreSQL), and no listener of the balance event will write.
+   */
+  function postsLast(tx: Db, endsTransaction: boolean | undefined, companyId: number): boolean {
+    return endsTransaction === true && canCommitWithNextStatement(tx) && events.writesNothingFor({ type: 'balance.changed', companyId });
+  }
+
   // Every balance change goes through here: the ledger row and the new balance in one transaction.
   async function post(
     tx: Db,
@@ -98,7 +106,7 @@ export function createBillingService(deps: {
   ): Promise<LedgerEntry> {
     // One statement moves the balance and writes its ledger row; it takes the company's row lock
     // (held until the caller's transaction ends), so callers post last (see activations' buy).
-    const last = endsTransaction === true && canCommitWithNextStatement(tx) && events.writesNothingFor({ type: 'balance.changed', companyId: entry.companyId });
+    const last = postsLast(tx, endsTransaction, entry.companyId);
     let row: LedgerEntry | null;
     try {
       row = await repo.postLedgerEntry(last ? lastStatementOf(tx) : tx, { ...entry, createdAt: clock.now() }, { failIfRefused: last });
@@ -128,7 +136,7 @@ export function createBillingService(deps: {
     { endsTransaction, ...input }: { companyId: number; amount: Money; reason: string } & EndsTransaction,
     owner: { activationId: number } | { rentalId: number },
   ): Promise<boolean> {
-    const last = endsTransaction === true && canCommitWithNextStatement(tx) && events.writesNothingFor({ type: 'balance.changed', companyId: input.companyId });
+    const last = postsLast(tx, endsTransaction, input.companyId);
     const entry = { ...input, ...owner, kind: 'refund' as const, createdAt: clock.now() };
     let row: LedgerEntry | null;
     try {
