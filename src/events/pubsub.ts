@@ -95,6 +95,26 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
   publisher.on('error', () => {});
   subscriber.on('error', () => {});
 
+  // Redis answers a PUBLISH before it has written the message to every subscriber (its reply
+  // goes out first, the subscribers' copies after, in the same pass). A caller that answered on
+  // the reply alone let its client reach another instance before that instance's copy did: a
+  // stale read there (seen in CI; test/production/publish-delivery.test.ts makes it likely with
+  // a crowd of subscribers). A PING sent after the reply is read in a later pass, so its answer
+  // means every copy is on its way. One PING serves every publish whose reply came before it.
+  let repliesSeen = 0;
+  let barrier: { afterReplies: number; done: Promise<unknown> } | null = null;
+  function deliveredToSubscribers(reply: number): Promise<unknown> {
+    if (!barrier || barrier.afterReplies < reply) {
+      const current = { afterReplies: repliesSeen, done: publisher.ping() };
+      barrier = current;
+      const forget = () => {
+        if (barrier === current) barrier = null;
+      };
+      current.done.then(forget, forget);
+    }
+    return barrier.done;
+  }
+
   return {
     async publish(channel, message) {
       // Without Redis, this instance's own waiters still hear what it commits (other instances'
@@ -113,8 +133,10 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
       try {
         await publisher.publish(`${prefix}:${channel}`, message);
       } catch {
-        deliverHere();
+        return deliverHere();
       }
+      // Published: a lost PING costs only the wait, never a second delivery.
+      await deliveredToSubscribers(++repliesSeen).catch(() => {});
     },
     subscribe(channel, handler) {
       local.on(channel, handler);
