@@ -395,6 +395,15 @@ export async function pingDatabase(database: Database, timeoutMs: number): Promi
 
 const dialect = new PgDialect();
 
+// The SQL of every prepared statement the modules define (at import), for the test that plans
+// each one as PostgreSQL will after a few runs: generically, with its values unknown.
+const preparedTexts: ((db: Db) => string)[] = [];
+
+/** The SQL text of each statement made by preparedStatement or preparedQuery in the modules loaded so far. */
+export function preparedStatementTexts(db: Db): string[] {
+  return preparedTexts.map((text) => text(db));
+}
+
 /**
  * A hot statement, compiled once and run as a named prepared statement: on PostgreSQL each pooled
  * connection parses and plans it once, then only binds and runs it (the statements of purchases
@@ -405,6 +414,7 @@ const dialect = new PgDialect();
  */
 export function preparedStatement(name: string, query: SQL): (db: Db, values: Record<string, unknown>) => Promise<unknown> {
   const compiled = dialect.sqlToQuery(query);
+  preparedTexts.push(() => compiled.sql);
   return (db, values) => db._.session.prepareQuery(compiled, undefined, name, false).execute(values);
 }
 
@@ -415,7 +425,8 @@ export function preparedStatement(name: string, query: SQL): (db: Db, values: Re
  * pgTransactions), so a statement is built a few times in the life of the process; on PostgreSQL
  * the name makes it a server-side prepared statement of that connection.
  */
-export function preparedQuery<T>(build: (db: Db) => { execute(values?: Record<string, unknown>): Promise<T> }) {
+export function preparedQuery<T>(build: (db: Db) => { execute(values?: Record<string, unknown>): Promise<T>; getQuery(): { sql: string } }) {
+  preparedTexts.push((db) => build(db).getQuery().sql);
   // By session: a transaction's handle is new each time, its connection's session is not.
   const prepared = new WeakMap<object, { execute(values?: Record<string, unknown>): Promise<T> }>();
   return (db: Db, values: Record<string, unknown>): Promise<T> => {

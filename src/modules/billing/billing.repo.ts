@@ -38,8 +38,8 @@ export type LedgerEntryRow = typeof ledgerEntries.$inferSelect;
  * after, in one statement, so the balance always equals the sum of its ledger. The conditional
  * UPDATE is where the company's row lock is taken (or waited for); once granted, PostgreSQL
  * re-checks `balance + amount >= 0` against the latest balance, so concurrent postings never
- * spend the same money twice. With `oncePer`, nothing is written either when the activation (or
- * rental) the entry names already has an entry of this kind (the unique indexes on
+ * spend the same money twice. With `oncePer` (refunds only), nothing is written either when the activation (or
+ * rental) the entry names already has a refund (the unique indexes on
  * ledger_entries refuse a second refund in any case). Null when the company does not exist, the
  * balance would go below zero, or (oncePer) the entry exists already: then nothing was written.
  * With `failIfRefused`, the statement fails (isRefusedStatement) instead of answering nothing,
@@ -51,6 +51,7 @@ export async function postLedgerEntry(
   entry: Omit<NewLedgerEntry, 'balanceAfter'>,
   options: { oncePer?: 'activation' | 'rental'; failIfRefused?: boolean } = {},
 ): Promise<LedgerEntryRow | null> {
+  if (options.oncePer && entry.kind !== 'refund') throw new Error(`Only refunds are posted once per ${options.oncePer}, not ${entry.kind}`);
   const statements = options.failIfRefused ? failingPostLedgerEntryStatements : postLedgerEntryStatements;
   const result = await statements[options.oncePer ?? 'always'](tx, {
     ...entry,
@@ -79,11 +80,14 @@ export async function postLedgerEntry(
 const placeholder = sql.placeholder;
 
 function postLedgerEntryStatement(oncePer: 'activation' | 'rental' | 'always', failIfRefused: boolean) {
+  // The kind written out, not a placeholder: only a constant matches the partial unique indexes
+  // (`where kind = 'refund'`), and a prepared statement's generic plan, made without the values,
+  // scanned the whole ledger otherwise (test/db/statement-plans.test.ts).
   const existing =
     oncePer === 'activation'
-      ? sql`exists (select 1 from ${ledgerEntries} l where l.activation_id = ${placeholder('activationId')}::bigint and l.kind = ${placeholder('kind')}::text)`
+      ? sql`exists (select 1 from ${ledgerEntries} l where l.activation_id = ${placeholder('activationId')}::bigint and l.kind = 'refund')`
       : oncePer === 'rental'
-        ? sql`exists (select 1 from ${ledgerEntries} l where l.rental_id = ${placeholder('rentalId')}::bigint and l.kind = ${placeholder('kind')}::text)`
+        ? sql`exists (select 1 from ${ledgerEntries} l where l.rental_id = ${placeholder('rentalId')}::bigint and l.kind = 'refund')`
         : null;
   const posted = sql`
     moved as (
