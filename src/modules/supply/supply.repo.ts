@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { type Db, preparedStatement, rowsOf } from '../../db/database.ts';
 import { numberRentals, numberServiceUses, phoneNumbers, providers, remoteLeases, smsMessages, webhookReceipts } from './supply.tables.ts';
 
@@ -29,8 +29,12 @@ export async function findProviderBySecretHash(db: Db, secretHash: string) {
   return rows[0] ?? null;
 }
 
+/** The provider's last sign of life; never moved back (instances write theirs independently). */
 export async function touchProvider(db: Db, providerId: number, at: Date) {
-  await db.update(providers).set({ lastSeenAt: at }).where(eq(providers.id, providerId));
+  await db
+    .update(providers)
+    .set({ lastSeenAt: at })
+    .where(and(eq(providers.id, providerId), or(isNull(providers.lastSeenAt), lt(providers.lastSeenAt, at))));
 }
 
 export async function insertNumbers(

@@ -386,13 +386,26 @@ export function createSupplyService(deps: {
    * hand it to its activation, note the rental's first SMS/code and the provider's last sign of life.
    * `toNumber` is our E.164 number, or a label ("device/sim") when the recipient is unknown.
    */
+  // A provider's last sign of life, written after its SMS committed, outside the SMS's transaction,
+  // and at most once a second per provider on this instance: written inside, every SMS of one
+  // provider queued on the provider's row until the one before had committed
+  // (test/modules/supply/sms-ingest-concurrency.test.ts). A failed write is tried by the next sign.
+  const providerSeenWrittenAt = new Map<number, number>();
+  function providerSeen(providerId: number): Promise<void> {
+    const now = clock.now();
+    const writtenAt = providerSeenWrittenAt.get(providerId);
+    if (writtenAt !== undefined && now.getTime() >= writtenAt && now.getTime() - writtenAt < 1000) return Promise.resolve();
+    providerSeenWrittenAt.set(providerId, now.getTime());
+    return repo.touchProvider(db, providerId, now).catch(() => void providerSeenWrittenAt.delete(providerId));
+  }
+
   async function storeSms(
     tx: Db,
     provider: Provider,
     sms: { toNumber: string; numberId: number | null; from: string; text: string; receivedAt: Date },
   ): Promise<IngestedSms> {
     await repo.lockRecipient(tx, provider.id, sms.toNumber);
-    await repo.touchProvider(tx, provider.id, clock.now());
+    afterCommit(tx, () => providerSeen(provider.id));
     const earlier = await repo.findDuplicateSms(tx, {
       providerId: provider.id,
       toNumber: sms.toNumber,
@@ -601,7 +614,7 @@ export function createSupplyService(deps: {
     notifyRemoteFinishes: (activationId) => remote.notifyFinishes(activationId),
     pollUpstreamCodes: () => remote.pollCodes(),
     upstreamRentals,
-    recordProviderSeen: (providerId) => repo.touchProvider(db, providerId, clock.now()),
+    recordProviderSeen: (providerId) => providerSeen(providerId),
     async purgeWebhookReceipts(retention, batchSize = 1000) {
       const now = clock.now().getTime();
       const cutoffs = {
