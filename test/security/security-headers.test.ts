@@ -87,6 +87,23 @@ describe('security headers on every answer', () => {
     assert.equal(page.headers.get('strict-transport-security'), null);
   });
 
+  it('an API answer, never a document, loads nothing and skips the headers that act only on documents', async () => {
+    const { apiKey } = await server.createCompany();
+    for (const [path, headers] of [
+      ['/api/v1/balance', { authorization: `Bearer ${apiKey}` }],
+      ['/api/v1/activations/1', {}],
+      [`/stubs/handler_api.php?api_key=${apiKey}&action=getBalance`, {}],
+      ['/healthz', {}],
+    ] as const) {
+      const answer = await fetch(`${server.url}${path}`, { headers });
+      assert.equal(answer.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'", path);
+      for (const documentOnly of ['cross-origin-opener-policy', 'origin-agent-cluster', 'x-dns-prefetch-control', 'x-download-options', 'x-xss-protection']) {
+        assert.equal(answer.headers.get(documentOnly), null, `${path}: ${documentOnly}`);
+      }
+      await answer.arrayBuffer();
+    }
+  });
+
   it('a request Node’s HTTP parser refuses is answered with them too', async () => {
     const raw = await new Promise<string>((resolve, reject) => {
       const url = new URL(server.url);
