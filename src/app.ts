@@ -17,7 +17,7 @@ import { registerHttpsRequired } from './http/https-required.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { type ApiKeyRateLimiterStats, createApiKeyRateLimiter } from './http/api-key-rate-limit.ts';
 import { registerValidation } from './http/validation.ts';
-import { createLogging, registerRequestIds, requestIdGenerator } from './http/request-logging.ts';
+import { createLogging, lazyRequestLogger, registerRequestIds, requestIdGenerator } from './http/request-logging.ts';
 import { websiteRoutes } from './http/website.ts';
 import { createAccountsService } from './modules/accounts/accounts.service.ts';
 import { createPasswordHasher } from './modules/accounts/password.ts';
@@ -216,6 +216,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: config.trustProxy,
     // Per-request lines only when debugging; errors are logged either way.
     logController: new LogController({ disableRequestLogging: !['debug', 'trace'].includes(config.logLevel) }),
+    childLoggerFactory: lazyRequestLogger,
     // What the router and Node's HTTP parser refuse goes through our error mapping too (the envelope).
     frameworkErrors,
     clientErrorHandler,
