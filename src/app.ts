@@ -260,10 +260,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('apiKeyRateLimit', { stats: () => limiter.stats() });
   const pubsub = services.pubsub;
   // Committed activation changes go to every instance: long-poll and live pages wait on them.
-  // `publishedAt` (wall-clock ms) lets each receiving instance measure the event-bus lag.
+  // `publishedAt` (wall-clock ms) lets each receiving instance measure the event-bus lag; `origin`
+  // lets this instance's read cache tell its own changes (forgotten at commit already) come back.
   services.events.onCommitted((event) => {
     // Returned, not dropped: the request that made the change answers once other instances have it.
-    if (event.type.startsWith('activation.')) return pubsub.publish(activationChannel, JSON.stringify({ ...event, publishedAt: Date.now() })).catch(() => {});
+    if (event.type.startsWith('activation.')) {
+      const message = { ...event, publishedAt: Date.now(), origin: services.activationChanges.origin };
+      return pubsub.publish(activationChannel, JSON.stringify(message)).catch(() => {});
+    }
   });
   services.supply.onProviderDisabled((event) => app.log.warn({ provider: event }, `provider ${event.providerId} disabled: ${event.reason}`));
   app.decorate('pubsub', pubsub);

@@ -87,6 +87,21 @@ export class CoherentCache<K, V> {
     return entry && this.now() - entry.storedAt < this.options.maxAgeMs ? entry.value : undefined;
   }
 
+  /**
+   * Keeps `value` as the entry of `key`, as a read would: for a value the caller knows is the
+   * latest (a row this instance has just committed, with no change of another since possible), so
+   * that the next read needs no trip to the source. A read in flight may bring back older data: it
+   * is not kept.
+   */
+  remember(key: K, value: V): void {
+    const pending = this.loads.get(key);
+    if (pending) {
+      pending.stale = true;
+      this.loads.delete(key);
+    }
+    if (this.trusted() && (this.options.keep?.(value) ?? true)) this.store(key, value);
+  }
+
   /** The entry changed: forget it, and do not keep what a read already in flight brings back. */
   invalidate(key: K): void {
     this.entries.delete(key);

@@ -1,4 +1,5 @@
-import { cacheChannel, type Delivery, idInMessage } from '../cache/coherent-cache.ts';
+import { randomUUID } from 'node:crypto';
+import { cacheChannel, type Delivery } from '../cache/coherent-cache.ts';
 import type { PubSub } from './pubsub.ts';
 
 /**
@@ -13,8 +14,13 @@ export interface ChangesById {
   delivery: Delivery;
   /** Settles once changes published from now on are sure to arrive (the subscription is confirmed). */
   ready: Promise<void>;
+  /**
+   * Stamped as `origin` on the messages this instance publishes, so that a listener can tell its
+   * own changes come back (`fromHere`) from those of other instances.
+   */
+  origin: string;
   /** Called for every change, before any waiter of that id is woken. */
-  onChange(listener: (id: number) => void): void;
+  onChange(listener: (id: number, fromHere: boolean) => void): void;
   /** Calls `wake` at each change of `id` until the returned function is called. */
   watch(id: number, wake: () => void): () => void;
   /** How many watches are open now (tests, metrics). */
@@ -22,17 +28,18 @@ export interface ChangesById {
 }
 
 export function createChangesById(pubsub: PubSub, channelName: string, idField: string): ChangesById {
-  const listeners: ((id: number) => void)[] = [];
+  const listeners: ((id: number, fromHere: boolean) => void)[] = [];
   const waiters = new Map<number, Set<() => void>>();
+  const origin = randomUUID();
   let open = 0;
 
   const channel = cacheChannel(pubsub, channelName, (message) => {
-    const id = idInMessage(message, idField);
+    const { id, fromHere } = readMessage(message, idField, origin);
     // Not ours to judge: a malformed message is about nothing we hold.
     if (id === null) return;
     for (const listener of listeners) {
       try {
-        listener(id);
+        listener(id, fromHere);
       } catch {
         // One broken listener must not keep the change from the others.
       }
@@ -44,6 +51,7 @@ export function createChangesById(pubsub: PubSub, channelName: string, idField: 
   });
 
   return {
+    origin,
     delivery: channel.delivery,
     ready: channel.ready,
     onChange: (listener) => void listeners.push(listener),
@@ -65,4 +73,15 @@ export function createChangesById(pubsub: PubSub, channelName: string, idField: 
     },
     watching: () => open,
   };
+}
+
+/** The id a change message names (null when it names none, or is not JSON), and whether this instance sent it. */
+function readMessage(message: string, idField: string, origin: string): { id: number | null; fromHere: boolean } {
+  try {
+    const fields = JSON.parse(message) as Record<string, unknown> | null;
+    const id = fields?.[idField];
+    return { id: Number.isInteger(id) ? (id as number) : null, fromHere: fields?.origin === origin };
+  } catch {
+    return { id: null, fromHere: false };
+  }
 }

@@ -57,6 +57,23 @@ describe('read caches of two instances stay coherent', { skip }, () => {
     assert.equal((await poll(b, apiKey, id)).status, 'completed');
   });
 
+  it('shows on A, which kept the activation it sold, the SMS pushed to B at A’s very next poll, and cancels nothing there', async () => {
+    const { apiKey } = await a.createCompany('10');
+    const { id, number } = (await a.api(apiKey).post('/api/v1/activations', { service_code: 'tg', country_id: 6 })).body.data.activation;
+    const hitsBefore = hitsOn(a);
+    assert.equal((await poll(a, apiKey, id)).status, 'waiting');
+    assert.equal(hitsOn(a) - hitsBefore, 1, 'A answers from the copy its purchase kept');
+
+    const pushed = await b.api(provider.secret).post('/api/v1/supply/sms', { to: number, from: 'Telegram', text: 'Telegram code: 97531' });
+    assert.equal(pushed.body.data.activation_id, id);
+    const onA = await poll(a, apiKey, id);
+    assert.deepEqual([onA.status, onA.code], ['sms_received', '97531']);
+    a.clock.advance(181);
+    const cancel = await a.api(apiKey).post(`/api/v1/activations/${id}/cancel`);
+    assert.equal(cancel.body.error?.code, 'invalid_state', JSON.stringify(cancel.body));
+    assert.equal((await a.api(apiKey).get('/api/v1/balance')).body.data.balance, 9.5);
+  });
+
   it('shows on A a cancel made on B, and refuses another company’s key on both, cached or not', async () => {
     const owner = await a.createCompany('10');
     const stranger = await a.createCompany('10');

@@ -20,6 +20,15 @@ export interface ActivationSnapshot {
 export interface ActivationReadCache {
   /** The snapshot of activation `id` (null: no such activation), from memory or from `load`. */
   read(id: number, load: () => Promise<ActivationSnapshot | null>): Promise<ActivationSnapshot | null>;
+  /** The snapshot held for `id` when it may be served now (no read, no hit counted). */
+  peek(id: number): ActivationSnapshot | undefined;
+  /**
+   * Keeps the snapshot of an activation this instance has just created, called as its purchase
+   * commits (an after-commit callback, before any other message can be heard): the buyer's first
+   * poll, and its cancel, need no read. Nothing else can have changed it yet: no SMS reaches an
+   * activation before its purchase commits.
+   */
+  rememberCreated(snapshot: ActivationSnapshot): void;
   stats(): { hits: number; misses: number; entries: number };
 }
 
@@ -34,7 +43,9 @@ const maxAgeMs = 30_000;
  * not). Coherent by invalidation only, never by storing what a message says, so a late or
  * reordered message can only cost a database read, never bring back older data:
  * - this instance's own commits forget the entry in the committing request, before it answers;
- * - every instance's commits (this one's too) arrive through `changes`;
+ * - other instances' commits arrive through `changes` (this instance's own come back there too,
+ *   marked `fromHere`, and are skipped: forgotten at commit already, and a purchase's own
+ *   snapshot, kept at commit by rememberCreated, must not be dropped by its echo);
  * - a read in flight when either happens is not stored (CoherentCache);
  * - while the changes may not arrive (Redis away), reads go to the database.
  */
@@ -46,7 +57,9 @@ export function createActivationReadCache(deps: { changes: ActivationChanges; ev
     // An unknown id is not kept: anyone could otherwise fill the memory with misses.
     keep: (snapshot) => snapshot !== null,
   });
-  deps.changes.onChange((id) => cache.invalidate(id));
+  deps.changes.onChange((id, fromHere) => {
+    if (!fromHere) cache.invalidate(id);
+  });
   deps.events.onCommitted((event) => {
     if (event.type.startsWith('activation.') && 'activationId' in event) cache.invalidate(event.activationId);
   });
@@ -54,14 +67,19 @@ export function createActivationReadCache(deps: { changes: ActivationChanges; ev
     read: (id, load) =>
       cache.get(id, async () => {
         const snapshot = await load();
-        // One object serves many requests: nobody may edit it on the way out.
-        if (snapshot) {
-          Object.freeze(snapshot.activation);
-          for (const message of snapshot.messages) Object.freeze(message);
-          Object.freeze(snapshot.messages);
-        }
+        if (snapshot) freeze(snapshot);
         return snapshot;
       }),
+    peek: (id) => cache.peek(id) ?? undefined,
+    rememberCreated: (snapshot) => cache.remember(snapshot.activation.id, freeze(snapshot)),
     stats: () => ({ hits: cache.hits, misses: cache.misses, entries: cache.size }),
   };
+}
+
+/** One object serves many requests: nobody may edit it on the way out. */
+function freeze(snapshot: ActivationSnapshot): ActivationSnapshot {
+  Object.freeze(snapshot.activation);
+  for (const message of snapshot.messages) Object.freeze(message);
+  Object.freeze(snapshot.messages);
+  return snapshot;
 }

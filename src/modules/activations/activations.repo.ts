@@ -1,5 +1,5 @@
 import { and, count, desc, eq, inArray, lte, type SQL, sql } from 'drizzle-orm';
-import { type Db, preparedQuery, rowsOf } from '../../db/database.ts';
+import { type Db, preparedQuery, preparedStatement, rowsOf } from '../../db/database.ts';
 import { activations, type ActivationStatus } from './activations.tables.ts';
 
 export type ActivationRow = typeof activations.$inferSelect;
@@ -90,6 +90,38 @@ export async function cancelIfAllowed(
     at: input.at.toISOString(),
   });
   return rows[0] ?? null;
+}
+
+// The same cancel as a statement that fails (nova_refuse, SQLSTATE NV001) when it writes nothing:
+// sent ahead of the release and the refund (sendAhead), its failure rolls them back with it.
+const cancelOrRefuseStatement = preparedStatement(
+  'activations_cancel_or_refuse',
+  sql`
+    with cancelled as (
+      update ${activations} set status = 'cancelled', finished_at = ${placeholder('at')}::timestamptz
+      where id = ${placeholder('id')}::bigint and status = 'waiting' and company_id = ${placeholder('companyId')}::int
+        and (${placeholder('accountId')}::int is null or account_id = ${placeholder('accountId')}::int)
+        and created_at <= ${placeholder('boughtBefore')}::timestamptz
+      returning id
+    )
+    select id from cancelled
+    union all
+    select nova_refuse('activation not cancellable') where not exists (select 1 from cancelled)`,
+);
+
+/**
+ * cancelIfAllowed for a caller that knows the activation already and sends the rest of the finish
+ * behind it without waiting: writes the same, answers nothing, and fails (isRefusedStatement)
+ * instead of writing nothing, so that the whole transaction rolls back.
+ */
+export async function cancelOrRefuse(tx: Db, id: number, input: { companyId: number; accountId: number | null; boughtBefore: Date; at: Date }): Promise<void> {
+  await cancelOrRefuseStatement(tx, {
+    id,
+    companyId: input.companyId,
+    accountId: input.accountId,
+    boughtBefore: input.boughtBefore.toISOString(),
+    at: input.at.toISOString(),
+  });
 }
 
 /** An activation's end: its final status and when. */

@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.ts';
-import { type Database, type Db, isUniqueViolation, sendAhead } from '../../db/database.ts';
+import { afterCommit, type Database, type Db, isRefusedStatement, isUniqueViolation, sendAhead } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
 import type { ActivationEvent, DomainEvents } from '../../events/domain-events.ts';
 import { formatApiTime } from '../../time-format.ts';
@@ -155,12 +155,11 @@ export function createActivationsService(deps: {
 
   // Owners see the whole company, members their own; anything else is "not found", not "forbidden",
   // so a key cannot probe which ids exist.
+  function isVisible(principal: Principal, activation: Activation): boolean {
+    return activation.companyId === principal.companyId && (principal.role === 'owner' || activation.accountId === principal.accountId);
+  }
   function assertVisible(principal: Principal, activation: Activation | null, id: number): Activation {
-    const visible =
-      activation !== null &&
-      activation.companyId === principal.companyId &&
-      (principal.role === 'owner' || activation.accountId === principal.accountId);
-    if (!visible) throw new AppError('not_found', `Activation ${id} not found for this API key`);
+    if (activation === null || !isVisible(principal, activation)) throw new AppError('not_found', `Activation ${id} not found for this API key`);
     return activation;
   }
 
@@ -278,6 +277,8 @@ export function createActivationsService(deps: {
             });
           },
         );
+        // The buyer's first poll and its cancel answer from this copy (after the event above forgot the id).
+        afterCommit(tx, () => readCache.rememberCreated({ activation, messages: [] }));
         return activation;
       });
     try {
@@ -363,13 +364,32 @@ export function createActivationsService(deps: {
       // cancel time has come), and takes the row lock as it writes. When it writes nothing, the
       // locked path says exactly why.
       const now = clock.now();
+      const conditions = {
+        companyId: principal.companyId,
+        accountId: principal.role === 'owner' ? null : principal.accountId,
+        boughtBefore: new Date(now.getTime() - timing.cancelAfterSeconds * 1000),
+        at: now,
+      };
+      // When this instance holds the activation (its purchase was made here, or a poll read it),
+      // the row the cancel writes is known before it is written: a waiting activation changes
+      // nothing but its status and end. So the release and the refund go out right behind the
+      // cancel, one round trip for the whole finish; the cancel fails when its conditions no
+      // longer hold (the copy was behind: an SMS came, another cancel won), which rolls back the
+      // rest with it, and the paths below find out why.
+      const known = readCache.peek(id)?.activation;
+      if (known && known.status === 'waiting' && isVisible(principal, known) && known.createdAt <= conditions.boughtBefore) {
+        const cancelled: Activation = { ...known, status: 'cancelled', finishedAt: now };
+        try {
+          return await database.transaction(async (tx) => {
+            await sendAhead(tx, () => repo.cancelOrRefuse(tx, id, conditions), () => finished(tx, cancelled, 'cancelled', true));
+            return cancelled;
+          });
+        } catch (error) {
+          if (!isRefusedStatement(error)) throw error;
+        }
+      }
       const cancelled = await database.transaction(async (tx) => {
-        const updated = await repo.cancelIfAllowed(tx, id, {
-          companyId: principal.companyId,
-          accountId: principal.role === 'owner' ? null : principal.accountId,
-          boughtBefore: new Date(now.getTime() - timing.cancelAfterSeconds * 1000),
-          at: now,
-        });
+        const updated = await repo.cancelIfAllowed(tx, id, conditions);
         return updated && finished(tx, updated, 'cancelled', true);
       });
       if (cancelled) return cancelled;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { cliActor } from '../../../src/modules/audit/audit.service.ts';
+import { rowsOf } from '../../../src/db/database.ts';
 import { startTestServer, type TestServer } from '../../support/test-server.ts';
 
 /**
@@ -66,6 +67,80 @@ describe('polls and balance reads answered from memory', () => {
 
     await server.api(apiKey).post(`/api/v1/activations/${id}/complete`);
     assert.equal((await poll(apiKey, id)).status, 'completed');
+  });
+
+  it('answers the buyer’s first poll from memory, as the database would', async () => {
+    // The purchase keeps the activation it committed; its echo on the channel leaves it there.
+    const { apiKey } = await server.createCompany('10');
+    const { id } = await buy(apiKey);
+    const before = server.services.activations.readCacheStats();
+    const first = await poll(apiKey, id);
+    const after = server.services.activations.readCacheStats();
+    assert.deepEqual([after.hits - before.hits, after.misses - before.misses], [1, 0], 'the first poll was a hit');
+    // An instance that holds nothing reads the database: the same answer, to the byte.
+    const fresh = await startTestServer({ database: server.database, clock: server.clock });
+    try {
+      const fromDatabase = await fresh.api(apiKey).get(`/api/v1/activations/${id}`);
+      assert.deepEqual(first, fromDatabase.body.data.activation);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('cancels an activation it holds in one go, and cancels nothing when its copy is behind', async () => {
+    const { apiKey, companyId } = await server.createCompany('10');
+    const api = server.api(apiKey);
+    const kept = await buy(apiKey);
+    const behind = await buy(apiKey);
+    const early = await buy(apiKey);
+    server.clock.advance(181);
+    const tooEarly = await buy(apiKey);
+    const member = await server.addMember(companyId);
+
+    const cancelled = await api.post(`/api/v1/activations/${kept.id}/cancel`);
+    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+    assert.equal(cancelled.body.data.activation.status, 'cancelled');
+    // What it answered is what it wrote: read by an instance that holds nothing.
+    const fresh = await startTestServer({ database: server.database, clock: server.clock });
+    try {
+      // (A poll's answer carries its messages too; a cancel's does not.)
+      const { messages, ...fromDatabase } = (await fresh.api(apiKey).get(`/api/v1/activations/${kept.id}`)).body.data.activation;
+      assert.deepEqual([cancelled.body.data.activation, messages], [fromDatabase, []]);
+    } finally {
+      await fresh.close();
+    }
+
+    // An SMS this instance has not heard of (as if its message were still on the way): the copy
+    // says waiting, the database does not. Nothing may be refunded or released.
+    await server.database.db.execute(
+      sql`update activations set status = 'sms_received', code = '27182', text = 'Telegram code: 27182', sms_received_at = now() where id = ${behind.id}`,
+    );
+    const refused = await api.post(`/api/v1/activations/${behind.id}/cancel`);
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'invalid_state');
+    assert.match(refused.body.error.message, /sms_received/);
+
+    const notYet = await api.post(`/api/v1/activations/${tooEarly.id}/cancel`);
+    assert.equal(notYet.body.error?.code, 'too_early', JSON.stringify(notYet.body));
+    const notTheirs = await server.api(member.apiKey).post(`/api/v1/activations/${early.id}/cancel`);
+    assert.equal(notTheirs.status, 404);
+    assert.equal(notTheirs.body.error.code, 'not_found');
+
+    const refunds = (await server.services.billing.ledger(companyId, { limit: 100, offset: 0 })).filter((row) => row.kind === 'refund');
+    assert.deepEqual(refunds.map((row) => row.activationId), [kept.id], 'one refund, for the cancelled activation only');
+    assert.equal((await api.get('/api/v1/balance')).body.data.balance, 8.5);
+    const busy = rowsOf<{ id: number; busy_activation_id: number | null }>(
+      await server.database.db.execute(sql`select a.id, n.busy_activation_id from activations a join phone_numbers n on n.id = a.number_id where a.id in (${kept.id}, ${behind.id})`),
+    );
+    assert.deepEqual(
+      busy.map((row) => [Number(row.id), row.busy_activation_id === null ? null : Number(row.busy_activation_id)]).sort((a, b) => a[0]! - b[0]!),
+      [
+        [kept.id, null],
+        [behind.id, behind.id],
+      ],
+      'the cancelled number is free again; the other still serves its activation',
+    );
+    assert.deepEqual(await server.services.billing.verify(), []);
   });
 
   it('serves what it holds, not the database, until a change is announced', async () => {
