@@ -62,6 +62,34 @@ describe('console staff sign-in', () => {
     assert.equal((await client.get('/session')).body.data.staff.email, email);
   });
 
+  it('a second-factor code opens one session only: the same code again, or in a race, is refused; the next one works', async () => {
+    const admin = await signInStaff(server, 'admin');
+    // Two more sessions at the password stage, a minute after the enrolment.
+    server.clock.advance(60);
+    const second = consoleClient(server.url);
+    const third = consoleClient(server.url);
+    for (const client of [second, third]) {
+      await client.start();
+      assert.equal((await client.post('/signin', { email: admin.email, password: admin.password })).body.data.stage, 'totp');
+    }
+    const code = await totpCode(server, admin.totpSecret!);
+    // Both at once with one code (as someone who read it over a shoulder would race the owner): one wins.
+    const raced = await Promise.all([second, third].map((client) => client.post('/totp/verify', { code })));
+    assert.deepEqual(raced.map((answer) => answer.status).sort(), [200, 401], JSON.stringify(raced.map((answer) => answer.body)));
+    const loser = raced[0]!.status === 401 ? second : third;
+    const refused = raced.find((answer) => answer.status === 401)!;
+    assert.equal(refused.body.error.code, 'unauthorized');
+    assert.match(refused.body.error.message, /already used/);
+    // The same code again, still within its 30 s: refused.
+    assert.equal((await loser.post('/totp/verify', { code })).status, 401);
+    assert.equal((await loser.get('/staff')).status, 403, 'that session stays at the second factor');
+    // The next code opens it.
+    server.clock.advance(30);
+    const next = await loser.post('/totp/verify', { code: await totpCode(server, admin.totpSecret!) });
+    assert.equal(next.status, 200, JSON.stringify(next.body));
+    assert.equal(next.body.data.stage, 'complete');
+  });
+
   it('support staff without a second factor sign in with the password and reach only the routes support may use', async () => {
     const { email, password, client } = await newStaff('support');
     const signIn = await client.post('/signin', { email, password });

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, lt, or } from 'drizzle-orm';
 import type { Db } from '../../db/database.ts';
 import { staff, staffSessions, type StaffRole } from './staff.tables.ts';
 
@@ -25,6 +25,19 @@ export function listStaff(db: Db) {
 
 export async function setTotpSecret(db: Db, staffId: number, sealed: string | null, enabledAt: Date | null) {
   await db.update(staff).set({ totpSecretSealed: sealed, totpEnabledAt: enabledAt }).where(eq(staff.id, staffId));
+}
+
+/**
+ * Records that a code of time step `step` was accepted, unless one of that step or a later one
+ * was already: false then (a replay, or two sign-ins racing with one code: only one wins).
+ */
+export async function useTotpStep(db: Db, staffId: number, step: number): Promise<boolean> {
+  const rows = await db
+    .update(staff)
+    .set({ totpLastStep: step })
+    .where(and(eq(staff.id, staffId), or(isNull(staff.totpLastStep), lt(staff.totpLastStep, step))))
+    .returning({ id: staff.id });
+  return rows.length > 0;
 }
 
 export async function insertSession(db: Db, row: { tokenHash: string; staffId: number; stage: 'password' | 'complete'; createdAt: Date; expiresAt: Date }) {
@@ -54,7 +67,11 @@ export async function lockStaff(db: Db, id: number): Promise<StaffRow | null> {
   return rows[0] ?? null;
 }
 
-export async function updateStaff(db: Db, id: number, set: { role?: StaffRole; disabledAt?: Date | null; totpSecretSealed?: string | null; totpEnabledAt?: Date | null }) {
+export async function updateStaff(
+  db: Db,
+  id: number,
+  set: { role?: StaffRole; disabledAt?: Date | null; totpSecretSealed?: string | null; totpEnabledAt?: Date | null; totpLastStep?: number | null },
+) {
   await db.update(staff).set(set).where(eq(staff.id, id));
 }
 

@@ -81,10 +81,18 @@ export function createStaffService(deps: { database: Database; clock: Clock; aud
     return found;
   }
 
-  async function codeIsValid(secret: string, code: string): Promise<boolean> {
-    if (!/^\d{6}$/.test(code)) return false;
-    const result = await verifyTotp({ secret, token: code, epoch: Math.floor(clock.now().getTime() / 1000), epochTolerance: totpToleranceSeconds });
-    return result.valid;
+  /** The time step of `code` when it is good for `secret` now and later than `usedStep` (a code is good once); null otherwise. */
+  async function stepOfValidCode(secret: string, code: string, usedStep: number | null): Promise<number | null> {
+    if (!/^\d{6}$/.test(code)) return null;
+    const result = await verifyTotp({
+      secret,
+      token: code,
+      epoch: Math.floor(clock.now().getTime() / 1000),
+      epochTolerance: totpToleranceSeconds,
+      ...(usedStep === null ? {} : { afterTimeStep: usedStep }),
+    });
+    // (A TOTP result carries its time step; the declared type is shared with HOTP's, which does not.)
+    return result.valid && 'timeStep' in result ? (result.timeStep as number) : null;
   }
 
   return {
@@ -153,8 +161,14 @@ export function createStaffService(deps: { database: Database; clock: Clock; aud
       if (!sealed) throw new AppError('invalid_state', 'Start the second-factor setup first');
       const secret = secretBox.open(sealed);
       if (!secret) throw new AppError('invalid_state', 'The second-factor secret cannot be read (was NOVA_SECRET changed?); ask an admin to reset it');
-      if (!(await codeIsValid(secret, code.trim()))) throw new AppError('unauthorized', 'Wrong or expired code; enter the current 6-digit code from your authenticator app');
+      const usedStep = enrolling ? null : staff.totpLastStep;
+      const step = await stepOfValidCode(secret, code.trim(), usedStep);
+      const refused = () =>
+        new AppError('unauthorized', 'Wrong, expired or already used code; enter the current 6-digit code from your authenticator app (a code works once: wait for the next one)');
+      if (step === null) throw refused();
       await database.transaction(async (tx) => {
+        // Checked again as it is written: of two sign-ins with one code, one wins.
+        if (!(await repo.useTotpStep(tx, staff.id, step))) throw refused();
         if (enrolling) {
           await repo.setTotpSecret(tx, staff.id, sealed, clock.now());
           await repo.updateSession(tx, session.id, { pendingTotpSealed: null });
@@ -183,7 +197,7 @@ export function createStaffService(deps: { database: Database; clock: Clock; aud
           throw new AppError('invalid_state', 'This is the last active admin; make another admin first');
         }
         const resetTotp = change.resetTotp === true && before.totpEnabledAt !== null;
-        await repo.updateStaff(tx, staffId, { role, disabledAt, ...(resetTotp ? { totpSecretSealed: null, totpEnabledAt: null } : {}) });
+        await repo.updateStaff(tx, staffId, { role, disabledAt, ...(resetTotp ? { totpSecretSealed: null, totpEnabledAt: null, totpLastStep: null } : {}) });
         // A disabled member, a new role or a new second factor: every open console session of theirs ends.
         await repo.deleteSessionsOf(tx, staffId);
         const after = { ...before, role, disabledAt, ...(resetTotp ? { totpSecretSealed: null, totpEnabledAt: null } : {}) };

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, serial, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, check, index, integer, pgTable, serial, text, timestamp } from 'drizzle-orm/pg-core';
 
 export const staffRoles = ['admin', 'support'] as const;
 export type StaffRole = (typeof staffRoles)[number];
@@ -15,6 +15,9 @@ export const staff = pgTable(
     // RFC 6238 shared secret, sealed with the server secret; null until the staff member enrols.
     totpSecretSealed: text('totp_secret_sealed'),
     totpEnabledAt: timestamp('totp_enabled_at', { withTimezone: true }),
+    // The 30 s time step of the last code accepted: a code is good once (RFC 6238 §5.2), so one
+    // seen over a shoulder or taken from a log cannot open a second session within its minute.
+    totpLastStep: bigint('totp_last_step', { mode: 'number' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     disabledAt: timestamp('disabled_at', { withTimezone: true }),
   },
