@@ -197,10 +197,11 @@ export function createStaffService(deps: { database: Database; clock: Clock; aud
           throw new AppError('invalid_state', 'This is the last active admin; make another admin first');
         }
         const resetTotp = change.resetTotp === true && before.totpEnabledAt !== null;
-        await repo.updateStaff(tx, staffId, { role, disabledAt, ...(resetTotp ? { totpSecretSealed: null, totpEnabledAt: null, totpLastStep: null } : {}) });
+        const totpChange = resetTotp ? { totpSecretSealed: null, totpEnabledAt: null, totpLastStep: null } : {};
+        await repo.updateStaff(tx, staffId, { role, disabledAt, ...totpChange });
         // A disabled member, a new role or a new second factor: every open console session of theirs ends.
         await repo.deleteSessionsOf(tx, staffId);
-        const after = { ...before, role, disabledAt, ...(resetTotp ? { totpSecretSealed: null, totpEnabledAt: null } : {}) };
+        const after = { ...before, role, disabledAt, ...totpChange };
         const view = (row: repo.StaffRow) => ({ role: row.role, disabled: row.disabledAt !== null, totp_enabled: row.totpEnabledAt !== null });
         await audit.record(tx, actor, { action: 'staff.update', targetType: 'staff', targetId: staffId, before: view(before), after: view(after) });
         return memberOf(after);

@@ -380,12 +380,6 @@ export function createSupplyService(deps: {
       }),
   });
 
-  /**
-   * The one way an SMS enters: inside one transaction, drop exact duplicates (same provider,
-   * recipient and text within the window — gateways retry and modems report twice), store it,
-   * hand it to its activation, note the rental's first SMS/code and the provider's last sign of life.
-   * `toNumber` is our E.164 number, or a label ("device/sim") when the recipient is unknown.
-   */
   // A provider's last sign of life, written after its SMS committed, outside the SMS's transaction,
   // and at most once a second per provider on this instance: written inside, every SMS of one
   // provider queued on the provider's row until the one before had committed
@@ -399,6 +393,12 @@ export function createSupplyService(deps: {
     return repo.touchProvider(db, providerId, now).catch(() => void providerSeenWrittenAt.delete(providerId));
   }
 
+  /**
+   * The one way an SMS enters: inside one transaction, drop exact duplicates (same provider,
+   * recipient and text within the window — gateways retry and modems report twice), store it,
+   * hand it to its activation, note the rental's first SMS/code, and once committed the provider's last sign of life.
+   * `toNumber` is our E.164 number, or a label ("device/sim") when the recipient is unknown.
+   */
   async function storeSms(
     tx: Db,
     provider: Provider,
