@@ -59,8 +59,8 @@ export class CoherentCache<K, V> {
       this.misses++;
       return load();
     }
-    const entry = this.entries.get(key);
-    if (entry && this.now() - entry.storedAt < this.options.maxAgeMs) {
+    const entry = this.freshEntry(key);
+    if (entry) {
       this.hits++;
       return entry.value;
     }
@@ -82,9 +82,7 @@ export class CoherentCache<K, V> {
 
   /** The value held for `key` when it may be served from memory now, without reading the source (nor counting a hit). */
   peek(key: K): V | undefined {
-    if (!this.trusted()) return undefined;
-    const entry = this.entries.get(key);
-    return entry && this.now() - entry.storedAt < this.options.maxAgeMs ? entry.value : undefined;
+    return this.trusted() ? this.freshEntry(key)?.value : undefined;
   }
 
   /**
@@ -94,11 +92,7 @@ export class CoherentCache<K, V> {
    * is not kept.
    */
   remember(key: K, value: V): void {
-    const pending = this.loads.get(key);
-    if (pending) {
-      pending.stale = true;
-      this.loads.delete(key);
-    }
+    this.invalidate(key);
     if (this.trusted() && (this.options.keep?.(value) ?? true)) this.store(key, value);
   }
 
@@ -126,6 +120,12 @@ export class CoherentCache<K, V> {
   private abandonLoads(): void {
     for (const pending of this.loads.values()) pending.stale = true;
     this.loads.clear();
+  }
+
+  /** The entry of `key` unless older than the safety-net age. */
+  private freshEntry(key: K): Entry<V> | undefined {
+    const entry = this.entries.get(key);
+    return entry && this.now() - entry.storedAt < this.options.maxAgeMs ? entry : undefined;
   }
 
   private store(key: K, value: V): void {
@@ -180,10 +180,21 @@ export function cacheChannel(
  * (ignore it, or forget everything).
  */
 export function idInMessage(message: string, field: string): number | null {
+  return idIn(fieldsOfMessage(message), field);
+}
+
+/** A cache channel's JSON message as its fields, once parsed (null when it is not a JSON object). */
+export function fieldsOfMessage(message: string): Record<string, unknown> | null {
   try {
-    const value = (JSON.parse(message) as Record<string, unknown> | null)?.[field];
-    return Number.isInteger(value) ? (value as number) : null;
+    const fields = JSON.parse(message) as unknown;
+    return typeof fields === 'object' ? (fields as Record<string, unknown> | null) : null;
   } catch {
     return null;
   }
+}
+
+/** The integer `field` of parsed message fields, or null (see idInMessage). */
+export function idIn(fields: Record<string, unknown> | null, field: string): number | null {
+  const value = fields?.[field];
+  return Number.isInteger(value) ? (value as number) : null;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { cacheChannel, type Delivery } from '../cache/coherent-cache.ts';
+import { cacheChannel, type Delivery, fieldsOfMessage, idIn } from '../cache/coherent-cache.ts';
 import type { PubSub } from './pubsub.ts';
 
 /**
@@ -34,12 +34,13 @@ export function createChangesById(pubsub: PubSub, channelName: string, idField: 
   let open = 0;
 
   const channel = cacheChannel(pubsub, channelName, (message) => {
-    const { id, fromHere } = readMessage(message, idField, origin);
+    const fields = fieldsOfMessage(message);
+    const id = idIn(fields, idField);
     // Not ours to judge: a malformed message is about nothing we hold.
     if (id === null) return;
     for (const listener of listeners) {
       try {
-        listener(id, fromHere);
+        listener(id, fields?.origin === origin);
       } catch {
         // One broken listener must not keep the change from the others.
       }
@@ -73,15 +74,4 @@ export function createChangesById(pubsub: PubSub, channelName: string, idField: 
     },
     watching: () => open,
   };
-}
-
-/** The id a change message names (null when it names none, or is not JSON), and whether this instance sent it. */
-function readMessage(message: string, idField: string, origin: string): { id: number | null; fromHere: boolean } {
-  try {
-    const fields = JSON.parse(message) as Record<string, unknown> | null;
-    const id = fields?.[idField];
-    return { id: Number.isInteger(id) ? (id as number) : null, fromHere: fields?.origin === origin };
-  } catch {
-    return { id: null, fromHere: false };
-  }
 }
