@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db/database.ts';
 import { AppError, type ErrorCode, errorStatuses } from './errors.ts';
-import { refusalSecurityHeaders } from './security-headers.ts';
+import { apiSecurityHeaders } from './security-headers.ts';
 import { echoRequestId } from './request-logging.ts';
 
 // A restarting PostgreSQL is usually back within seconds.
@@ -66,7 +66,7 @@ function quote(text: string): string {
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   // No hook has run for this request: the id and security headers are set here.
   echoRequestId(request, reply);
-  reply.headers(refusalSecurityHeaders);
+  reply.headers(apiSecurityHeaders);
   const path = request.url.split('?')[0];
   if (error.code === 'FST_ERR_BAD_URL') {
     return send(reply, 'invalid_request', `The URL path ${quote(path)} is not valid percent-encoded UTF-8; encode special characters as %XX of their UTF-8 bytes`);
@@ -120,7 +120,7 @@ export function clientErrorHandler(this: FastifyInstance, error: ConnectionError
     const body = JSON.stringify({ ok: false, error: { code, message: clientErrorMessages[code] ?? code } });
     socket.write(
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nX-Request-Id: ${reqId}\r\n` +
-        Object.entries(refusalSecurityHeaders).map(([name, value]) => `${name}: ${value}\r\n`).join('') +
+        Object.entries(apiSecurityHeaders).map(([name, value]) => `${name}: ${value}\r\n`).join('') +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }

@@ -93,6 +93,3 @@ export const apiSecurityHeaders: Record<string, string> = {
   'referrer-policy': 'no-referrer',
   'cross-origin-resource-policy': 'same-origin',
 };
-
-/** What the router and Node's parser refuse: see apiSecurityHeaders. */
-export const refusalSecurityHeaders = apiSecurityHeaders;
