@@ -55,19 +55,20 @@ export async function lockActivation(tx: Db, id: number): Promise<ActivationRow 
   return rows[0] ?? null;
 }
 
+// What a customer's cancel requires, in both forms below: the key may see the activation, it is
+// waiting, and it was bought no later than `boughtBefore`.
+const cancellable = and(
+  byId,
+  eq(activations.status, 'waiting'),
+  eq(activations.companyId, sql`${placeholder('companyId')}::int`),
+  sql`(${placeholder('accountId')}::int is null or ${activations.accountId} = ${placeholder('accountId')}::int)`,
+  sql`${activations.createdAt} <= ${placeholder('boughtBefore')}::timestamptz`,
+)!;
 const cancelIfAllowedStatement = preparedQuery((db) =>
   db
     .update(activations)
     .set({ status: 'cancelled', finishedAt: sql`${placeholder('at')}::timestamptz` })
-    .where(
-      and(
-        byId,
-        eq(activations.status, 'waiting'),
-        eq(activations.companyId, sql`${placeholder('companyId')}::int`),
-        sql`(${placeholder('accountId')}::int is null or ${activations.accountId} = ${placeholder('accountId')}::int)`,
-        sql`${activations.createdAt} <= ${placeholder('boughtBefore')}::timestamptz`,
-      ),
-    )
+    .where(cancellable)
     .returning()
     .prepare('activations_cancel_if_allowed'),
 );
@@ -99,9 +100,7 @@ const cancelOrRefuseStatement = preparedStatement(
   sql`
     with cancelled as (
       update ${activations} set status = 'cancelled', finished_at = ${placeholder('at')}::timestamptz
-      where id = ${placeholder('id')}::bigint and status = 'waiting' and company_id = ${placeholder('companyId')}::int
-        and (${placeholder('accountId')}::int is null or account_id = ${placeholder('accountId')}::int)
-        and created_at <= ${placeholder('boughtBefore')}::timestamptz
+      where ${cancellable}
       returning id
     )
     select id from cancelled

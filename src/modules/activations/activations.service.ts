@@ -375,7 +375,7 @@ export function createActivationsService(deps: {
       // nothing but its status and end. So the release and the refund go out right behind the
       // cancel, one round trip for the whole finish; the cancel fails when its conditions no
       // longer hold (the copy was behind: an SMS came, another cancel won), which rolls back the
-      // rest with it, and the paths below find out why.
+      // rest with it, and the locked path below finds out why.
       const known = readCache.peek(id)?.activation;
       if (known && known.status === 'waiting' && isVisible(principal, known) && known.createdAt <= conditions.boughtBefore) {
         const cancelled: Activation = { ...known, status: 'cancelled', finishedAt: now };
@@ -385,14 +385,16 @@ export function createActivationsService(deps: {
             return cancelled;
           });
         } catch (error) {
+          // Refused: those conditions do not hold, so the form below would write nothing either.
           if (!isRefusedStatement(error)) throw error;
         }
+      } else {
+        const cancelled = await database.transaction(async (tx) => {
+          const updated = await repo.cancelIfAllowed(tx, id, conditions);
+          return updated && finished(tx, updated, 'cancelled', true);
+        });
+        if (cancelled) return cancelled;
       }
-      const cancelled = await database.transaction(async (tx) => {
-        const updated = await repo.cancelIfAllowed(tx, id, conditions);
-        return updated && finished(tx, updated, 'cancelled', true);
-      });
-      if (cancelled) return cancelled;
       return database.transaction(async (tx) => {
         const activation = assertVisible(principal, await repo.lockActivation(tx, id), id);
         if (activation.status !== 'waiting') {
