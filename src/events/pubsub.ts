@@ -100,19 +100,48 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
   // the reply alone let its client reach another instance before that instance's copy did: a
   // stale read there (seen in CI; test/production/publish-delivery.test.ts makes it likely with
   // a crowd of subscribers). A PING sent after the reply is read in a later pass, so its answer
-  // means every copy is on its way. One PING serves every publish whose reply came before it.
-  let repliesSeen = 0;
-  let barrier: { afterReplies: number; done: Promise<unknown> } | null = null;
-  function deliveredToSubscribers(reply: number): Promise<unknown> {
-    if (!barrier || barrier.afterReplies < reply) {
-      const current = { afterReplies: repliesSeen, done: publisher.ping() };
-      barrier = current;
-      const forget = () => {
-        if (barrier === current) barrier = null;
-      };
-      current.done.then(forget, forget);
+  // means every copy is on its way. One PING, written on the next tick, serves every publish
+  // whose reply came before then (a request that changes an activation and a balance waits for one).
+  let nextPing: Promise<void> | null = null;
+  function deliveredToSubscribers(): Promise<void> {
+    nextPing ??= new Promise<void>((resolve) =>
+      process.nextTick(() => {
+        nextPing = null;
+        // A lost PING costs only the wait, never a second delivery.
+        publisher.ping().then(() => resolve(), () => resolve());
+      }),
+    );
+    return nextPing;
+  }
+
+  // Publishes made in one tick (a request's activation and balance changes, commits finishing
+  // together) go to Redis in one write: on a busy instance each write to a socket is a system
+  // call and a wake-up of Redis, which cost more than the command. Not ioredis's auto-pipelining,
+  // which would batch the PINGs above with the publishes they must follow.
+  let queued: { key: string; message: string; settle: (error?: unknown) => void }[] | null = null;
+  function flushPublishes() {
+    const batch = queued!;
+    queued = null;
+    if (batch.length === 1) {
+      const [only] = batch;
+      publisher.publish(only.key, only.message).then(() => only.settle(), (error: unknown) => only.settle(error ?? new Error('publish failed')));
+      return;
     }
-    return barrier.done;
+    const pipeline = publisher.pipeline();
+    for (const { key, message } of batch) pipeline.publish(key, message);
+    pipeline.exec().then(
+      (results) => batch.forEach(({ settle }, i) => settle(results?.[i]?.[0] ?? undefined)),
+      (error: unknown) => batch.forEach(({ settle }) => settle(error ?? new Error('publish failed'))),
+    );
+  }
+  function sendPublish(key: string, message: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (!queued) {
+        queued = [];
+        process.nextTick(flushPublishes);
+      }
+      queued.push({ key, message, settle: (error) => (error ? reject(error) : resolve()) });
+    });
   }
 
   return {
@@ -131,12 +160,11 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
       if (publisher.status === 'wait' || publisher.status === 'connecting' || publisher.status === 'connect') await connected(publisher, firstConnectWaitMs);
       if (publisher.status !== 'ready') return deliverHere();
       try {
-        await publisher.publish(`${prefix}:${channel}`, message);
+        await sendPublish(`${prefix}:${channel}`, message);
       } catch {
         return deliverHere();
       }
-      // Published: a lost PING costs only the wait, never a second delivery.
-      await deliveredToSubscribers(++repliesSeen).catch(() => {});
+      await deliveredToSubscribers();
     },
     subscribe(channel, handler) {
       local.on(channel, handler);

@@ -9,7 +9,8 @@ import { createScratchDatabase, testTarget } from '../support/test-target.ts';
  * On PostgreSQL a transaction's BEGIN goes out with its first statement and, after
  * lastStatementOf(tx), its COMMIT with its last (node-postgres pipeline mode): the round trips
  * are counted on the connection's own socket, as the times it writes after having heard the
- * server. The last statement's lock is then held only while the server runs it and commits; a
+ * server. Statements a transaction sends in one tick share one write (one system call, one wake-up
+ * of the server). The last statement's lock is then held only while the server runs it and commits; a
  * refusal there must still roll back everything before it.
  */
 describe('pipelined transactions', { skip: testTarget === 'postgres' ? false : 'needs PostgreSQL (NOVA_TEST_TARGET=postgres)' }, () => {
@@ -98,7 +99,7 @@ describe('pipelined transactions', { skip: testTarget === 'postgres' ? false : '
         );
       }),
     );
-    assert.deepEqual(both, { turns: 1, writes: 2 }, 'BEGIN and the first statement, then the second and COMMIT: one round trip');
+    assert.deepEqual(both, { turns: 1, writes: 1 }, 'BEGIN, the first statement, the second and COMMIT: one write, one round trip');
     // A call that sends nothing at once (a query builder runs only when awaited) is waited for: the order holds.
     const lazy = await count(() =>
       database.transaction(async (tx) => {

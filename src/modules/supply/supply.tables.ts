@@ -135,9 +135,7 @@ export const numberRentals = pgTable(
     numberId: integer('number_id')
       .notNull()
       .references(() => phoneNumbers.id),
-    providerId: integer('provider_id')
-      .notNull()
-      .references(() => providers.id),
+    providerId: integer('provider_id').notNull(),
     rentedAt: timestamp('rented_at', { withTimezone: true }).notNull(),
     firstSmsAt: timestamp('first_sms_at', { withTimezone: true }),
     firstCodeAt: timestamp('first_code_at', { withTimezone: true }),
