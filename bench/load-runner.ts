@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { ServerProcess } from './server-process.ts';
 
@@ -103,7 +104,47 @@ export interface Measurement {
   goal?: { text: string; met: boolean };
   /** Why this scenario counts as broken (5xx, wrong or refused answers, connection errors, a dead server): the run exits 1. */
   broken: string[];
+  /**
+   * CPU time spent during the measurement, in ms per request (per pair in the buy rows), by the
+   * server under test and by the local PostgreSQL and Redis processes (Linux /proc; absent
+   * elsewhere). Unlike the rates, these hardly move when other work on the machine takes CPU
+   * away: they say what a request costs, the rates how fast it went.
+   */
+  cpuMsPer?: { unit: 'request' | 'pair'; server: number; postgres: number; redis: number; loadGenerator: number };
 }
+
+/** CPU ticks (user + system, every thread) of a process; 0 when it is gone. */
+function ticksOf(pid: number | string): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Ticks so far of the server, of every postgres and redis-server process, and of this process (the load generator); null off Linux. */
+function cpuTicks(serverPid: number | undefined): { server: number; postgres: number; redis: number; loadGenerator: number } | null {
+  if (process.platform !== 'linux' || serverPid === undefined) return null;
+  let postgres = 0;
+  let redis = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let name: string;
+    try {
+      name = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    if (name === 'postgres') postgres += ticksOf(entry);
+    else if (name === 'redis-server') redis += ticksOf(entry);
+  }
+  return { server: ticksOf(serverPid), postgres, redis, loadGenerator: ticksOf(process.pid) };
+}
+
+// Linux reports process CPU time in USER_HZ ticks, 100 a second on every architecture Node runs on.
+const msPerTick = 10;
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -239,7 +280,9 @@ export async function measure(
   hooks.afterWarmup?.();
   const problemsBefore = server.problems.length;
   process.stdout.write(`measuring ${timing.durationSeconds} s ... `);
+  const ticksBefore = cpuTicks(server.child.pid);
   const { result, samples } = await load(makeOptions(timing.durationSeconds), hooks);
+  const ticksAfter = cpuTicks(server.child.pid);
   const all = latencyStats(samples.get('all')!);
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]));
   const tally = hooks.tally;
@@ -275,6 +318,13 @@ export async function measure(
   if (serverErrors.length > 0) measurement.broken.push(`server logged ${serverErrors.length} error lines, first: ${serverErrors[0].slice(0, 400)}`);
   const steps = [...samples.entries()].filter(([kind]) => kind !== 'all');
   if (steps.length > 0) measurement.steps = Object.fromEntries(steps.map(([kind, values]) => [kind, latencyStats(values)]));
+  if (ticksBefore && ticksAfter) {
+    // A buy row counts pairs (its cancels); every other row its requests.
+    const pairs = measurement.steps?.cancel?.count;
+    const count = Math.max(1, pairs ?? result.requests.total);
+    const per = (key: keyof typeof ticksBefore) => round(((ticksAfter[key] - ticksBefore[key]) * msPerTick) / count, 4);
+    measurement.cpuMsPer = { unit: pairs === undefined ? 'request' : 'pair', server: per('server'), postgres: per('postgres'), redis: per('redis'), loadGenerator: per('loadGenerator') };
+  }
   // Includes this run's own load (load generator, server, database): about 2 on its own.
   measurement.loadAverage1m = round(os.loadavg()[0], 2);
   console.log(

@@ -129,6 +129,9 @@ function combineBaselines(start: Measurement, end: Measurement | null): Baseline
     wrongSamples: [...start.wrongSamples, ...atEnd(end?.wrongSamples ?? [])],
     broken: [...start.broken, ...atEnd(end?.broken ?? [])],
     loadAverage1m: mean((m) => m.loadAverage1m ?? 0, 2),
+    ...(runs.every((m) => m.cpuMsPer)
+      ? { cpuMsPer: { ...start.cpuMsPer!, server: mean((m) => m.cpuMsPer!.server, 4), loadGenerator: mean((m) => m.cpuMsPer!.loadGenerator, 4) } }
+      : {}),
     start,
     end,
     spreadPercent: end ? round((Math.abs(end.requestsPerSecond - start.requestsPerSecond) / Math.max(1, requestsPerSecond)) * 100, 1) : null,
@@ -556,6 +559,7 @@ function printTable(measurements: Measurement[]): void {
       );
     }
     if (m.steps) details.push(Object.entries(m.steps).map(([step, s]) => `${step} p99 ${s.p99Ms.toFixed(2)} ms (mean ${s.meanMs.toFixed(2)})`).join(', '));
+    if (m.cpuMsPer) details.push(cpuText(m, measurements.find(isBaseline)));
     if (m.pairsPerSecond !== undefined && m.ratios) {
       details.push(`${m.requestsPerSecond} req/s, ratio ${ratioText(m.ratios.requestsPerSecond)} counted by requests (how the README's figures before issue 10 counted)`);
     }
@@ -586,6 +590,22 @@ function printTable(measurements: Measurement[]): void {
     const growth = fewest.pairsPerSecond! > 0 ? ` (×${(most.pairsPerSecond! / fewest.pairsPerSecond!).toFixed(2)} from ${fewest.companies} to ${most.companies})` : '';
     console.log(`  ${target}: buy + cancel by companies buying at once: ${steps}${growth}`);
   }
+}
+
+/**
+ * CPU per request (per pair in the buy rows): the server's, the database's and Redis's, and the
+ * server's against the hello-world server's per request (the rates' ratio, but with the machine's
+ * other work taken out: what a request costs rather than how fast it went).
+ */
+function cpuText(m: Measurement, baseline: Measurement | undefined): string {
+  const cpu = m.cpuMsPer!;
+  const parts = [`server ${cpu.server} ms`];
+  if (cpu.postgres > 0) parts.push(`PostgreSQL ${cpu.postgres} ms`);
+  if (cpu.redis > 0) parts.push(`Redis ${cpu.redis} ms`);
+  parts.push(`load generator ${cpu.loadGenerator} ms`);
+  const hello = baseline && baseline !== m ? baseline.cpuMsPer?.server : undefined;
+  const against = hello && cpu.server > 0 ? `; hello-world server CPU per request ÷ this: ${round(hello / cpu.server, 4)}` : '';
+  return `CPU per ${cpu.unit}: ${parts.join(', ')}${against}`;
 }
 
 async function main(): Promise<number> {
