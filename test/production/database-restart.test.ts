@@ -108,7 +108,7 @@ describe('a database restart under load', { skip: skip ?? false }, () => {
         }
         await timed('sms', () => provider.post('/api/v1/supply/sms', { to: activation.number, from: 'Telegram', text: `Telegram code: ${10000 + round}` }));
         // One worker long-polls, so a wait is in flight when the database goes.
-        await timed('get', () => api.get(`/api/v1/activations/${activation.id}${workerId === 0 ? '?wait=1' : ''}`));
+        await timed(workerId === 0 ? 'long-poll' : 'get', () => api.get(`/api/v1/activations/${activation.id}${workerId === 0 ? '?wait=1' : ''}`));
         await timed('complete', () => api.post(`/api/v1/activations/${activation.id}/complete`));
       }
     };
@@ -160,8 +160,17 @@ describe('a database restart under load', { skip: skip ?? false }, () => {
     await workers;
 
     const whileDown = answers.filter((a) => a.startedAt >= downAt && a.endedAt <= downEnd);
-    const downTimes = whileDown.map((a) => a.endedAt - a.startedAt).sort((x, y) => x - y);
+    // A long-poll answered from memory takes its wait (1 s) by design: it is not slow to refuse.
+    // (Seen in CI: the SMS push 503'd, the activation stayed waiting in the read cache, and the
+    // `?wait=1` answered 200 after 1,022 ms, the "slowest answer".)
+    const waitedOut = (a: Answer) => a.what === 'long-poll' && a.status === 200;
+    for (const answer of whileDown.filter(waitedOut)) {
+      assert.ok(answer.endedAt - answer.startedAt < 2000, `a long-poll answered from memory took ${Math.round(answer.endedAt - answer.startedAt)} ms for its 1 s wait`);
+    }
+    const refusals = whileDown.filter((a) => !waitedOut(a));
+    const downTimes = refusals.map((a) => a.endedAt - a.startedAt).sort((x, y) => x - y);
     const slowest = Math.max(...downTimes);
+    const slowestAnswer = refusals.find((a) => a.endedAt - a.startedAt === slowest);
     console.log(
       `database restart: ${answers.length} answers, ${whileDown.length} while down ` +
         `(median ${Math.round(downTimes[Math.floor(downTimes.length / 2)] ?? 0)} ms, slowest ${Math.round(slowest)} ms), ` +
@@ -170,11 +179,11 @@ describe('a database restart under load', { skip: skip ?? false }, () => {
     assert.ok(whileDown.length >= 10, `only ${whileDown.length} requests while the database was down`);
     for (const answer of whileDown) {
       // A poll may be answered from memory (what was committed before the outage).
-      if (answer.what === 'get' && answer.status === 200) continue;
+      if ((answer.what === 'get' || answer.what === 'long-poll') && answer.status === 200) continue;
       assert.deepEqual([answer.what, answer.status, answer.code], [answer.what, 503, 'unavailable']);
       assert.ok(answer.retryAfter, `${answer.what} answered 503 without Retry-After`);
     }
-    assert.ok(slowest < 1000, `the slowest answer while down took ${Math.round(slowest)} ms`);
+    assert.ok(slowest < 1000, `the slowest answer while down (${slowestAnswer?.what} ${slowestAnswer?.status}) took ${Math.round(slowest)} ms`);
     assert.ok(recoveredAt - upAt < 5000, `recovered ${Math.round(recoveredAt - upAt)} ms after the database came back`);
     // Around the stop and the start too: never a 500, always the envelope.
     const unexpected = answers.filter((a) => !a.envelope || a.status === 0 || (a.status >= 500 && a.code !== 'unavailable'));

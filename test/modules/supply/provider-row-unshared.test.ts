@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
+import { holdRowLock, unlessBlocked } from '../../support/row-lock.ts';
 import { startTestServer, type TestServer } from '../../support/test-server.ts';
 import { testTarget } from '../../support/test-target.ts';
 
@@ -26,20 +27,9 @@ describe('purchases do not lock their provider', { skip }, () => {
     const provider = await server.createProvider({ count: 4 });
     const companies = [await server.createCompany('10'), await server.createCompany('10')];
 
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const holder = server.database.transaction(async (tx) => {
-      await tx.execute(sql`select id from providers where id = ${provider.providerId} for update`);
-      locked();
-      await released;
-    });
-    await isLocked;
-    const withinTenSeconds = <T>(work: Promise<T>) =>
-      Promise.race([work, new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 10_000).unref())]);
+    const lock = await holdRowLock(server.database, sql`select id from providers where id = ${provider.providerId} for update`);
     try {
-      const bought = await withinTenSeconds(
+      const bought = await unlessBlocked(
         Promise.all(companies.map((company) => server.api(company.apiKey).post('/api/v1/activations', { service_code: 'tg', country_id: 6 }))),
       );
       assert.notEqual(bought, 'blocked', 'the purchases waited for the lock on their provider');
@@ -50,7 +40,7 @@ describe('purchases do not lock their provider', { skip }, () => {
       assert.notEqual(numbers[0], numbers[1]);
 
       server.clock.advance(server.config.cancelAfterSeconds + 1);
-      const cancelled = await withinTenSeconds(
+      const cancelled = await unlessBlocked(
         Promise.all(
           companies.map((company, i) => server.api(company.apiKey).post(`/api/v1/activations/${bought[i].body.data.activation.id}/cancel`)),
         ),
@@ -59,8 +49,7 @@ describe('purchases do not lock their provider', { skip }, () => {
       if (cancelled === 'blocked') return;
       assert.deepEqual(cancelled.map((answer) => answer.body.data?.activation?.status), ['cancelled', 'cancelled']);
     } finally {
-      release();
-      await holder;
+      await lock.release();
     }
     for (const company of companies) {
       const balance = await server.api(company.apiKey).get('/api/v1/balance');

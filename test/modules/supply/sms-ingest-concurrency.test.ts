@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../../../src/db/database.ts';
+import { holdRowLock, unlessBlocked } from '../../support/row-lock.ts';
 import { startTestServer, type TestServer } from '../../support/test-server.ts';
 import { testTarget } from '../../support/test-target.ts';
 
@@ -27,22 +28,12 @@ describe('SMS from one provider do not queue on the provider', { skip }, () => {
       rowsOf<{ last_seen_at: Date | null }>(await server.database.db.execute(sql`select last_seen_at from providers where id = ${provider.providerId}`))[0].last_seen_at;
     assert.equal(await lastSeen(), null);
 
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const holder = server.database.transaction(async (tx) => {
-      // The lock an UPDATE of the row takes (as another SMS's sign of life did).
-      await tx.execute(sql`select id from providers where id = ${provider.providerId} for no key update`);
-      locked();
-      await released;
-    });
-    await isLocked;
+    // The lock an UPDATE of the row takes (as another SMS's sign of life did).
+    const lock = await holdRowLock(server.database, sql`select id from providers where id = ${provider.providerId} for no key update`);
     try {
-      const answers = await Promise.race([
+      const answers = await unlessBlocked(
         Promise.all(provider.numbers.map((to, i) => server.api(provider.secret).post('/api/v1/supply/sms', { to, from: 'Telegram', text: `Telegram code: 1111${i}` }))),
-        new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 10_000).unref()),
-      ]);
+      );
       assert.notEqual(answers, 'blocked', 'the SMS waited for the lock on their provider');
       if (answers === 'blocked') return;
       assert.deepEqual(
@@ -52,8 +43,7 @@ describe('SMS from one provider do not queue on the provider', { skip }, () => {
       );
       assert.equal(await lastSeen(), null, 'the sign of life waits for the lock, not the SMS');
     } finally {
-      release();
-      await holder;
+      await lock.release();
     }
     for (let tries = 0; (await lastSeen()) === null; tries++) {
       assert.ok(tries < 200, 'the provider is recorded as seen once the lock is gone');
