@@ -106,9 +106,9 @@ export interface Measurement {
   broken: string[];
   /**
    * CPU time spent during the measurement, in ms per request (per pair in the buy rows), by the
-   * server under test and by the local PostgreSQL and Redis processes (Linux /proc; absent
-   * elsewhere). Unlike the rates, these hardly move when other work on the machine takes CPU
-   * away: they say what a request costs, the rates how fast it went.
+   * server under test, by the local PostgreSQL and Redis processes and by the load generator
+   * (Linux /proc; absent elsewhere): which process a request's cost lands in. Not free of the
+   * machine's noise either (a busy host makes every process need more CPU for the same work).
    */
   cpuMsPer?: { unit: 'request' | 'pair'; server: number; postgres: number; redis: number; loadGenerator: number };
 }

@@ -130,7 +130,15 @@ function combineBaselines(start: Measurement, end: Measurement | null): Baseline
     broken: [...start.broken, ...atEnd(end?.broken ?? [])],
     loadAverage1m: mean((m) => m.loadAverage1m ?? 0, 2),
     ...(runs.every((m) => m.cpuMsPer)
-      ? { cpuMsPer: { ...start.cpuMsPer!, server: mean((m) => m.cpuMsPer!.server, 4), loadGenerator: mean((m) => m.cpuMsPer!.loadGenerator, 4) } }
+      ? {
+          cpuMsPer: {
+            unit: start.cpuMsPer!.unit,
+            server: mean((m) => m.cpuMsPer!.server, 4),
+            postgres: mean((m) => m.cpuMsPer!.postgres, 4),
+            redis: mean((m) => m.cpuMsPer!.redis, 4),
+            loadGenerator: mean((m) => m.cpuMsPer!.loadGenerator, 4),
+          },
+        }
       : {}),
     start,
     end,
@@ -593,9 +601,9 @@ function printTable(measurements: Measurement[]): void {
 }
 
 /**
- * CPU per request (per pair in the buy rows): the server's, the database's and Redis's, and the
- * server's against the hello-world server's per request (the rates' ratio, but with the machine's
- * other work taken out: what a request costs rather than how fast it went).
+ * CPU per request (per pair in the buy rows): the server's, the database's, Redis's and the load
+ * generator's, and the hello-world server's CPU per request divided by the server's (what the
+ * rates' ratio says, counted in CPU instead of time).
  */
 function cpuText(m: Measurement, baseline: Measurement | undefined): string {
   const cpu = m.cpuMsPer!;

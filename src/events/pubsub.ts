@@ -122,15 +122,10 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
   function flushPublishes() {
     const batch = queued!;
     queued = null;
-    if (batch.length === 1) {
-      const [only] = batch;
-      publisher.publish(only.key, only.message).then(() => only.settle(), (error: unknown) => only.settle(error ?? new Error('publish failed')));
-      return;
-    }
     const pipeline = publisher.pipeline();
     for (const { key, message } of batch) pipeline.publish(key, message);
     pipeline.exec().then(
-      (results) => batch.forEach(({ settle }, i) => settle(results?.[i]?.[0] ?? undefined)),
+      (results) => batch.forEach(({ settle }, i) => settle(results?.[i]?.[0])),
       (error: unknown) => batch.forEach(({ settle }) => settle(error ?? new Error('publish failed'))),
     );
   }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createRedisPubSub, type PubSub } from '../../src/events/pubsub.ts';
+import { until } from '../support/subscriptions.ts';
 import { testRedisUrl, uniqueName } from '../support/test-target.ts';
 
 /**
@@ -56,10 +57,7 @@ describe('Redis publishes of one tick', { skip }, () => {
     await monitor.ready;
     // A subscription made while the listener is still connecting does not wait for its SUBSCRIBE
     // (pubsub.ts: nothing to wait for while Redis is away), so connect first.
-    for (let tries = 0; !listener.delivery().hearing; tries++) {
-      assert.ok(tries < 500, 'the listener connects to Redis');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await until(() => listener.delivery().hearing, 'the listener to connect to Redis', 5000);
   });
   after(async () => {
     monitor?.close();
@@ -79,10 +77,7 @@ describe('Redis publishes of one tick', { skip }, () => {
     // Written by Redis to the listener's socket before the PING's answer; read by this process
     // in whichever order its sockets come (test/production/publish-delivery.test.ts covers the
     // guarantee across instances).
-    for (let tries = 0; heard.length < 2; tries++) {
-      assert.ok(tries < 100, `only ${JSON.stringify(heard)} arrived; Redis ran ${JSON.stringify(monitor.commands.map((c) => c.args.slice(0, 2)))}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await until(() => heard.length >= 2, 'both messages at the listener', 1000);
     assert.deepEqual(heard.sort(), ['activations one', 'balances two']);
     activations();
     balances();
@@ -93,10 +88,7 @@ describe('Redis publishes of one tick', { skip }, () => {
     const { commands } = monitor;
     const publishing = () => new Set(commands.filter(({ args }) => args[0]?.toLowerCase() === 'publish' && args[1]?.startsWith(`${prefix}:`)).map(({ client }) => client));
     const ours = () => commands.filter(({ client }) => publishing().has(client)).map(({ args }) => args.slice(0, 2).join(' ').toLowerCase());
-    for (let tries = 0; !ours().includes('ping'); tries++) {
-      assert.ok(tries < 100, `no PING after the publishes: ${JSON.stringify(ours())}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await until(() => ours().includes('ping'), 'a PING after the publishes', 1000);
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(publishing().size, 1, `one publishing connection, not ${[...publishing()].join(', ')}`);
     assert.deepEqual(
