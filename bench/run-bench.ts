@@ -36,7 +36,9 @@ import { cleanups, installExitHandlers, killAllChildren, residentMb, root, type 
  * BENCH_LONG_POLLS (default 1000, --quick 100), BENCH_EXTRA_NUMBERS (default 10000, --quick 2000),
  * NOVA_TEST_PG_URL (PostgreSQL admin URL, as in the tests), BENCH_REDIS_URL (default: the local
  * Redis at redis://127.0.0.1:6379 when it answers; "none" for no Redis), BENCH_SERVER_NODE_FLAGS
- * (node flags for the Nova server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/nova-prof").
+ * (node flags for the Nova server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/nova-prof"),
+ * BENCH_SERVER_OUTPUT_DIR (a folder that keeps everything each server printed, a file per process:
+ * what flags such as --trace-gc write).
  */
 
 const { values: flags } = parseArgs({

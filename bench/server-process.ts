@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -26,6 +26,10 @@ export function startProcess(args: string[], env: Record<string, string>, urlPat
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   const server: ServerProcess = { url: '', child, problems: [], errors: [], output: [], stopping: false };
+  // BENCH_SERVER_OUTPUT_DIR keeps every line a child printed, a file per process (for diagnosis:
+  // --trace-gc and the like in BENCH_SERVER_NODE_FLAGS).
+  const outputDir = process.env.BENCH_SERVER_OUTPUT_DIR;
+  const outputFile = outputDir ? path.join(outputDir, `${label.replace(/\W+/g, '-')}-${child.pid}.log`) : undefined;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`${label} did not start within 60 s`)), 60_000);
     const fail = (error: Error) => {
@@ -33,6 +37,7 @@ export function startProcess(args: string[], env: Record<string, string>, urlPat
       reject(new Error(`${error.message}\n--- ${label} output ---\n${server.output.slice(-40).join('\n')}`));
     };
     const onLine = (line: string) => {
+      if (outputFile) appendFileSync(outputFile, `${line}\n`);
       if (line.trim() === '') return;
       server.output.push(line);
       if (server.output.length > 2000) server.output.splice(0, 1000);

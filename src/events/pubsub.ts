@@ -57,6 +57,10 @@ export function createInProcessPubSub(): PubSub {
 // How long a publish waits for a connection still being made (process start) before giving up on Redis.
 const firstConnectWaitMs = 1000;
 
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 /** Resolves once `redis` is ready, or after `ms`, whichever comes first. */
 function connected(redis: Redis, ms: number): Promise<void> {
   return new Promise((resolve) => {
@@ -79,16 +83,36 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
   const local = new EventEmitter();
   local.setMaxListeners(0);
   const counts = new Map<string, number>();
-  // The SUBSCRIBE in flight (or done) per channel, so a later subscriber waits for it too.
+  // The SUBSCRIBE in flight (or done) per channel on the current connection, so a later
+  // subscriber waits for it too.
   const subscribed = new Map<string, Promise<void>>();
+  // Channels in use whose SUBSCRIBE Redis has not confirmed on the current connection. The
+  // connection is 'ready' before that (its SUBSCRIBEs are sent once it is), and a message
+  // published in between never comes: nothing may count on hearing until this is empty.
+  const unconfirmed = new Set<string>();
   subscriber.on('message', (channel: string, message: string) => local.emit(channel.slice(prefix.length + 1), message));
-  // After an outage longer than ioredis's retries, a SUBSCRIBE queued meanwhile may have been
-  // dropped: subscribing again to every channel in use costs nothing and makes sure.
   // Moves on every change of the subscriber's connection (see PubSub.delivery).
   let epoch = 0;
+  function confirmSubscription(channel: string): Promise<void> {
+    const connection = epoch;
+    unconfirmed.add(channel);
+    const done = subscriber.subscribe(`${prefix}:${channel}`).then(
+      () => {
+        // A confirmation from an earlier connection says nothing about this one.
+        if (connection === epoch) unconfirmed.delete(channel);
+      },
+      // Refused or dropped with its connection: the channel stays unconfirmed (caches read the
+      // database) until the next connection subscribes again.
+      () => {},
+    );
+    subscribed.set(channel, done);
+    return done;
+  }
+  // After an outage longer than ioredis's retries, a SUBSCRIBE queued meanwhile may have been
+  // dropped: subscribing again to every channel in use costs nothing and makes sure.
   subscriber.on('ready', () => {
     epoch++;
-    for (const channel of counts.keys()) void subscriber.subscribe(`${prefix}:${channel}`).catch(() => {});
+    for (const channel of counts.keys()) void confirmSubscription(channel);
   });
   subscriber.on('close', () => void epoch++);
   // Errors are retried by ioredis; without a listener they would crash the process.
@@ -165,17 +189,14 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
       local.on(channel, handler);
       const count = (counts.get(channel) ?? 0) + 1;
       counts.set(channel, count);
-      if (count === 1) {
-        subscribed.set(
-          channel,
-          subscriber.subscribe(`${prefix}:${channel}`).then(
-            () => {},
-            () => {},
-          ),
-        );
-      }
-      // Redis away: nothing to wait for; messages from this instance come locally (see publish).
-      const ready = subscriber.status === 'ready' ? (subscribed.get(channel) ?? Promise.resolve()) : Promise.resolve();
+      if (count === 1) void confirmSubscription(channel);
+      const confirmed = subscribed.get(channel) ?? Promise.resolve();
+      // Still making its first connection (process start, no attempt failed yet): wait for the
+      // SUBSCRIBE, briefly, as a publish waits for its connection. Redis away: nothing to wait
+      // for; messages from this instance come locally (see publish).
+      const status = subscriber.status;
+      const starting = epoch === 0 && (status === 'wait' || status === 'connecting' || status === 'connect');
+      const ready = status === 'ready' ? confirmed : starting ? Promise.race([confirmed, delay(firstConnectWaitMs)]) : Promise.resolve();
       return subscription(() => {
         local.off(channel, handler);
         const left = (counts.get(channel) ?? 1) - 1;
@@ -183,11 +204,12 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
         else {
           counts.delete(channel);
           subscribed.delete(channel);
+          unconfirmed.delete(channel);
           void subscriber.unsubscribe(`${prefix}:${channel}`).catch(() => {});
         }
       }, ready);
     },
-    delivery: () => ({ hearing: subscriber.status === 'ready', epoch }),
+    delivery: () => ({ hearing: subscriber.status === 'ready' && unconfirmed.size === 0, epoch }),
     async close() {
       local.removeAllListeners();
       publisher.disconnect();
