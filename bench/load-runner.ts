@@ -110,7 +110,7 @@ export interface Measurement {
    * (Linux /proc; absent elsewhere): which process a request's cost lands in. Not free of the
    * machine's noise either (a busy host makes every process need more CPU for the same work).
    */
-  cpuMsPer?: { unit: 'request' | 'pair'; server: number; postgres: number; redis: number; loadGenerator: number };
+  cpuMsPer?: { unit: 'request' | 'pair' | 'SMS'; server: number; postgres: number; redis: number; loadGenerator: number };
 }
 
 /** CPU ticks (user + system, every thread) of a process; 0 when it is gone. */
@@ -125,7 +125,7 @@ function ticksOf(pid: number | string): number {
 }
 
 /** Ticks so far of the server, of every postgres and redis-server process, and of this process (the load generator); null off Linux. */
-function cpuTicks(serverPid: number | undefined): { server: number; postgres: number; redis: number; loadGenerator: number } | null {
+export function cpuTicks(serverPid: number | undefined): { server: number; postgres: number; redis: number; loadGenerator: number } | null {
   if (process.platform !== 'linux' || serverPid === undefined) return null;
   let postgres = 0;
   let redis = 0;
@@ -145,6 +145,14 @@ function cpuTicks(serverPid: number | undefined): { server: number; postgres: nu
 
 // Linux reports process CPU time in USER_HZ ticks, 100 a second on every architecture Node runs on.
 const msPerTick = 10;
+
+type Ticks = NonNullable<ReturnType<typeof cpuTicks>>;
+
+/** The CPU each process spent between two readings of cpuTicks, per `unit` (`count` of them). */
+export function cpuMsPer(before: Ticks, after: Ticks, count: number, unit: NonNullable<Measurement['cpuMsPer']>['unit']): NonNullable<Measurement['cpuMsPer']> {
+  const per = (key: keyof Ticks) => round(((after[key] - before[key]) * msPerTick) / Math.max(1, count), 4);
+  return { unit, server: per('server'), postgres: per('postgres'), redis: per('redis'), loadGenerator: per('loadGenerator') };
+}
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -322,8 +330,7 @@ export async function measure(
     // A buy row counts pairs (its cancels); every other row its requests.
     const pairs = measurement.steps?.cancel?.count;
     const count = Math.max(1, pairs ?? result.requests.total);
-    const per = (key: keyof typeof ticksBefore) => round(((ticksAfter[key] - ticksBefore[key]) * msPerTick) / count, 4);
-    measurement.cpuMsPer = { unit: pairs === undefined ? 'request' : 'pair', server: per('server'), postgres: per('postgres'), redis: per('redis'), loadGenerator: per('loadGenerator') };
+    measurement.cpuMsPer = cpuMsPer(ticksBefore, ticksAfter, count, pairs === undefined ? 'request' : 'pair');
   }
   // Includes this run's own load (load generator, server, database): about 2 on its own.
   measurement.loadAverage1m = round(os.loadavg()[0], 2);

@@ -3,7 +3,7 @@ import http from 'node:http';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { benchOperator, longPollService } from './bench-fixture.ts';
-import { latencyStats, type Measurement, percentile, round } from './load-runner.ts';
+import { cpuMsPer, cpuTicks as processesCpuTicks, latencyStats, type Measurement, percentile, round } from './load-runner.ts';
 import { cpuTicks, residentMb, type ServerProcess } from './server-process.ts';
 
 /**
@@ -175,6 +175,8 @@ export async function measureLongPolls(input: {
       if (rss !== null && (rssPeak === null || rss > rssPeak)) rssPeak = rss;
     }, 50);
     const pushStarted = performance.now();
+    // The CPU an SMS costs, from its push to its long-poll's answer (both measured together).
+    const ticksAtPush = processesCpuTicks(pid);
     try {
       await eachLimited(waiters, pushConcurrency, async (waiter) => {
         const answer = await send(setupAgent, url, {
@@ -196,6 +198,7 @@ export async function measureLongPolls(input: {
       const pushSeconds = round((performance.now() - pushStarted) / 1000, 2);
       // A long-poll holds at most 60 s; one still open well after that will never answer.
       const allAnswered = await Promise.race([Promise.all(polls).then(() => true), sleep(75_000, false)]);
+      const ticksAnswered = processesCpuTicks(pid);
       if (!allAnswered) broken.push(`${waiters.filter((w) => w.answeredAt === undefined && !w.problem).length} long-polls never answered`);
 
       const problems = waiters.filter((w) => w.problem !== undefined);
@@ -237,6 +240,7 @@ export async function measureLongPolls(input: {
         longPoll: figures,
         broken,
       };
+      if (ticksAtPush && ticksAnswered) measurement.cpuMsPer = cpuMsPer(ticksAtPush, ticksAnswered, count, 'SMS');
       if (askedAgain > 0) measurement.notes.push(`${askedAgain} long-polls answered without a code before their SMS and were asked again`);
       if (askedAgainAfterPush > 0) measurement.notes.push(`${askedAgainAfterPush} answered without the code after their SMS push was answered and were asked again`);
       console.log(

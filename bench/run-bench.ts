@@ -614,8 +614,9 @@ function cpuText(m: Measurement, baseline: Measurement | undefined): string {
   if (cpu.redis > 0) parts.push(`Redis ${cpu.redis} ms`);
   parts.push(`load generator ${cpu.loadGenerator} ms`);
   const hello = baseline && baseline !== m ? baseline.cpuMsPer?.server : undefined;
-  const against = hello && cpu.server > 0 ? `; hello-world server CPU per request ÷ this: ${round(hello / cpu.server, 4)}` : '';
-  return `CPU per ${cpu.unit}: ${parts.join(', ')}${against}`;
+  const against = hello && cpu.server > 0 && cpu.unit !== 'SMS' ? `; hello-world server CPU per request ÷ this: ${round(hello / cpu.server, 4)}` : '';
+  const what = cpu.unit === 'SMS' ? 'SMS (its push and its long-poll\'s answer)' : cpu.unit;
+  return `CPU per ${what}: ${parts.join(', ')}${against}`;
 }
 
 async function main(): Promise<number> {

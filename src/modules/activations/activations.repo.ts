@@ -149,13 +149,39 @@ export async function lockIdempotencyKey(tx: Db, accountId: number, key: string)
   await tx.execute(sql`select pg_advisory_xact_lock(${idempotencyLockSpace}, hashtext(${`${accountId}:${key}`}))`);
 }
 
-export async function lockOpenActivationOnNumber(tx: Db, numberId: number): Promise<ActivationRow | null> {
-  const rows = await tx
+const lockOpenOnNumberStatement = preparedQuery((db) =>
+  db
     .select()
     .from(activations)
-    .where(and(eq(activations.numberId, numberId), inArray(activations.status, openStatuses)))
-    .for('update');
+    .where(and(eq(activations.numberId, placeholder('numberId')), inArray(activations.status, openStatuses)))
+    .for('update')
+    .prepare('activations_lock_open_on_number'),
+);
+
+/** The open activation on a number (an SMS to it is its SMS), locked. */
+export async function lockOpenActivationOnNumber(tx: Db, numberId: number): Promise<ActivationRow | null> {
+  const rows = await lockOpenOnNumberStatement(tx, { numberId });
   return rows[0] ?? null;
+}
+
+const recordSmsStatement = preparedQuery((db) =>
+  db
+    .update(activations)
+    .set({
+      status: 'sms_received',
+      code: sql`${placeholder('code')}`,
+      text: sql`${placeholder('text')}`,
+      smsReceivedAt: sql`${placeholder('smsReceivedAt')}::timestamptz`,
+    })
+    .where(byId)
+    .returning()
+    .prepare('activations_record_sms'),
+);
+
+/** An SMS reached the activation: its status, code, text and the time of its first SMS. */
+export async function recordSms(tx: Db, id: number, sms: { code: string | null; text: string; smsReceivedAt: Date }): Promise<ActivationRow> {
+  const rows = await recordSmsStatement(tx, { id, code: sms.code, text: sms.text, smsReceivedAt: sms.smsReceivedAt.toISOString() });
+  return rows[0];
 }
 
 /** Open activations past expiry, locked; rows another sweeper holds are skipped, not waited for. */

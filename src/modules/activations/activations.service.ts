@@ -205,8 +205,7 @@ export function createActivationsService(deps: {
 
   /** An SMS reaches an open activation: its code (a later message without one keeps the code found), text and event. */
   async function receiveSms(tx: Db, activation: Activation, sms: Pick<IncomingSms, 'text' | 'code' | 'receivedAt'>) {
-    const updated = await repo.updateActivation(tx, activation.id, {
-      status: 'sms_received',
+    const updated = await repo.recordSms(tx, activation.id, {
       code: sms.code ?? activation.code,
       text: sms.text,
       smsReceivedAt: activation.smsReceivedAt ?? sms.receivedAt,

@@ -80,7 +80,6 @@ export interface SupplyConsoleService {
   retireNumber(actor: Actor, numberId: number, reason?: string): Promise<consoleRepo.NumberWithProvider>;
   numberHistory(numberId: number): Promise<NumberHistory>;
   listSms(filter: consoleRepo.SmsFilter, limit: number): Promise<consoleRepo.SmsWithProvider[]>;
-  findSms(smsId: number): Promise<consoleRepo.SmsWithProvider | null>;
   /** An unmatched SMS becomes this activation's SMS, exactly as if it had matched. */
   attachSms(actor: Actor, smsId: number, activationId: number): Promise<{ sms: consoleRepo.SmsWithProvider; activation: { id: number; status: string; code: string | null } }>;
 }
@@ -433,7 +432,6 @@ export function createSupplyConsoleService(deps: {
     },
 
     listSms: (filter, limit) => consoleRepo.listSms(db, filter, limit),
-    findSms: (smsId) => consoleRepo.findSms(db, smsId),
 
     async attachSms(actor, smsId, activationId) {
       const activation = await database.transaction(async (tx) => {

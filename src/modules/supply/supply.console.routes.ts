@@ -109,7 +109,10 @@ export function numberJson({ number: n, provider }: NumberWithProvider) {
   };
 }
 
-export function smsJson({ sms, provider }: SmsWithProvider) {
+/** What the console shows of an SMS (the feed, the SMS pages). */
+type ShownSms = { sms: Pick<SmsWithProvider['sms'], 'id' | 'numberId' | 'toNumber' | 'sender' | 'text' | 'code' | 'activationId' | 'receivedAt'>; provider: SmsWithProvider['provider'] };
+
+export function smsJson({ sms, provider }: ShownSms) {
   return {
     id: sms.id,
     provider: { id: provider.id, name: provider.name },
@@ -156,14 +159,18 @@ export const supplyConsoleRoutes: FastifyPluginAsyncTypebox<{ supply: SupplyServ
   app,
   { supply, supplyConsole, staff },
 ) => {
-  // Every stored SMS goes out on pub/sub as the console shows it, so staff on any instance see it.
-  const publish = (smsId: number) => {
-    void supplyConsole
-      .findSms(smsId)
-      .then((found) => (found ? app.pubsub.publish(supplySmsChannel, JSON.stringify(smsJson(found))) : undefined))
-      .catch((error) => app.log.warn({ err: error, smsId }, 'supply SMS event not published'));
-  };
-  supply.onSmsStored((sms) => publish(sms.id));
+  // Every stored SMS goes out on pub/sub as the console shows it, so staff on any instance see it:
+  // as its ingestion committed it (read back, it cost a query per SMS on the busiest write path).
+  const publish = (shown: ReturnType<typeof smsJson>) =>
+    void app.pubsub.publish(supplySmsChannel, JSON.stringify(shown)).catch((error) => app.log.warn({ err: error, smsId: shown.id }, 'supply SMS event not published'));
+  supply.onSmsStored((sms) =>
+    publish(
+      smsJson({
+        sms: { id: sms.id, numberId: sms.numberId, toNumber: sms.to, sender: sms.sender, text: sms.text, code: sms.code, activationId: sms.activationId, receivedAt: sms.receivedAt },
+        provider: { id: sms.providerId, name: sms.providerName },
+      }),
+    ),
+  );
   const streams = new Set<EventStream>();
   app.addHook('preClose', async () => {
     for (const stream of [...streams]) stream.end();
@@ -234,8 +241,9 @@ export const supplyConsoleRoutes: FastifyPluginAsyncTypebox<{ supply: SupplyServ
 
   app.post('/supply/sms/:id/attach', { schema: { ...hide, params: Type.Object({ id: Type.Integer({ minimum: 1 }) }), body: AttachBody } }, async (request) => {
     const { sms, activation } = await supplyConsole.attachSms(actorOf(request), request.params.id, request.body.activation_id);
-    publish(sms.sms.id);
-    return ok({ sms: smsJson(sms), activation });
+    const shown = smsJson(sms);
+    publish(shown);
+    return ok({ sms: shown, activation });
   });
 
   // Live SMS feed: every SMS stored from now on (and every attach), pushed from pub/sub.

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import { type Db, preparedStatement, rowsOf } from '../../db/database.ts';
+import { type Db, preparedQuery, preparedStatement, rowsOf } from '../../db/database.ts';
 import { numberRentals, numberServiceUses, phoneNumbers, providers, remoteLeases, smsMessages, webhookReceipts } from './supply.tables.ts';
 
 export async function insertProvider(
@@ -24,8 +24,14 @@ export async function findProviderByName(db: Db, name: string) {
  * Also a disabled provider: disabling (for repeated failures) takes its numbers off sale, but an
  * SMS it still pushes — for an activation still open, or late — is kept, never refused.
  */
+// Every SMS a provider pushes runs these (see storeSms): prepared once per connection, values by
+// name. Built by Drizzle per call, they cost an SMS push more of the server's time than anything else.
+const findProviderBySecretHashStatement = preparedQuery((db) =>
+  db.select().from(providers).where(eq(providers.secretHash, sql.placeholder('secretHash'))).prepare('supply_find_provider_by_secret_hash'),
+);
+
 export async function findProviderBySecretHash(db: Db, secretHash: string) {
-  const rows = await db.select().from(providers).where(eq(providers.secretHash, secretHash));
+  const rows = await findProviderBySecretHashStatement(db, { secretHash });
   return rows[0] ?? null;
 }
 
@@ -52,8 +58,12 @@ export async function listProviderNumberE164s(db: Db, providerId: number): Promi
   return rows.map((row) => row.e164);
 }
 
+const findNumberByE164Statement = preparedQuery((db) =>
+  db.select().from(phoneNumbers).where(eq(phoneNumbers.e164, sql.placeholder('e164'))).prepare('supply_find_number_by_e164'),
+);
+
 export async function findNumberByE164(db: Db, e164: string) {
-  const rows = await db.select().from(phoneNumbers).where(eq(phoneNumbers.e164, e164));
+  const rows = await findNumberByE164Statement(db, { e164 });
   return rows[0] ?? null;
 }
 
@@ -267,20 +277,51 @@ export async function countFreeNumbers(db: Db, pairs: { serviceCode: string; cou
   return rowsOf<{ serviceCode: string; countryId: number; available: number }>(result);
 }
 
+const insertSmsStatement = preparedQuery((db) =>
+  db
+    .insert(smsMessages)
+    // As raw parameters, typed by their columns (see activations_insert).
+    .values({
+      providerId: sql`${placeholder('providerId')}`,
+      numberId: sql`${placeholder('numberId')}`,
+      toNumber: sql`${placeholder('toNumber')}`,
+      sender: sql`${placeholder('sender')}`,
+      text: sql`${placeholder('text')}`,
+      code: sql`${placeholder('code')}`,
+      receivedAt: sql`${placeholder('receivedAt')}::timestamptz`,
+    } as unknown as typeof smsMessages.$inferInsert)
+    .returning()
+    .prepare('supply_insert_sms'),
+);
+
 export async function insertSms(
   tx: Db,
   input: { providerId: number; numberId: number | null; toNumber: string; sender: string; text: string; code: string | null; receivedAt: Date },
 ) {
-  const rows = await tx.insert(smsMessages).values(input).returning();
+  const rows = await insertSmsStatement(tx, { ...input, receivedAt: input.receivedAt.toISOString() });
   return rows[0];
 }
 
+const setSmsActivationStatement = preparedStatement(
+  'supply_set_sms_activation',
+  sql`update ${smsMessages} set activation_id = ${placeholder('activationId')} where id = ${placeholder('smsId')}`,
+);
+
 export async function setSmsActivation(tx: Db, smsId: number, activationId: number) {
-  await tx.update(smsMessages).set({ activationId }).where(eq(smsMessages.id, smsId));
+  await setSmsActivationStatement(tx, { smsId, activationId });
 }
 
+const smsOfActivationStatement = preparedQuery((db) =>
+  db
+    .select()
+    .from(smsMessages)
+    .where(eq(smsMessages.activationId, sql.placeholder('activationId')))
+    .orderBy(asc(smsMessages.id))
+    .prepare('supply_sms_of_activation'),
+);
+
 export function listSmsOfActivation(db: Db, activationId: number) {
-  return db.select().from(smsMessages).where(eq(smsMessages.activationId, activationId)).orderBy(asc(smsMessages.id));
+  return smsOfActivationStatement(db, { activationId });
 }
 
 /** Busy numbers of a provider that have had no SMS since they were taken, taken at or before `takenBefore`. */
@@ -334,8 +375,10 @@ export async function findNumberOnDevice(db: Db, providerId: number, deviceId: s
 }
 
 /** Serialises ingestion per recipient, so two copies of one SMS arriving together are stored once. */
+const lockRecipientStatement = preparedStatement('supply_lock_recipient', sql`select pg_advisory_xact_lock(hashtext(${placeholder('key')}))`);
+
 export async function lockRecipient(tx: Db, providerId: number, toNumber: string) {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${recipientLockKey(providerId, toNumber)}))`);
+  await lockRecipientStatement(tx, { key: recipientLockKey(providerId, toNumber) });
 }
 
 /** An SMS with the same text to the same number from the same provider, received within the window. */
@@ -345,21 +388,26 @@ export async function findDuplicateSms(
 ) {
   const from = new Date(input.receivedAt.getTime() - input.windowSeconds * 1000).toISOString();
   const to = new Date(input.receivedAt.getTime() + input.windowSeconds * 1000).toISOString();
-  const rows = await tx
+  const rows = await findDuplicateSmsStatement(tx, { providerId: input.providerId, toNumber: input.toNumber, text: input.text, from, to });
+  return rows[0] ?? null;
+}
+
+const findDuplicateSmsStatement = preparedQuery((db) =>
+  db
     .select()
     .from(smsMessages)
     .where(
       and(
-        eq(smsMessages.providerId, input.providerId),
-        eq(smsMessages.toNumber, input.toNumber),
-        eq(smsMessages.text, input.text),
-        sql`${smsMessages.receivedAt} between ${from} and ${to}`,
+        eq(smsMessages.providerId, sql.placeholder('providerId')),
+        eq(smsMessages.toNumber, sql.placeholder('toNumber')),
+        eq(smsMessages.text, sql.placeholder('text')),
+        sql`${smsMessages.receivedAt} between ${placeholder('from')}::timestamptz and ${placeholder('to')}::timestamptz`,
       ),
     )
     .orderBy(asc(smsMessages.id))
-    .limit(1);
-  return rows[0] ?? null;
-}
+    .limit(1)
+    .prepare('supply_find_duplicate_sms'),
+);
 
 /**
  * Deletes up to `limit` webhook receipts: replay records (`sig:` keys) received before
@@ -386,14 +434,16 @@ export async function insertWebhookReceipt(tx: Db, input: { providerId: number; 
   return rows.length === 1;
 }
 
+const markRentalSmsStatement = preparedStatement(
+  'supply_mark_rental_sms',
+  sql`update ${numberRentals} set
+    first_sms_at = coalesce(first_sms_at, ${placeholder('at')}::timestamptz),
+    first_code_at = case when ${placeholder('hasCode')}::boolean then coalesce(first_code_at, ${placeholder('at')}::timestamptz) else first_code_at end
+  where activation_id = ${placeholder('activationId')}`,
+);
+
 export async function markRentalSms(tx: Db, activationId: number, at: Date, hasCode: boolean) {
-  await tx
-    .update(numberRentals)
-    .set({
-      firstSmsAt: sql`coalesce(${numberRentals.firstSmsAt}, ${at.toISOString()}::timestamptz)`,
-      ...(hasCode ? { firstCodeAt: sql`coalesce(${numberRentals.firstCodeAt}, ${at.toISOString()}::timestamptz)` } : {}),
-    })
-    .where(eq(numberRentals.activationId, activationId));
+  await markRentalSmsStatement(tx, { activationId, at: at.toISOString(), hasCode });
 }
 
 export async function hasSmsForActivation(tx: Db, activationId: number) {

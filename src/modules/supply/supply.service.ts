@@ -1,7 +1,7 @@
 import { coalescedRuns } from './coalesced-runs.ts';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
-import { afterCommit, type Database, type Db, isUniqueViolation } from '../../db/database.ts';
+import { afterCommit, type Database, type Db, isUniqueViolation, sendAhead } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
 import { formatApiTime } from '../../time-format.ts';
 import { hashApiKey } from '../accounts/api-key.ts';
@@ -130,6 +130,7 @@ export interface ProviderFailures {
 export interface StoredSms {
   id: number;
   providerId: number;
+  providerName: string;
   numberId: number | null;
   to: string;
   sender: string;
@@ -404,15 +405,21 @@ export function createSupplyService(deps: {
     provider: Provider,
     sms: { toNumber: string; numberId: number | null; from: string; text: string; receivedAt: Date },
   ): Promise<IngestedSms> {
-    await repo.lockRecipient(tx, provider.id, sms.toNumber);
     afterCommit(tx, () => providerSeen(provider.id));
-    const earlier = await repo.findDuplicateSms(tx, {
-      providerId: provider.id,
-      toNumber: sms.toNumber,
-      text: sms.text,
-      receivedAt: sms.receivedAt,
-      windowSeconds: duplicateWindowSeconds,
-    });
+    // The duplicate check goes out right behind the lock (one round trip): PostgreSQL runs it once
+    // the lock is held, on a snapshot taken then, so it sees whatever the holder committed.
+    const earlier = await sendAhead(
+      tx,
+      () => repo.lockRecipient(tx, provider.id, sms.toNumber),
+      () =>
+        repo.findDuplicateSms(tx, {
+          providerId: provider.id,
+          toNumber: sms.toNumber,
+          text: sms.text,
+          receivedAt: sms.receivedAt,
+          windowSeconds: duplicateWindowSeconds,
+        }),
+    );
     // A repeat is a duplicate unless the number changed hands since: the same text for the
     // number's next activation or rental (codes do repeat) is that holder's SMS, not a retry.
     const changedHands = earlier !== null && sms.numberId !== null && (await repo.numberHolderChangedSince(tx, sms.numberId, earlier));
@@ -432,14 +439,17 @@ export function createSupplyService(deps: {
       const incoming = { smsId: stored.id, numberId: sms.numberId, sender: sms.from, text: sms.text, code, receivedAt: sms.receivedAt };
       activationId = await deliverSms(tx, incoming);
       if (activationId !== null) {
-        await repo.setSmsActivation(tx, stored.id, activationId);
-        await repo.markRentalSms(tx, activationId, clock.now(), code !== null);
+        await sendAhead(
+          tx,
+          () => repo.setSmsActivation(tx, stored.id, activationId!),
+          () => repo.markRentalSms(tx, activationId!, clock.now(), code !== null),
+        );
       } else if (deps.deliverRentalSms) {
         // A rented number is in no activation: every SMS to it, for any service, is the renter's.
         await deps.deliverRentalSms(tx, incoming);
       }
     }
-    const announced: StoredSms = { id: stored.id, providerId: provider.id, numberId: sms.numberId, to: sms.toNumber, sender: sms.from, text: sms.text, code, activationId, receivedAt: sms.receivedAt };
+    const announced: StoredSms = { id: stored.id, providerId: provider.id, providerName: provider.name, numberId: sms.numberId, to: sms.toNumber, sender: sms.from, text: sms.text, code, activationId, receivedAt: sms.receivedAt };
     afterCommit(tx, () => {
       for (const listener of smsListeners) {
         try {
