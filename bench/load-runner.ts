@@ -98,7 +98,12 @@ export interface Measurement {
    * Against the hello-world of the same run. `headline` is what the table shows: req/s ÷ hello
    * req/s, for the buy rows pairs/s ÷ hello req/s (the issue's measure; one pair is two requests).
    */
-  ratios?: { requestsPerSecond: number; p99: number; pairsPerSecond?: number; headline: number };
+  ratios?: { requestsPerSecond: number; p99: number; pairsPerSecond?: number; headline: number; nextToIt?: number };
+  /**
+   * The hello-world's req/s in its short runs right before and right after this scenario (null:
+   * that run failed or never came), the baseline of `ratios.nextToIt`.
+   */
+  helloAround?: { before: number | null; after: number | null };
   longPoll?: LongPollFigures;
   /** The issue's target for this row, printed next to the figure; never a reason to fail. */
   goal?: { text: string; met: boolean };

@@ -63,7 +63,7 @@ describe('npm run bench -- --quick (smoke)', () => {
     assert.match(table, /hello-world GET \/.*start [\d,]+ \/ end [\d,]+ → mean [\d,]+ req\/s/, `no start / end / mean on the baseline row:\n${table}`);
     const report = JSON.parse(readFileSync(out, 'utf8')) as {
       baseline: { requestsPerSecond: number; start: { requestsPerSecond: number }; end: { requestsPerSecond: number } | null };
-      nova: { scenario: string; broken: string[] }[];
+      nova: { scenario: string; broken: string[]; longPoll?: unknown; helloAround?: { before: number | null; after: number | null }; ratios?: { nextToIt?: number } }[];
       failed: unknown[];
     };
     assert.deepEqual(report.failed, []);
@@ -75,5 +75,10 @@ describe('npm run bench -- --quick (smoke)', () => {
       scenarios,
     );
     assert.deepEqual(report.nova.filter((m) => m.broken.length > 0), []);
+    // Every rated scenario also has the hello-world measured right before and right after it.
+    for (const m of report.nova.filter((row) => !row.longPoll)) {
+      assert.ok(m.helloAround?.before && m.helloAround.after, `no hello-world right before and after "${m.scenario}": ${JSON.stringify(m.helloAround)}`);
+      assert.ok(m.ratios?.nextToIt && m.ratios.nextToIt > 0, `no ratio next to it for "${m.scenario}"`);
+    }
   });
 });
