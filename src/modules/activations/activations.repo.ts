@@ -195,11 +195,6 @@ export async function lockExpiredOpenActivations(tx: Db, now: Date, limit: numbe
     .for('update', { skipLocked: true });
 }
 
-export async function updateActivation(tx: Db, id: number, changes: Partial<NewActivation>): Promise<ActivationRow> {
-  const rows = await tx.update(activations).set(changes).where(eq(activations.id, id)).returning();
-  return rows[0];
-}
-
 export interface ActivationFilter {
   companyId: number;
   /** Set for members: they see only their own activations. */
