@@ -153,7 +153,9 @@ const lockOpenOnNumberStatement = preparedQuery((db) =>
   db
     .select()
     .from(activations)
-    .where(and(eq(activations.numberId, placeholder('numberId')), inArray(activations.status, openStatuses)))
+    // The statuses as literals, not values: planned without its values, the statement must still
+    // match the predicate of the one-open-per-number index, or it scans every activation.
+    .where(and(eq(activations.numberId, placeholder('numberId')), sql`${activations.status} in ('waiting', 'sms_received')`))
     .for('update')
     .prepare('activations_lock_open_on_number'),
 );
