@@ -73,6 +73,9 @@ export function createAppMetrics(deps: {
     registers,
   });
 
+  // Bounded: methods × route patterns × status codes, never raw URLs (see registerRequestMetrics).
+  const httpSeries = new Map<string, { requests: ReturnType<typeof httpRequests.labels>; duration: ReturnType<typeof httpDuration.labels> }>();
+
   const activationsByStatus = new Gauge({
     name: 'nova_activations',
     help: 'Activations in each status, over all companies (read at scrape time)',
@@ -212,9 +215,17 @@ export function createAppMetrics(deps: {
       return registry.metrics();
     },
     observeRequest({ method, route, statusCode, seconds }) {
-      const labels = { method, route, status_code: String(statusCode) };
-      httpRequests.inc(labels);
-      httpDuration.observe(labels, seconds);
+      // The series of one method, route and status, looked up by one string: prom-client would
+      // otherwise sort and join the labels into its key twice on every answer.
+      const name = `${method} ${statusCode} ${route}`;
+      let series = httpSeries.get(name);
+      if (!series) {
+        const labels = { method, route, status_code: String(statusCode) };
+        series = { requests: httpRequests.labels(labels), duration: httpDuration.labels(labels) };
+        httpSeries.set(name, series);
+      }
+      series.requests.inc();
+      series.duration.observe(seconds);
     },
     watchJob(job) {
       // A stand-in that runs no passes has no lag to show.

@@ -80,6 +80,13 @@ export class CoherentCache<K, V> {
     }
   }
 
+  /** `get` when memory can answer, without a promise: the value held for `key` (a hit), or undefined (nothing counted). */
+  getHeld(key: K): V | undefined {
+    const value = this.peek(key);
+    if (value !== undefined) this.hits++;
+    return value;
+  }
+
   /** The value held for `key` when it may be served from memory now, without reading the source (nor counting a hit). */
   peek(key: K): V | undefined {
     return this.trusted() ? this.freshEntry(key)?.value : undefined;

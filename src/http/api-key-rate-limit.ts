@@ -27,7 +27,7 @@ import type { KeyRateLimiter, RateLimitSettings, RateLimitVerdict } from './rate
 export function createApiKeyRateLimiter(
   settings: RateLimitSettings,
   options: { redis?: Redis; keyPrefix?: string; now?: () => number } = {},
-): KeyRateLimiter & { stats(): ApiKeyRateLimiterStats } {
+): ApiKeyRateLimiter {
   const now = options.now ?? Date.now;
   const windows: Windows = {
     steadyPoints: settings.requestsPerSecond,
@@ -119,18 +119,29 @@ export function createApiKeyRateLimiter(
     'x-ratelimit-reset': String(Math.max(0, Math.ceil(msBeforeReset / 1000))),
   });
 
+  /** The verdict of a point just spent: what is left for the key and when its steady window ends. */
+  function spentVerdict(state: Held, at: number): RateLimitVerdict {
+    // What is left for the key: ours, plus what the store had left when we last asked (exact
+    // with one instance; with several, others may have taken some of it since).
+    const burstHere = at < state.burstEnd ? state.burst + state.burstLeft : windows.burstPoints;
+    return { headers: headersOf(state.steady + state.steadyLeft + burstHere, state.steadyEnd - at) };
+  }
+
   return {
+    consumeHeld(subject) {
+      const state = held.get(subject);
+      if (!state) return undefined;
+      const at = now();
+      if (!spend(state, at)) return undefined;
+      stats.requests++;
+      return spentVerdict(state, at);
+    },
     async consume(subject): Promise<RateLimitVerdict> {
       stats.requests++;
       const state = heldOf(subject);
       for (;;) {
         const at = now();
-        if (spend(state, at)) {
-          // What is left for the key: ours, plus what the store had left when we last asked (exact
-          // with one instance; with several, others may have taken some of it since).
-          const burstHere = at < state.burstEnd ? state.burst + state.burstLeft : windows.burstPoints;
-          return { headers: headersOf(state.steady + state.steadyLeft + burstHere, state.steadyEnd - at) };
-        }
+        if (spend(state, at)) return spentVerdict(state, at);
         if (at < state.refusedUntil) {
           // The steady second refills first: one more request fits then.
           const retryAfter = Math.max(1, Math.ceil((state.refusedUntil - at) / 1000));
@@ -149,6 +160,15 @@ export function createApiKeyRateLimiter(
     stats: () => ({ ...stats }),
     async close() {},
   };
+}
+
+export interface ApiKeyRateLimiter extends KeyRateLimiter {
+  /**
+   * Spends one of the points this instance already holds for `subject`, without a promise: the
+   * verdict, or undefined when none is held (call `consume`, which leases or refuses).
+   */
+  consumeHeld(subject: string): RateLimitVerdict | undefined;
+  stats(): ApiKeyRateLimiterStats;
 }
 
 export interface ApiKeyRateLimiterStats {
