@@ -130,7 +130,7 @@ function ticksOf(pid: number | string): number {
 }
 
 /** Ticks so far of the server, of every postgres and redis-server process, and of this process (the load generator); null off Linux. */
-export function cpuTicks(serverPid: number | undefined): { server: number; postgres: number; redis: number; loadGenerator: number } | null {
+export function machineCpuTicks(serverPid: number | undefined): { server: number; postgres: number; redis: number; loadGenerator: number } | null {
   if (process.platform !== 'linux' || serverPid === undefined) return null;
   let postgres = 0;
   let redis = 0;
@@ -151,9 +151,9 @@ export function cpuTicks(serverPid: number | undefined): { server: number; postg
 // Linux reports process CPU time in USER_HZ ticks, 100 a second on every architecture Node runs on.
 const msPerTick = 10;
 
-type Ticks = NonNullable<ReturnType<typeof cpuTicks>>;
+type Ticks = NonNullable<ReturnType<typeof machineCpuTicks>>;
 
-/** The CPU each process spent between two readings of cpuTicks, per `unit` (`count` of them). */
+/** The CPU each process spent between two readings of machineCpuTicks, per `unit` (`count` of them). */
 export function cpuMsPer(before: Ticks, after: Ticks, count: number, unit: NonNullable<Measurement['cpuMsPer']>['unit']): NonNullable<Measurement['cpuMsPer']> {
   const per = (key: keyof Ticks) => round(((after[key] - before[key]) * msPerTick) / Math.max(1, count), 4);
   return { unit, server: per('server'), postgres: per('postgres'), redis: per('redis'), loadGenerator: per('loadGenerator') };
@@ -293,9 +293,9 @@ export async function measure(
   hooks.afterWarmup?.();
   const problemsBefore = server.problems.length;
   process.stdout.write(`measuring ${timing.durationSeconds} s ... `);
-  const ticksBefore = cpuTicks(server.child.pid);
+  const ticksBefore = machineCpuTicks(server.child.pid);
   const { result, samples } = await load(makeOptions(timing.durationSeconds), hooks);
-  const ticksAfter = cpuTicks(server.child.pid);
+  const ticksAfter = machineCpuTicks(server.child.pid);
   const all = latencyStats(samples.get('all')!);
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]));
   const tally = hooks.tally;

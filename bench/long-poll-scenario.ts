@@ -3,7 +3,7 @@ import http from 'node:http';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { benchOperator, longPollService } from './bench-fixture.ts';
-import { cpuMsPer, cpuTicks as processesCpuTicks, latencyStats, type Measurement, percentile, round } from './load-runner.ts';
+import { cpuMsPer, latencyStats, machineCpuTicks, type Measurement, percentile, round } from './load-runner.ts';
 import { cpuTicks, residentMb, type ServerProcess } from './server-process.ts';
 
 /**
@@ -176,7 +176,7 @@ export async function measureLongPolls(input: {
     }, 50);
     const pushStarted = performance.now();
     // The CPU an SMS costs, from its push to its long-poll's answer (both measured together).
-    const ticksAtPush = processesCpuTicks(pid);
+    const ticksAtPush = machineCpuTicks(pid);
     try {
       await eachLimited(waiters, pushConcurrency, async (waiter) => {
         const answer = await send(setupAgent, url, {
@@ -198,7 +198,7 @@ export async function measureLongPolls(input: {
       const pushSeconds = round((performance.now() - pushStarted) / 1000, 2);
       // A long-poll holds at most 60 s; one still open well after that will never answer.
       const allAnswered = await Promise.race([Promise.all(polls).then(() => true), sleep(75_000, false)]);
-      const ticksAnswered = processesCpuTicks(pid);
+      const ticksAnswered = machineCpuTicks(pid);
       if (!allAnswered) broken.push(`${waiters.filter((w) => w.answeredAt === undefined && !w.problem).length} long-polls never answered`);
 
       const problems = waiters.filter((w) => w.problem !== undefined);

@@ -393,7 +393,7 @@ async function runNovaTarget(target: NovaTarget, neighbours: Neighbours): Promis
   try {
     const env = {
       NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
       HOST: '127.0.0.1',
       PORT: '0',
       NOVA_DEMO: '1',

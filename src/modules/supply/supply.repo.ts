@@ -24,10 +24,14 @@ export async function findProviderByName(db: Db, name: string) {
  * Also a disabled provider: disabling (for repeated failures) takes its numbers off sale, but an
  * SMS it still pushes — for an activation still open, or late — is kept, never refused.
  */
+// The hot statements of this module are compiled once and prepared (see preparedStatement,
+// preparedQuery): their values go in by name.
+const placeholder = sql.placeholder;
+
 // Every SMS a provider pushes runs these (see storeSms): prepared once per connection, values by
 // name. Built by Drizzle per call, they cost an SMS push more of the server's time than anything else.
 const findProviderBySecretHashStatement = preparedQuery((db) =>
-  db.select().from(providers).where(eq(providers.secretHash, sql.placeholder('secretHash'))).prepare('supply_find_provider_by_secret_hash'),
+  db.select().from(providers).where(eq(providers.secretHash, placeholder('secretHash'))).prepare('supply_find_provider_by_secret_hash'),
 );
 
 export async function findProviderBySecretHash(db: Db, secretHash: string) {
@@ -59,7 +63,7 @@ export async function listProviderNumberE164s(db: Db, providerId: number): Promi
 }
 
 const findNumberByE164Statement = preparedQuery((db) =>
-  db.select().from(phoneNumbers).where(eq(phoneNumbers.e164, sql.placeholder('e164'))).prepare('supply_find_number_by_e164'),
+  db.select().from(phoneNumbers).where(eq(phoneNumbers.e164, placeholder('e164'))).prepare('supply_find_number_by_e164'),
 );
 
 export async function findNumberByE164(db: Db, e164: string) {
@@ -75,9 +79,6 @@ export async function findNumberByE164(db: Db, e164: string) {
  */
 const pickOrder = sql`((n.id::bigint * 2654435761) % 4294967296)`;
 
-// The hot statements below are compiled once and prepared (see preparedStatement): their values
-// go in by name.
-const placeholder = sql.placeholder;
 
 /** Where a walk through the free pool starts: a random point of [0, 2^32). */
 export function randomPickStart(): number {
@@ -315,7 +316,7 @@ const smsOfActivationStatement = preparedQuery((db) =>
   db
     .select()
     .from(smsMessages)
-    .where(eq(smsMessages.activationId, sql.placeholder('activationId')))
+    .where(eq(smsMessages.activationId, placeholder('activationId')))
     .orderBy(asc(smsMessages.id))
     .prepare('supply_sms_of_activation'),
 );
@@ -398,9 +399,9 @@ const findDuplicateSmsStatement = preparedQuery((db) =>
     .from(smsMessages)
     .where(
       and(
-        eq(smsMessages.providerId, sql.placeholder('providerId')),
-        eq(smsMessages.toNumber, sql.placeholder('toNumber')),
-        eq(smsMessages.text, sql.placeholder('text')),
+        eq(smsMessages.providerId, placeholder('providerId')),
+        eq(smsMessages.toNumber, placeholder('toNumber')),
+        eq(smsMessages.text, placeholder('text')),
         sql`${smsMessages.receivedAt} between ${placeholder('from')}::timestamptz and ${placeholder('to')}::timestamptz`,
       ),
     )

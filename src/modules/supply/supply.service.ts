@@ -434,21 +434,10 @@ export function createSupplyService(deps: {
       code,
       receivedAt: sms.receivedAt,
     });
-    let activationId: number | null = null;
-    if (sms.numberId !== null) {
-      const incoming = { smsId: stored.id, numberId: sms.numberId, sender: sms.from, text: sms.text, code, receivedAt: sms.receivedAt };
-      activationId = await deliverSms(tx, incoming);
-      if (activationId !== null) {
-        await sendAhead(
-          tx,
-          () => repo.setSmsActivation(tx, stored.id, activationId!),
-          () => repo.markRentalSms(tx, activationId!, clock.now(), code !== null),
-        );
-      } else if (deps.deliverRentalSms) {
-        // A rented number is in no activation: every SMS to it, for any service, is the renter's.
-        await deps.deliverRentalSms(tx, incoming);
-      }
-    }
+    const activationId =
+      sms.numberId === null
+        ? null
+        : await deliverToNumber(tx, { smsId: stored.id, numberId: sms.numberId, sender: sms.from, text: sms.text, code, receivedAt: sms.receivedAt });
     const announced: StoredSms = { id: stored.id, providerId: provider.id, providerName: provider.name, numberId: sms.numberId, to: sms.toNumber, sender: sms.from, text: sms.text, code, activationId, receivedAt: sms.receivedAt };
     afterCommit(tx, () => {
       for (const listener of smsListeners) {
@@ -460,6 +449,22 @@ export function createSupplyService(deps: {
       }
     });
     return { smsId: stored.id, activationId, code, duplicate: false };
+  }
+
+  /** An SMS to one of our numbers: to its open activation (its id), or else to its renter (null). */
+  async function deliverToNumber(tx: Db, incoming: IncomingSms): Promise<number | null> {
+    const activationId = await deliverSms(tx, incoming);
+    if (activationId !== null) {
+      await sendAhead(
+        tx,
+        () => repo.setSmsActivation(tx, incoming.smsId, activationId),
+        () => repo.markRentalSms(tx, activationId, clock.now(), incoming.code !== null),
+      );
+    } else if (deps.deliverRentalSms) {
+      // A rented number is in no activation: every SMS to it, for any service, is the renter's.
+      await deps.deliverRentalSms(tx, incoming);
+    }
+    return activationId;
   }
 
   async function ingestSms(provider: Provider, sms: { to: string; from: string; text: string; receivedAt: Date }) {
