@@ -101,9 +101,10 @@ export interface Measurement {
   ratios?: { requestsPerSecond: number; p99: number; pairsPerSecond?: number; headline: number; nextToIt?: number };
   /**
    * The hello-world's req/s in its short runs right before and right after this scenario (null:
-   * that run failed or never came), the baseline of `ratios.nextToIt`.
+   * that run failed or never came), the baseline of `ratios.nextToIt`; `runs`: every one of them
+   * for a scenario run in parts between hello-world runs (the reads), whose mean is that baseline.
    */
-  helloAround?: { before: number | null; after: number | null };
+  helloAround?: { before: number | null; after: number | null; runs?: (number | null)[] };
   longPoll?: LongPollFigures;
   /** The issue's target for this row, printed next to the figure; never a reason to fail. */
   goal?: { text: string; met: boolean };

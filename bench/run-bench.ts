@@ -26,7 +26,8 @@ import { cleanups, installExitHandlers, killAllChildren, residentMb, root, type 
  * The machine's speed also moves within a run, so the hello-world runs again, briefly (5 s), right
  * before each rated scenario and after the last one of a target: "next to it" divides by the mean
  * of a scenario's two neighbours (JSON: `helloAround`, `ratios.nextToIt`), and the issue's targets
- * are judged by that.
+ * are judged by that. It moves within seconds too: the reads run in 4 parts of 2.5 s with a 2 s
+ * hello-world run before, between and after them, and divide by the mean of those.
  * On the embedded PGlite database: poll, balance, prices, buy + cancel by one company. Then on PostgreSQL when reachable (with Redis when BENCH_REDIS_URL is set or a
  * local Redis answers): the same reads, buy + cancel by 1, 10 and 50 companies at once, and 1,000
  * long-polls answered by pushed SMS. Prints a table with the issue's targets next to the figures
@@ -75,6 +76,9 @@ if (extraNumberCount > maxExtraNumbers) throw new Error(`BENCH_EXTRA_NUMBERS can
 if (extraNumberCount < longPollCount + connections * buyCompanies.length) {
   throw new Error(`BENCH_EXTRA_NUMBERS (${extraNumberCount}) must be at least the long-polls plus one per buying connection (${longPollCount + connections * buyCompanies.length})`);
 }
+// The reads run in this many parts, each between two hello-world runs (see createNeighbours); one in
+// a quick run, whose 1.5 s would make parts too short to mean anything.
+const interleavedParts = positiveNumber('BENCH_READ_PARTS', quick ? 1 : 4);
 /** Extra node flags for the Nova server processes only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/nova-prof". */
 const serverNodeFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 const outFile = path.resolve(root, flags.out ?? path.join('bench', 'results', quick ? 'quick.json' : 'latest.json'));
@@ -110,35 +114,54 @@ function isBaseline(m: Measurement): m is Baseline {
 }
 
 function combineBaselines(start: Measurement, end: Measurement | null): Baseline {
-  const runs = end ? [start, end] : [start];
-  const mean = (figure: (m: Measurement) => number, digits: number) => round(runs.reduce((sum, m) => sum + figure(m), 0) / runs.length, digits);
-  const sum = (figure: (m: Measurement) => number) => runs.reduce((total, m) => total + figure(m), 0);
   // What the end run had to say, told apart from the start's.
-  const atEnd = (lines: string[]) => lines.map((line) => `at the end: ${line}`);
-  const statusCodes: Record<string, number> = {};
-  for (const m of runs) for (const [code, n] of Object.entries(m.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
-  const requestsPerSecond = mean((m) => m.requestsPerSecond, 0);
+  const combined = combineRuns(end ? [start, end] : [start], (i) => (i === 0 ? '' : 'at the end: '));
   return {
     ...start,
-    requestsPerSecond,
+    ...combined,
+    start,
+    end,
+    spreadPercent: end ? round((Math.abs(end.requestsPerSecond - start.requestsPerSecond) / Math.max(1, combined.requestsPerSecond)) * 100, 1) : null,
+  };
+}
+
+/**
+ * Several runs of one scenario as one measurement: rates, latencies, load average and CPU per
+ * request are the mean of the runs (they run equally long), counts are summed, lines are kept
+ * (each run's prefixed by `labelOf` its index).
+ */
+function combineRuns(runs: Measurement[], labelOf: (index: number) => string = () => ''): Measurement {
+  const mean = (figure: (m: Measurement) => number, digits: number) => round(runs.reduce((sum, m) => sum + figure(m), 0) / runs.length, digits);
+  const sum = (figure: (m: Measurement) => number) => runs.reduce((total, m) => total + figure(m), 0);
+  const lines = (of: (m: Measurement) => string[]) => runs.flatMap((m, i) => of(m).map((line) => `${labelOf(i)}${line}`));
+  const counts = (of: (m: Measurement) => Record<string, number> | undefined) => {
+    const total: Record<string, number> = {};
+    for (const m of runs) for (const [key, n] of Object.entries(of(m) ?? {})) total[key] = (total[key] ?? 0) + n;
+    return total;
+  };
+  const first = runs[0];
+  return {
+    ...first,
+    requestsPerSecond: mean((m) => m.requestsPerSecond, 0),
     p99Ms: mean((m) => m.p99Ms, 2),
     meanMs: mean((m) => m.meanMs, 2),
     requests: sum((m) => m.requests),
     non2xx: sum((m) => m.non2xx),
-    statusCodes,
+    statusCodes: counts((m) => m.statusCodes),
     errors: sum((m) => m.errors),
     timeouts: sum((m) => m.timeouts),
     durationSeconds: round(sum((m) => m.durationSeconds), 3),
-    serverProblems: [...start.serverProblems, ...atEnd(end?.serverProblems ?? [])],
-    notes: [...start.notes, ...atEnd(end?.notes ?? [])],
+    serverProblems: lines((m) => m.serverProblems),
+    notes: lines((m) => m.notes),
     wrongAnswers: sum((m) => m.wrongAnswers),
-    wrongSamples: [...start.wrongSamples, ...atEnd(end?.wrongSamples ?? [])],
-    broken: [...start.broken, ...atEnd(end?.broken ?? [])],
+    wrongSamples: lines((m) => m.wrongSamples),
+    broken: lines((m) => m.broken),
     loadAverage1m: mean((m) => m.loadAverage1m ?? 0, 2),
+    ...(runs.some((m) => m.errorCodes) ? { errorCodes: counts((m) => m.errorCodes) } : {}),
     ...(runs.every((m) => m.cpuMsPer)
       ? {
           cpuMsPer: {
-            unit: start.cpuMsPer!.unit,
+            unit: first.cpuMsPer!.unit,
             server: mean((m) => m.cpuMsPer!.server, 4),
             postgres: mean((m) => m.cpuMsPer!.postgres, 4),
             redis: mean((m) => m.cpuMsPer!.redis, 4),
@@ -146,9 +169,6 @@ function combineBaselines(start: Measurement, end: Measurement | null): Baseline
           },
         }
       : {}),
-    start,
-    end,
-    spreadPercent: end ? round((Math.abs(end.requestsPerSecond - start.requestsPerSecond) / Math.max(1, requestsPerSecond)) * 100, 1) : null,
   };
 }
 
@@ -177,11 +197,13 @@ function measureBaseline(server: ServerProcess, scenario = 'hello-world GET /', 
  */
 function createNeighbours(server: ServerProcess) {
   const sliceTiming: Timing = { warmupSeconds: Math.min(1, timing.warmupSeconds), durationSeconds: Math.min(5, timing.durationSeconds) };
+  // Between the parts of an interleaved scenario: shorter, so that the parts stay close together.
+  const betweenTiming: Timing = { warmupSeconds: Math.min(0.5, timing.warmupSeconds), durationSeconds: Math.min(2, timing.durationSeconds) };
   const awaitingAfter: Measurement[] = [];
-  const slice = async (): Promise<number | null> => {
+  const slice = async (how = sliceTiming): Promise<number | null> => {
     let rate: number | null = null;
     try {
-      const m = await measureBaseline(server, 'hello-world GET / (next to the scenarios)', sliceTiming);
+      const m = await measureBaseline(server, 'hello-world GET / (next to the scenarios)', how);
       rate = m.broken.length === 0 ? m.requestsPerSecond : null;
     } catch (error) {
       console.error(`\n  hello-world next to the scenarios: FAILED (those ratios use what is left): ${(error as Error).message}`);
@@ -196,6 +218,25 @@ function createNeighbours(server: ServerProcess) {
       const m = await run();
       m.helloAround = { before, after: null };
       awaitingAfter.push(m);
+      return m;
+    },
+    /**
+     * Runs a rated scenario in `interleavedParts` parts of equal length (the first one warmed up),
+     * a short hello-world run before each and after the last: the machine's fast and slow stretches
+     * (seconds long) then fall on both alike. One measurement of the parts together; "next to it"
+     * divides by the mean of all its hello-world runs (JSON: `helloAround.runs`).
+     */
+    async interleaved(runPart: (how: Timing) => Promise<Measurement>): Promise<Measurement> {
+      const hello = [await slice(betweenTiming)];
+      const parts: Measurement[] = [];
+      const partSeconds = timing.durationSeconds / interleavedParts;
+      for (let part = 0; part < interleavedParts; part++) {
+        const warmupSeconds = part === 0 ? timing.warmupSeconds : Math.min(0.5, timing.warmupSeconds);
+        parts.push(await runPart({ warmupSeconds, durationSeconds: partSeconds }));
+        hello.push(await slice(betweenTiming));
+      }
+      const m = combineRuns(parts, (i) => (interleavedParts > 1 ? `part ${i + 1}: ` : ''));
+      m.helloAround = { before: hello[0], after: hello.at(-1) ?? null, runs: hello };
       return m;
     },
     /** The hello-world run after the last rated scenario. */
@@ -259,9 +300,10 @@ function readScenario(
   apiKey: string,
   requestPath: string,
   check: (json: unknown) => string | null,
+  how: Timing,
 ): Promise<Measurement> {
   const tally = createAnswerTally();
-  return measure(scenario, target.name, server, timing, (duration) => ({
+  return measure(scenario, target.name, server, how, (duration) => ({
     url: server.url,
     connections,
     duration,
@@ -433,11 +475,11 @@ async function runNovaTarget(target: NovaTarget, neighbours: Neighbours): Promis
     if (bought.status !== 201) throw new Error(`Buying the poll activation failed: ${bought.status} ${JSON.stringify(bought.json)}`);
     const activationId = (bought.json as Data<{ activation: { id: number } }>).data.activation.id;
     results.push(
-      await neighbours.rated(() =>
+      await neighbours.interleaved((how) =>
         readScenario('poll GET /activations/{id}', target, server!, apiKey, `/api/v1/activations/${activationId}`, (json) => {
           const activation = (json as Data<{ activation: { id: number; status: string } }>).data?.activation;
           return activation?.id === activationId && activation.status === 'waiting' ? null : `not waiting activation ${activationId}`;
-        }),
+        }, how),
       ),
     );
     // A waiting activation keeps its number busy for every service: free it for the buy scenarios.
@@ -447,19 +489,19 @@ async function runNovaTarget(target: NovaTarget, neighbours: Neighbours): Promis
     // Nothing changes the balance while it is read: every answer must be this one.
     const balance = (await api(`${base}/balance`, apiKey, 'GET')).json as Data<{ balance: number }>;
     results.push(
-      await neighbours.rated(() =>
+      await neighbours.interleaved((how) =>
         readScenario('GET /balance', target, server!, apiKey, '/api/v1/balance', (json) => {
           const data = (json as Data<{ balance: number; currency: string }>).data;
           return data?.balance === balance.data.balance && data.currency === 'USD' ? null : `balance is not ${balance.data.balance} USD`;
-        }),
+        }, how),
       ),
     );
     results.push(
-      await neighbours.rated(() =>
+      await neighbours.interleaved((how) =>
         readScenario('GET /prices?service=tg&country=6', target, server!, apiKey, '/api/v1/prices?service=tg&country=6', (json) => {
           const data = (json as Data<{ service: string; country: number; price: number; available: number }>).data;
           return data?.service === 'tg' && data.country === 6 && data.price === 0.5 && data.available > 0 ? null : 'not tg in country 6 at 0.50 USD, in stock';
-        }),
+        }, how),
       ),
     );
 
@@ -503,7 +545,8 @@ function rateAgainst(baseline: Baseline, kind: NovaTarget['kind'], results: Meas
     if (!result.longPoll) {
       const requestsPerSecond = round(result.requestsPerSecond / baseline.requestsPerSecond, 4);
       const pairsPerSecond = result.pairsPerSecond === undefined ? undefined : round(result.pairsPerSecond / baseline.requestsPerSecond, 5);
-      const neighbours = [result.helloAround?.before, result.helloAround?.after].filter((rate): rate is number => typeof rate === 'number' && rate > 0);
+      const around = result.helloAround;
+      const neighbours = (around?.runs ?? [around?.before, around?.after]).filter((rate): rate is number => typeof rate === 'number' && rate > 0);
       const nextToIt = neighbours.length > 0 ? round((result.pairsPerSecond ?? result.requestsPerSecond) / (neighbours.reduce((a, b) => a + b, 0) / neighbours.length), 5) : undefined;
       result.ratios = {
         requestsPerSecond,
@@ -606,7 +649,7 @@ function printTable(measurements: Measurement[]): void {
   for (const row of rows.slice(1)) console.log(line(row));
   console.log(
     '  ratio: req/s ÷ hello-world req/s (the mean of its runs at the start and the end); buy rows: buy+cancel pairs/s ÷ hello-world req/s (the JSON keeps req/s ÷ hello too). ' +
-      'next to it: the same ÷ the mean of the short hello-world runs right before and right after the scenario (what the issue target is judged by). ' +
+      'next to it: the same ÷ the mean of the short hello-world runs right before and right after the scenario (the reads: before, between and after its parts), what the issue target is judged by. ' +
       'Long-poll: p99 of the time from an SMS push\'s answer to its long-poll\'s answer; RSS of the server while all of them wait.',
   );
   for (const m of measurements) {
@@ -622,7 +665,9 @@ function printTable(measurements: Measurement[]): void {
     }
     if (m.helloAround) {
       const rate = (r: number | null) => (r === null ? 'failed' : `${thousands(r)} req/s`);
-      details.push(`hello-world right before ${rate(m.helloAround.before)}, right after ${rate(m.helloAround.after)}`);
+      const { before, after, runs } = m.helloAround;
+      if (runs && runs.length > 2) details.push(`hello-world before, between and after its ${runs.length - 1} parts: ${runs.map((r) => (r === null ? 'failed' : thousands(r))).join(', ')} req/s`);
+      else details.push(`hello-world right before ${rate(before)}, right after ${rate(after)}`);
     }
     if (m.steps) details.push(Object.entries(m.steps).map(([step, s]) => `${step} p99 ${s.p99Ms.toFixed(2)} ms (mean ${s.meanMs.toFixed(2)})`).join(', '));
     if (m.cpuMsPer) details.push(cpuText(m, measurements.find(isBaseline)));

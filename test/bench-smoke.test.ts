@@ -49,7 +49,8 @@ describe('npm run bench -- --quick (smoke)', () => {
     delete env.NODE_TEST_CONTEXT;
     // Shorter than --quick alone: a smoke test looks for broken answers, not figures, and npm test
     // must stay under ~15 minutes on 2 cores.
-    Object.assign(env, { BENCH_DURATION_S: '0.6', BENCH_WARMUP_S: '0.2', BENCH_LONG_POLLS: '50', BENCH_EXTRA_NUMBERS: '300' });
+    // The reads in two parts, as a full run does in four (--quick alone runs them whole).
+    Object.assign(env, { BENCH_DURATION_S: '0.6', BENCH_WARMUP_S: '0.2', BENCH_LONG_POLLS: '50', BENCH_EXTRA_NUMBERS: '300', BENCH_READ_PARTS: '2' });
     const out = path.join(outDir, 'quick.json');
     const { code, output } = await runBench(['--quick', `--target=${testTarget}`, `--out=${out}`], env);
     assert.equal(code, 0, `the bench exited ${code}:\n${output.slice(-6000)}`);
@@ -63,7 +64,16 @@ describe('npm run bench -- --quick (smoke)', () => {
     assert.match(table, /hello-world GET \/.*start [\d,]+ \/ end [\d,]+ → mean [\d,]+ req\/s/, `no start / end / mean on the baseline row:\n${table}`);
     const report = JSON.parse(readFileSync(out, 'utf8')) as {
       baseline: { requestsPerSecond: number; start: { requestsPerSecond: number }; end: { requestsPerSecond: number } | null };
-      nova: { scenario: string; broken: string[]; longPoll?: unknown; helloAround?: { before: number | null; after: number | null }; ratios?: { nextToIt?: number } }[];
+      nova: {
+        scenario: string;
+        broken: string[];
+        longPoll?: unknown;
+        pairsPerSecond?: number;
+        requests: number;
+        durationSeconds: number;
+        helloAround?: { before: number | null; after: number | null; runs?: (number | null)[] };
+        ratios?: { nextToIt?: number };
+      }[];
       failed: unknown[];
     };
     assert.deepEqual(report.failed, []);
@@ -80,6 +90,17 @@ describe('npm run bench -- --quick (smoke)', () => {
       assert.ok(m.helloAround?.before && m.helloAround.after, `no hello-world right before and after "${m.scenario}": ${JSON.stringify(m.helloAround)}`);
       // A 0.6 s PGlite buy run may complete no pair: a ratio of 0, still a ratio.
       assert.equal(typeof m.ratios?.nextToIt, 'number', `no ratio next to it for "${m.scenario}"`);
+    }
+    // The reads ran in two parts between three hello-world runs, measured as one: both parts'
+    // requests and time, rated against the mean of the three.
+    for (const m of report.nova.filter((row) => row.pairsPerSecond === undefined && !row.longPoll)) {
+      const runs = m.helloAround?.runs ?? [];
+      assert.equal(runs.length, 3, `"${m.scenario}" did not run in 2 parts between 3 hello-world runs: ${JSON.stringify(m.helloAround)}`);
+      assert.ok(runs.every((rate) => typeof rate === 'number' && rate > 0), `a hello-world run around "${m.scenario}" failed: ${JSON.stringify(runs)}`);
+      assert.ok(m.durationSeconds >= 2 * 0.3 * 0.9, `"${m.scenario}" measured ${m.durationSeconds} s, not both parts`);
+      const meanHello = (runs as number[]).reduce((a, b) => a + b, 0) / runs.length;
+      const rate = m.requests / m.durationSeconds;
+      assert.ok(Math.abs(m.ratios!.nextToIt! - rate / meanHello) <= 0.05 * (rate / meanHello) + 0.001, `"${m.scenario}": next to it ${m.ratios!.nextToIt} is not its rate over the mean of its hello-world runs (${rate / meanHello})`);
     }
   });
 });
