@@ -30,7 +30,7 @@ export interface LoadOptions {
   /** How often autocannon samples, in ms: it also stops only at a sample, so short runs want it small. */
   sampleInt?: number;
 }
-interface LoadResult {
+export interface LoadResult {
   requests: { average: number; total: number; sent: number };
   latency: { p99: number; average: number };
   non2xx: number;
@@ -239,7 +239,7 @@ export type AnswerTally = ReturnType<typeof createAnswerTally>;
  * One autocannon run. `kindOf()` names the step of the last response (read right after the
  * request's onResponse ran, in the same tick), so a request sequence gets per-step latencies.
  */
-async function load(
+export async function load(
   options: LoadOptions,
   hooks: LoadHooks,
 ): Promise<{ result: LoadResult; samples: Map<string, number[]> }> {
