@@ -116,6 +116,7 @@ export function createServices(deps: { config: Config; database: Database; clock
     audit,
     pubsub,
     countStock: (pairs) => supply.countStock(pairs),
+    countStockHeld: (pairs) => supply.countStockHeld(pairs),
     supplyCosts: (pairs) => supply.supplyCosts(pairs),
   });
   // A sale or finish on this instance shows in its stock counts at once (other instances' within

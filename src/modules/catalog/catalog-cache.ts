@@ -40,6 +40,8 @@ export interface CatalogSnapshot {
 
 export interface CatalogCache {
   snapshot(): Promise<CatalogSnapshot>;
+  /** The snapshot when memory holds it (no promise), or undefined: then `snapshot()`. */
+  snapshotHeld(): CatalogSnapshot | undefined;
   /**
    * The catalog changes in `tx`: once it commits, this instance drops its copy and every other
    * instance is told (the transaction's caller waits for the message to be on its way, so the
@@ -99,6 +101,7 @@ export function createCatalogCache(deps: { database: Database; pubsub: PubSub })
   }
 
   return {
+    snapshotHeld: () => cache.getHeld('catalog'),
     snapshot: () =>
       cache.get('catalog', () => {
         loads++;

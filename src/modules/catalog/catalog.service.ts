@@ -31,6 +31,11 @@ export interface CatalogService {
    */
   priceOf(serviceCode: string, countryId: number, operator?: string): Promise<Money>;
   prices(filter: { serviceCode?: string; countryId?: number }): Promise<PriceRow[]>;
+  /**
+   * `prices` without a promise when memory holds both the catalog and the stock count (the same
+   * rows, the same errors); undefined when it would read the database: then `prices`.
+   */
+  pricesFromMemory(filter: { serviceCode?: string; countryId?: number }): PriceRow[] | undefined;
   // Seeding (demo catalog, tests): written without an audit entry. Staff changes go through `admin` and `pricing`.
   upsertService(service: { code: string; name: string }): Promise<void>;
   upsertCountry(country: { id: number; name: string; iso: string; dialPrefix: string }): Promise<void>;
@@ -54,6 +59,8 @@ export function createCatalogService(deps: {
   /** Carries catalog changes to every instance's copy (see catalog-cache.ts). */
   pubsub: PubSub;
   countStock: StockCounter;
+  /** The stock count when memory holds it (the supply module's `countStockHeld`); without it `pricesFromMemory` always defers to `prices`. */
+  countStockHeld?: (pairs: readonly { serviceCode: string; countryId: number }[]) => Map<string, number> | undefined;
   /** What a number of each pair costs us (the supply module's `supplyCosts`). */
   supplyCosts: PairLookup;
 }): CatalogService {
@@ -76,6 +83,27 @@ export function createCatalogService(deps: {
     if (countryId !== undefined && !catalog.countryOnSale.has(countryId)) {
       throw new AppError('unknown_country', `Unknown country ${countryId}; GET /api/v1/countries lists the ids`);
     }
+  }
+
+  /** The catalog's rows a price filter asks for; unknown_service / unknown_country for a code or id not on sale. */
+  function rowsOf(catalog: CatalogSnapshot, { serviceCode, countryId }: { serviceCode?: string; countryId?: number }): CatalogSnapshot['prices'] {
+    requireKnown(catalog, serviceCode, countryId);
+    if (serviceCode !== undefined && countryId !== undefined) {
+      const price = catalog.salePrice.get(stockKey(serviceCode, countryId));
+      return price === undefined ? [] : [{ serviceCode, countryId, price }];
+    }
+    return catalog.prices.filter((row) => (serviceCode === undefined || row.serviceCode === serviceCode) && (countryId === undefined || row.countryId === countryId));
+  }
+
+  /** The rows with their stock. */
+  function pricedRows(catalog: CatalogSnapshot, rows: CatalogSnapshot['prices'], stock: Map<string, number>): PriceRow[] {
+    // While neither the catalog nor the count changed (both cached objects), the same rows:
+    // the route keeps its written answer per rows (a poll of /prices costs no JSON then).
+    const kept = priceRowsByCount.get(stock);
+    if (kept && kept.catalog === catalog) return kept.rows;
+    const priced = rows.map((row) => ({ ...row, available: stock.get(stockKey(row.serviceCode, row.countryId)) ?? 0 }));
+    priceRowsByCount.set(stock, { catalog, rows: priced });
+    return priced;
   }
 
   return {
@@ -103,23 +131,15 @@ export function createCatalogService(deps: {
     },
     async prices(filter) {
       const catalog = await cache.snapshot();
-      requireKnown(catalog, filter.serviceCode, filter.countryId);
-      const { serviceCode, countryId } = filter;
-      let rows: CatalogSnapshot['prices'];
-      if (serviceCode !== undefined && countryId !== undefined) {
-        const price = catalog.salePrice.get(stockKey(serviceCode, countryId));
-        rows = price === undefined ? [] : [{ serviceCode, countryId, price }];
-      } else {
-        rows = catalog.prices.filter((row) => (serviceCode === undefined || row.serviceCode === serviceCode) && (countryId === undefined || row.countryId === countryId));
-      }
-      const stock = await countStock([...rows]);
-      // While neither the catalog nor the count changed (both cached objects), the same rows:
-      // the route keeps its written answer per rows (a poll of /prices costs no JSON then).
-      const kept = priceRowsByCount.get(stock);
-      if (kept && kept.catalog === catalog) return kept.rows;
-      const priced = rows.map((row) => ({ ...row, available: stock.get(stockKey(row.serviceCode, row.countryId)) ?? 0 }));
-      priceRowsByCount.set(stock, { catalog, rows: priced });
-      return priced;
+      const rows = rowsOf(catalog, filter);
+      return pricedRows(catalog, rows, await countStock([...rows]));
+    },
+    pricesFromMemory(filter) {
+      const catalog = cache.snapshotHeld();
+      if (!catalog) return undefined;
+      const rows = rowsOf(catalog, filter);
+      const stock = deps.countStockHeld?.(rows);
+      return stock && pricedRows(catalog, rows, stock);
     },
     // Seeding writes outside a transaction: announced once written.
     async upsertService(service) {

@@ -21,7 +21,9 @@ export type StockCounts = Map<string, number>;
 
 export interface StockCountCache {
   /** The counts of `pairs`, from memory when counted less than stockCountMaxAgeMs ago. */
-  get(pairs: Pair[], count: () => Promise<StockCounts>): Promise<StockCounts>;
+  get(pairs: readonly Pair[], count: () => Promise<StockCounts>): Promise<StockCounts>;
+  /** The counts of `pairs` when memory holds them (no promise), or undefined: then `get`. */
+  getHeld(pairs: readonly Pair[]): StockCounts | undefined;
   /** Stock changed on this instance: the next question is counted afresh. */
   forget(): void;
   /** How many counts reached the database (tests, metrics). */
@@ -34,19 +36,23 @@ export function createStockCountCache(clock: Clock): StockCountCache {
   const cache = new CoherentCache<string, StockCounts>({ maxEntries: 512, maxAgeMs: stockCountMaxAgeMs, now: () => clock.now().getTime() });
   let loads = 0;
   let latest = -Infinity;
+  /** The cache key of a question, once the clock is known not to have gone back. */
+  function keyOf(pairs: readonly Pair[]): string {
+    const now = clock.now().getTime();
+    // The clock went back (a corrected system clock): entries stored "later" would not expire in time.
+    if (now < latest) cache.clear();
+    latest = now;
+    // Not sorted: callers ask in a stable order (the catalog's), and sorting a long list costs every request.
+    return pairs.map((p) => `${p.serviceCode}:${p.countryId}`).join(',');
+  }
   return {
     get(pairs, count) {
-      const now = clock.now().getTime();
-      // The clock went back (a corrected system clock): entries stored "later" would not expire in time.
-      if (now < latest) cache.clear();
-      latest = now;
-      // Not sorted: callers ask in a stable order (the catalog's), and sorting a long list costs every request.
-      const key = pairs.map((p) => `${p.serviceCode}:${p.countryId}`).join(',');
-      return cache.get(key, () => {
+      return cache.get(keyOf(pairs), () => {
         loads++;
         return count();
       });
     },
+    getHeld: (pairs) => cache.getHeld(keyOf(pairs)),
     forget: () => cache.clear(),
     loads: () => loads,
   };

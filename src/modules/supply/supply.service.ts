@@ -159,6 +159,8 @@ export interface SupplyService {
   releaseNumber(tx: Db, numberId: number, activationId: number, outcome?: RentalOutcome): Promise<void>;
   /** Free numbers per `service:country` (local and remote), from memory within stockCountMaxAgeMs (see stock-count-cache.ts). */
   countStock(pairs: { serviceCode: string; countryId: number }[]): Promise<Map<string, number>>;
+  /** `countStock` when memory holds the counts (no promise), or undefined: then `countStock`. */
+  countStockHeld(pairs: readonly { serviceCode: string; countryId: number }[]): Map<string, number> | undefined;
   /** Stock changed on this instance outside this service (a sale, a finish): the next count is fresh. */
   forgetStockCounts(): void;
   /** Same, once `tx` commits (the console's number and provider changes). */
@@ -531,6 +533,7 @@ export function createSupplyService(deps: {
         );
       });
     },
+    countStockHeld: (pairs) => stockCounts.getHeld(pairs),
     forgetStockCounts: () => stockCounts.forget(),
     stockChangedIn: (tx) => afterCommit(tx, () => stockCounts.forget()),
     stockCountLoads: () => stockCounts.loads(),

@@ -92,6 +92,38 @@ describe('catalog and prices from memory, on one instance', { timeout: 180_000 }
     assert.equal(catalog.catalogLoads(), catalogLoads);
   });
 
+  it('answers from memory exactly as after a database read: the same row, the same table, the same refusals', async () => {
+    const countryId = await openMarket(server, 0.75);
+    await server.createProvider({ countryId, count: 3 });
+    const { catalog, supply } = server.services;
+    const api = server.api(apiKey);
+    const paths = [
+      `/api/v1/prices?service=tg&country=${countryId}`,
+      `/api/v1/prices?country=${countryId}`,
+      `/api/v1/prices?service=tg`,
+      `/api/v1/prices?service=nosuchservice&country=${countryId}`,
+      `/api/v1/prices?service=tg&country=${countryId + 5000}`,
+    ];
+    const answers = async () =>
+      Promise.all(
+        paths.map(async (path) => {
+          const { status, body } = await api.get(path);
+          return { path, status, body };
+        }),
+      );
+    // The market just changed the catalog: these first answers read it, and count the stock, anew.
+    const loadsBefore = { catalog: catalog.catalogLoads(), stock: supply.stockCountLoads() };
+    const first = await answers();
+    assert.ok(catalog.catalogLoads() > loadsBefore.catalog, 'the first answers read the catalog');
+    const loads = { catalog: catalog.catalogLoads(), stock: supply.stockCountLoads() };
+    const fromMemory = await answers();
+    assert.deepEqual(fromMemory, first);
+    assert.deepEqual({ catalog: catalog.catalogLoads(), stock: supply.stockCountLoads() }, loads, 'the second answers came from memory');
+    assert.deepEqual(first[0]!.body.data, { service: 'tg', country: countryId, price: 0.75, available: 3, in_stock: true });
+    assert.deepEqual([first[3]!.status, first[3]!.body.error.code], [404, 'unknown_service']);
+    assert.deepEqual([first[4]!.status, first[4]!.body.error.code], [404, 'unknown_country']);
+  });
+
   it('shows a price set in the console in the very next answer, and charges it on the very next purchase', async () => {
     const countryId = await openMarket(server, 1);
     await server.createProvider({ countryId, count: 3, operator: 'alpha' });
