@@ -22,6 +22,8 @@ export interface ActivationReadCache {
   read(id: number, load: () => Promise<ActivationSnapshot | null>): Promise<ActivationSnapshot | null>;
   /** The snapshot held for `id` when it may be served now (no read, no hit counted). */
   peek(id: number): ActivationSnapshot | undefined;
+  /** `read` when memory can answer, without a promise (a hit), or undefined: then `read`. */
+  held(id: number): ActivationSnapshot | undefined;
   /**
    * Keeps the snapshot of an activation this instance has just created, called as its purchase
    * commits (an after-commit callback, before any other message can be heard): the buyer's first
@@ -71,6 +73,7 @@ export function createActivationReadCache(deps: { changes: ActivationChanges; ev
         return snapshot;
       }),
     peek: (id) => cache.peek(id) ?? undefined,
+    held: (id) => cache.getHeld(id) ?? undefined,
     rememberCreated: (snapshot) => cache.remember(snapshot.activation.id, freeze(snapshot)),
     stats: () => ({ hits: cache.hits, misses: cache.misses, entries: cache.size }),
   };

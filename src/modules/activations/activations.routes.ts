@@ -143,7 +143,7 @@ export const activationsRoutes: FastifyPluginAsyncTypebox<{ activations: Activat
       const id = request.params.id;
       const seconds = request.query.wait ?? 0;
       // A plain poll (no wait), the common case, costs no abort machinery.
-      if (seconds <= 0) return sendPollAnswer(reply, activations, await activations.get(principal, id));
+      if (seconds <= 0) return sendPollAnswer(reply, activations, activations.getFromMemory(principal, id) ?? (await activations.get(principal, id)));
       const found = await whileClientWaits(reply, (signal) =>
         longPoll.wait({
           id,

@@ -48,6 +48,8 @@ export interface ActivationsService {
    * nothing changed (see activation-cache.ts), with the same visibility check on every read.
    */
   get(principal: Principal, id: number): Promise<{ activation: Activation; messages: ActivationMessage[] }>;
+  /** `get` without a promise when memory holds the activation (the same check, the same refusal); undefined: then `get`. */
+  getFromMemory(principal: Principal, id: number): { activation: Activation; messages: ActivationMessage[] } | undefined;
   /** How the read cache behind `get` does (tests and the bench read it). */
   readCacheStats(): { hits: number; misses: number; entries: number };
   list(
@@ -343,6 +345,10 @@ export function createActivationsService(deps: {
       // On every read, cached or not: the copy is shared by whoever asks for this id.
       const activation = assertVisible(principal, snapshot?.activation ?? null, id);
       return { activation, messages: snapshot!.messages };
+    },
+    getFromMemory(principal, id) {
+      const snapshot = readCache.held(id);
+      return snapshot && { activation: assertVisible(principal, snapshot.activation, id), messages: snapshot.messages };
     },
     readCacheStats: () => readCache.stats(),
     async list(principal, query) {
