@@ -1,11 +1,20 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { redisReachable } from '../test/support/local-services.ts';
 import { createScratchDatabase } from '../test/support/test-target.ts';
 import { load, round } from './load-runner.ts';
-import { cleanups, cpuTicks, installExitHandlers, root, type ServerProcess, startProcess, stopProcess } from './server-process.ts';
+import {
+  chooseRedis,
+  cleanups,
+  cpuTicks,
+  installExitHandlers,
+  novaServerEnv,
+  root,
+  scratchDataDir,
+  type ServerProcess,
+  startProcess,
+  stopProcess,
+} from './server-process.ts';
 
 /**
  * `npm run bench:compare -- --a=DIR --b=DIR [--path=poll] [--rounds=8] [--seconds=1.5]`: which of
@@ -59,34 +68,19 @@ function buildDir(option: string, text: string | undefined): string {
   return dir;
 }
 
+/** The demo login's API key, as the server prints it at start: it reads the demo company's data. */
+const demoApiKeyLine = /API key:\s+(\S+)/;
+
 async function startBuild(build: Build, redisUrl: string | undefined): Promise<void> {
   const database = await createScratchDatabase();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nova-compare-'));
-  const cleanup = async () => {
-    cleanups.delete(cleanup);
-    rmSync(dataDir, { recursive: true, force: true });
-    await database.drop();
-  };
-  cleanups.add(cleanup);
-  const env: Record<string, string> = {
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    NOVA_DEMO: '1',
-    NOVA_DATA_DIR: dataDir,
-    NOVA_DEMO_SMS_DELAY_S: '3600',
-    NOVA_RATE_LIMIT_RPS: '1000000',
-    NOVA_RATE_LIMIT_BURST: '2000000',
-    DATABASE_URL: database.url,
-    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
-  };
+  const { dataDir } = scratchDataDir(() => database.drop());
+  const env = novaServerEnv(dataDir, { DATABASE_URL: database.url, ...(redisUrl ? { REDIS_URL: redisUrl } : {}) });
   const server = await startProcess(['--enable-source-maps', path.join(build.dir, 'main.js')], env, /is running at (http:\/\/\S+)/, `build ${build.label}`);
   build.server = server;
-  // The demo login the server prints at start: its key reads the demo company's data.
-  await waitFor(() => server.output.some((line) => /API key:\s+\S+/.test(line)), 10_000, `build ${build.label} printed no demo API key`);
-  build.apiKey = /API key:\s+(\S+)/.exec(server.output.find((line) => /API key:\s+\S+/.test(line))!)![1];
-  build.url = `${server.url}${await pathFor(server.url, build.apiKey)}`;
+  const apiKey = () => server.output.map((line) => demoApiKeyLine.exec(line)?.[1]).find(Boolean);
+  await waitFor(() => apiKey() !== undefined, 10_000, `build ${build.label} printed no demo API key`);
+  build.apiKey = apiKey();
+  build.url = `${server.url}${await pathFor(server.url, build.apiKey!)}`;
 }
 
 async function waitFor(condition: () => boolean, ms: number, message: string): Promise<void> {
@@ -132,8 +126,7 @@ async function main(): Promise<void> {
     { label: 'A', dir: buildDir('a', values.a), requests: 0, ticks: 0, seconds: 0 },
     { label: 'B', dir: buildDir('b', values.b), requests: 0, ticks: 0, seconds: 0 },
   ];
-  const configured = process.env.BENCH_REDIS_URL;
-  const redisUrl = configured === 'none' ? undefined : (configured ?? ((await redisReachable('redis://127.0.0.1:6379', 1000)) ? 'redis://127.0.0.1:6379' : undefined));
+  const redisUrl = await chooseRedis();
   try {
     for (const build of builds) await startBuild(build, redisUrl);
     console.log(`Comparing ${builds.map((b) => `${b.label} = ${path.relative(root, b.dir)}`).join(', ')} on ${values.path}, PostgreSQL${redisUrl ? ' + Redis' : ''}: ${rounds} rounds of ${seconds} s each`);

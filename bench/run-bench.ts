@@ -1,16 +1,27 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { ensureServerBuilt, serverEntry } from '../scripts/build-server.ts';
-import { redisReachable } from '../test/support/local-services.ts';
 import { adminPgUrl, createScratchDatabase } from '../test/support/test-target.ts';
 import { createStock, maxExtraNumbers, type Stock } from './bench-fixture.ts';
 import { createAnswerTally, type LoadRequest, type Measurement, measure, round, type Timing } from './load-runner.ts';
 import { measureLongPolls } from './long-poll-scenario.ts';
-import { cleanups, installExitHandlers, killAllChildren, residentMb, root, type ServerProcess, startProcess, stopProcess } from './server-process.ts';
+import {
+  chooseRedis,
+  cleanups,
+  installExitHandlers,
+  killAllChildren,
+  novaServerEnv,
+  residentMb,
+  root,
+  scratchDataDir,
+  type ServerProcess,
+  startProcess,
+  stopProcess,
+} from './server-process.ts';
 
 /**
  * `npm run bench [-- --quick] [-- --target=pglite|postgres] [-- --out=FILE]`: autocannon on
@@ -424,35 +435,10 @@ async function buyAndCancelOnce(serverUrl: string, apiKey: string, stock: Stock)
 }
 
 async function runNovaTarget(target: NovaTarget, neighbours: Neighbours): Promise<Measurement[]> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nova-bench-'));
-  const cleanup = async () => {
-    cleanups.delete(cleanup);
-    rmSync(dataDir, { recursive: true, force: true });
-    await target.cleanup?.();
-  };
-  cleanups.add(cleanup);
+  const { dataDir, cleanup } = scratchDataDir(target.cleanup);
   let server: ServerProcess | undefined;
   try {
-    const env = {
-      NODE_ENV: 'production',
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      NOVA_DEMO: '1',
-      NOVA_DATA_DIR: dataDir,
-      // Buy-then-cancel loops need an immediate cancel; no demo SMS during the run. Supply health
-      // rules would otherwise take the stock off sale under the loop: a cancelled number cools
-      // down for NOVA_CANCEL_COOLDOWN_S, a number cancelled without SMS NOVA_NUMBER_MAX_FAILURES
-      // times in a row is disabled, and so is the provider after NOVA_PROVIDER_MAX_FAILURES.
-      NOVA_CANCEL_AFTER_S: '0',
-      NOVA_CANCEL_COOLDOWN_S: '0',
-      NOVA_NUMBER_MAX_FAILURES: '1000000',
-      NOVA_PROVIDER_MAX_FAILURES: '1000000',
-      NOVA_DEMO_SMS_DELAY_S: '3600',
-      NOVA_RATE_LIMIT_RPS: '1000000',
-      NOVA_RATE_LIMIT_BURST: '2000000',
-      ...target.env,
-    };
+    const env = novaServerEnv(dataDir, target.env);
     const postgres = target.kind === 'postgres';
     process.stdout.write(`  ${target.name}: seeding ${extraNumberCount} extra numbers and ${postgres ? Math.max(...buyCompanies) : 1} buyer companies ... `);
     const seedStarted = performance.now();
@@ -589,15 +575,6 @@ async function postgresReachable(): Promise<boolean> {
   } finally {
     await client.end().catch(() => {});
   }
-}
-
-/** BENCH_REDIS_URL, or the local Redis when it answers; none for BENCH_REDIS_URL=none. */
-async function chooseRedis(): Promise<string | undefined> {
-  const configured = process.env.BENCH_REDIS_URL;
-  if (configured === 'none') return undefined;
-  if (configured) return configured;
-  const local = 'redis://127.0.0.1:6379';
-  return (await redisReachable(local, 1000)) ? local : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

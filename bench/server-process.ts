@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { redisReachable } from '../test/support/local-services.ts';
 
 /**
  * The benchmark's child processes: every server runs in a process of its own, so load generator
@@ -94,6 +96,57 @@ export async function stopProcess(server: ServerProcess): Promise<void> {
 
 /** Temp folders and scratch databases to remove even when the run is interrupted. */
 export const cleanups = new Set<() => Promise<void>>();
+
+/**
+ * A temp folder for one Nova server's files, removed with `also` (its scratch database) by the
+ * returned cleanup, or by the exit handlers when the run is interrupted.
+ */
+export function scratchDataDir(also?: () => Promise<void>): { dataDir: string; cleanup: () => Promise<void> } {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nova-bench-'));
+  const cleanup = async () => {
+    cleanups.delete(cleanup);
+    rmSync(dataDir, { recursive: true, force: true });
+    await also?.();
+  };
+  cleanups.add(cleanup);
+  return { dataDir, cleanup };
+}
+
+/** BENCH_REDIS_URL, or the local Redis when it answers; none for BENCH_REDIS_URL=none. */
+export async function chooseRedis(): Promise<string | undefined> {
+  const configured = process.env.BENCH_REDIS_URL;
+  if (configured === 'none') return undefined;
+  if (configured) return configured;
+  const local = 'redis://127.0.0.1:6379';
+  return (await redisReachable(local, 1000)) ? local : undefined;
+}
+
+/**
+ * What every benchmarked Nova server runs with: production mode, the demo seed and login, its files
+ * in `dataDir`, rate limits out of the way, and `database` (DATABASE_URL, REDIS_URL; none for PGlite).
+ */
+export function novaServerEnv(dataDir: string, database: Record<string, string>): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    NOVA_DEMO: '1',
+    NOVA_DATA_DIR: dataDir,
+    // Buy-then-cancel loops need an immediate cancel; no demo SMS during the run. Supply health
+    // rules would otherwise take the stock off sale under the loop: a cancelled number cools
+    // down for NOVA_CANCEL_COOLDOWN_S, a number cancelled without SMS NOVA_NUMBER_MAX_FAILURES
+    // times in a row is disabled, and so is the provider after NOVA_PROVIDER_MAX_FAILURES.
+    NOVA_CANCEL_AFTER_S: '0',
+    NOVA_CANCEL_COOLDOWN_S: '0',
+    NOVA_NUMBER_MAX_FAILURES: '1000000',
+    NOVA_PROVIDER_MAX_FAILURES: '1000000',
+    NOVA_DEMO_SMS_DELAY_S: '3600',
+    NOVA_RATE_LIMIT_RPS: '1000000',
+    NOVA_RATE_LIMIT_BURST: '2000000',
+    ...database,
+  };
+}
 
 export function killAllChildren(): void {
   for (const child of children) child.kill('SIGKILL');

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ensureServerBuilt, serverEntry } from '../scripts/build-server.ts';
-import { testRedisUrl, testTarget, uniqueName } from './support/test-target.ts';
+import { runBenchScript } from './support/bench-runner.ts';
+import { testTarget, uniqueName } from './support/test-target.ts';
 
 /**
  * `npm run bench:compare` as a smoke test: two copies of the current build, loaded in turns on
@@ -18,20 +18,7 @@ after(() => {
   for (const copy of copies) rmSync(copy, { recursive: true, force: true });
 });
 
-function runCompare(args: string[]): Promise<{ code: number | null; output: string }> {
-  // The developer's own BENCH_* settings would change what runs; this pass's Redis, or none.
-  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('BENCH_')));
-  env.BENCH_REDIS_URL = testRedisUrl ?? 'none';
-  delete env.NODE_TEST_CONTEXT;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/compare-builds.ts', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, output }));
-  });
-}
+const runCompare = (args: string[]) => runBenchScript('bench/compare-builds.ts', args);
 
 describe('npm run bench:compare (smoke)', { skip: testTarget === 'postgres' ? false : 'needs PostgreSQL (runs in the PostgreSQL pass)' }, () => {
   it('loads two builds in turns and reports each one’s requests, rate and CPU per request', { timeout: 5 * 60_000 }, async () => {

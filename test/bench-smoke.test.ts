@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { testRedisUrl, testTarget } from './support/test-target.ts';
+import { runBenchScript } from './support/bench-runner.ts';
+import { testTarget } from './support/test-target.ts';
 
 /**
  * `npm run bench -- --quick` as a smoke test, on this pass's target only (`--target`): every
@@ -29,30 +29,14 @@ const scenarios =
       ]
     : ['poll GET /activations/{id}', 'GET /balance', 'GET /prices?service=tg&country=6', 'buy POST /activations + cancel, 1 company'];
 
-function runBench(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run-bench.ts', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, output }));
-  });
-}
-
 describe('npm run bench -- --quick (smoke)', () => {
   it(`runs every ${testTarget} scenario between two hello-world runs, with no broken answer, and exits 0`, { timeout: 10 * 60_000 }, async () => {
-    // The developer's own BENCH_* settings would change what runs; this pass's Redis, or none.
-    const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('BENCH_')));
-    env.BENCH_REDIS_URL = testRedisUrl ?? 'none';
-    // Not a test process of ours: with the runner's context, node's child would report to it.
-    delete env.NODE_TEST_CONTEXT;
     // Shorter than --quick alone: a smoke test looks for broken answers, not figures, and npm test
     // must stay under ~15 minutes on 2 cores.
     // The reads in two parts, as a full run does in four (--quick alone runs them whole).
-    Object.assign(env, { BENCH_DURATION_S: '0.6', BENCH_WARMUP_S: '0.2', BENCH_LONG_POLLS: '50', BENCH_EXTRA_NUMBERS: '300', BENCH_READ_PARTS: '2' });
+    const settings = { BENCH_DURATION_S: '0.6', BENCH_WARMUP_S: '0.2', BENCH_LONG_POLLS: '50', BENCH_EXTRA_NUMBERS: '300', BENCH_READ_PARTS: '2' };
     const out = path.join(outDir, 'quick.json');
-    const { code, output } = await runBench(['--quick', `--target=${testTarget}`, `--out=${out}`], env);
+    const { code, output } = await runBenchScript('bench/run-bench.ts', ['--quick', `--target=${testTarget}`, `--out=${out}`], settings);
     assert.equal(code, 0, `the bench exited ${code}:\n${output.slice(-6000)}`);
 
     const table = output.slice(output.indexOf('\ntarget '));
