@@ -14,6 +14,7 @@ const configSchema = z.object({
   NOVA_DEMO: envBoolean.optional(),
   NOVA_DEMO_PAYMENTS: envBoolean.optional(),
   NOVA_TRUST_PROXY: envBoolean.default(false),
+  NOVA_BATCH_WRITES: envBoolean.default(true),
   NOVA_COOKIE_SECURE: envBoolean.optional(),
   NOVA_DEMO_SMS_DELAY_S: z.coerce.number().min(0).default(5),
   NOVA_ACTIVATION_LIFETIME_S: z.coerce.number().int().min(1).default(1200),
@@ -72,6 +73,8 @@ export interface Config {
   demoPayments: boolean;
   /** Trust X-Forwarded-* headers (only behind a reverse proxy that sets them). */
   trustProxy: boolean;
+  /** Answers written in one turn of the event loop are sent together at its end (src/http/write-batching.ts). */
+  batchWrites: boolean;
   /**
    * Session and CSRF cookies (website and console) carry `Secure` whatever the request's protocol:
    * behind a TLS proxy the request we see is plain HTTP. On by default outside demo mode.
@@ -156,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: e.NOVA_DEMO ?? !e.DATABASE_URL,
     demoPayments: e.NOVA_DEMO_PAYMENTS ?? e.NOVA_DEMO ?? !e.DATABASE_URL,
     trustProxy: e.NOVA_TRUST_PROXY,
+    batchWrites: e.NOVA_BATCH_WRITES,
     cookieSecure: e.NOVA_COOKIE_SECURE ?? !(e.NOVA_DEMO ?? !e.DATABASE_URL),
     demoSmsDelaySeconds: e.NOVA_DEMO_SMS_DELAY_S,
     activationLifetimeSeconds: e.NOVA_ACTIVATION_LIFETIME_S,

@@ -15,6 +15,7 @@ import { startRemoteSupplyJob } from './jobs/remote-supply.job.ts';
 import { chatRetentionIntervalMs, startChatRetentionJob } from './jobs/chat-retention.job.ts';
 import { retentionPurgeIntervalMs, retentionSettings, startRetentionPurgeJob } from './jobs/retention-purge.job.ts';
 import { startMetricsListener } from './http/metrics-endpoint.ts';
+import { batchWrites } from './http/write-batching.ts';
 import { trackOpenConnections } from './http/open-connections.ts';
 import { createAppMetrics } from './metrics.ts';
 
@@ -67,6 +68,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     database.kind === 'pglite' && options.controlSocket !== false ? await startControlSocket(services, config.dataDir) : null;
 
   const connections = trackOpenConnections(app.server);
+  if (config.batchWrites) batchWrites(app.server);
   const address = await app.listen({ port: config.port, host: config.host });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
   const metricsListener =
