@@ -17,8 +17,9 @@ import {
 } from './server-process.ts';
 
 /**
- * `npm run bench:compare -- --a=DIR --b=DIR [--path=poll] [--rounds=8] [--seconds=1.5]`: which of
- * two builds of the server answers one read with less CPU, on a machine whose speed moves within
+ * `npm run bench:compare -- --a=DIR --b=DIR [--path=poll] [--rounds=8] [--seconds=1.5]
+ * [--a-env=NAME=VALUE …] [--b-env=NAME=VALUE …]`: which of two builds of the server (or one build
+ * with two settings) answers one read with less CPU, on a machine whose speed moves within
  * seconds. Runs taken one after the other minutes apart differ here by up to 40% for the same
  * build, so a change of 10% cannot be seen that way. Both builds run side by side on PostgreSQL
  * (and Redis when it answers), each on a scratch database with the demo seed, and are loaded in
@@ -40,12 +41,16 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '8' },
     seconds: { type: 'string', default: '1.5' },
     warmup: { type: 'string', default: '3' },
+    'a-env': { type: 'string', multiple: true, default: [] },
+    'b-env': { type: 'string', multiple: true, default: [] },
   },
 });
 
 interface Build {
   label: 'A' | 'B';
   dir: string;
+  /** Settings of this build's server on top of the bench's (`--a-env=NAME=VALUE`, repeatable). */
+  env: Record<string, string>;
   server?: ServerProcess;
   apiKey?: string;
   url?: string;
@@ -58,6 +63,16 @@ function positive(name: string, text: string): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name}=${text} is not a positive number`);
   return value;
+}
+
+function settings(option: string, pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair);
+      if (!match) throw new Error(`--${option}=${pair} is not NAME=VALUE`);
+      return [match[1], match[2]];
+    }),
+  );
 }
 
 function buildDir(option: string, text: string | undefined): string {
@@ -74,7 +89,7 @@ const demoApiKeyLine = /API key:\s+(\S+)/;
 async function startBuild(build: Build, redisUrl: string | undefined): Promise<void> {
   const database = await createScratchDatabase();
   const { dataDir } = scratchDataDir(() => database.drop());
-  const env = novaServerEnv(dataDir, { DATABASE_URL: database.url, ...(redisUrl ? { REDIS_URL: redisUrl } : {}) });
+  const env = { ...novaServerEnv(dataDir, { DATABASE_URL: database.url, ...(redisUrl ? { REDIS_URL: redisUrl } : {}) }), ...build.env };
   const server = await startProcess(['--enable-source-maps', path.join(build.dir, 'main.js')], env, /is running at (http:\/\/\S+)/, `build ${build.label}`);
   build.server = server;
   const apiKey = () => server.output.map((line) => demoApiKeyLine.exec(line)?.[1]).find(Boolean);
@@ -123,13 +138,14 @@ async function main(): Promise<void> {
   const seconds = positive('seconds', values.seconds!);
   const warmup = positive('warmup', values.warmup!);
   const builds: Build[] = [
-    { label: 'A', dir: buildDir('a', values.a), requests: 0, ticks: 0, seconds: 0 },
-    { label: 'B', dir: buildDir('b', values.b), requests: 0, ticks: 0, seconds: 0 },
+    { label: 'A', dir: buildDir('a', values.a), env: settings('a-env', values['a-env']!), requests: 0, ticks: 0, seconds: 0 },
+    { label: 'B', dir: buildDir('b', values.b), env: settings('b-env', values['b-env']!), requests: 0, ticks: 0, seconds: 0 },
   ];
   const redisUrl = await chooseRedis();
   try {
     for (const build of builds) await startBuild(build, redisUrl);
-    console.log(`Comparing ${builds.map((b) => `${b.label} = ${path.relative(root, b.dir)}`).join(', ')} on ${values.path}, PostgreSQL${redisUrl ? ' + Redis' : ''}: ${rounds} rounds of ${seconds} s each`);
+    const described = (b: Build) => `${b.label} = ${path.relative(root, b.dir)}${Object.entries(b.env).map(([name, value]) => ` ${name}=${value}`).join('')}`;
+    console.log(`Comparing ${builds.map(described).join(', ')} on ${values.path}, PostgreSQL${redisUrl ? ' + Redis' : ''}: ${rounds} rounds of ${seconds} s each`);
     for (const build of builds) await burst(build, warmup, false);
     for (let turn = 0; turn < rounds; turn++) {
       for (const build of turn % 2 === 0 ? builds : [...builds].reverse()) await burst(build, seconds, true);
@@ -139,7 +155,7 @@ async function main(): Promise<void> {
     for (const f of figures) console.log(`  ${f.label}: ${f.requests} requests, ${f.rate} req/s, server CPU ${f.cpuUs} µs per request`);
     const [a, b] = figures;
     console.log(`  B against A: CPU per request ×${round(b.cpuUs / Math.max(0.001, a.cpuUs), 3)}, req/s ×${round(b.rate / Math.max(1, a.rate), 3)}`);
-    console.log(`COMPARE ${JSON.stringify({ path: values.path, rounds, seconds, a: { requests: a.requests, rate: a.rate, cpuUs: a.cpuUs }, b: { requests: b.requests, rate: b.rate, cpuUs: b.cpuUs } })}`);
+    console.log(`COMPARE ${JSON.stringify({ path: values.path, rounds, seconds, a: { requests: a.requests, rate: a.rate, cpuUs: a.cpuUs, env: a.env }, b: { requests: b.requests, rate: b.rate, cpuUs: b.cpuUs, env: b.env } })}`);
   } finally {
     for (const build of builds) if (build.server) await stopProcess(build.server);
     await Promise.allSettled([...cleanups].map((cleanup) => cleanup()));

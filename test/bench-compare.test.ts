@@ -26,18 +26,29 @@ describe('npm run bench:compare (smoke)', { skip: testTarget === 'postgres' ? fa
     mkdirSync(buildsDir, { recursive: true });
     for (const copy of copies) cpSync(path.dirname(serverEntry), copy, { recursive: true });
     const [a, b] = copies.map((copy) => path.relative(root, copy));
-    const { code, output } = await runCompare([`--a=${a}`, `--b=${b}`, '--path=poll', '--rounds=2', '--seconds=0.5', '--warmup=0.5']);
+    const { code, output } = await runCompare([`--a=${a}`, `--b=${b}`, '--path=poll', '--rounds=2', '--seconds=0.5', '--warmup=0.5', '--b-env=NOVA_BATCH_WRITES=0']);
     assert.equal(code, 0, `bench:compare exited ${code}:\n${output.slice(-4000)}`);
     const line = output.split('\n').find((l) => l.startsWith('COMPARE '));
     assert.ok(line, `no COMPARE line:\n${output.slice(-4000)}`);
     const report = JSON.parse(line.slice('COMPARE '.length)) as { path: string; rounds: number; a: Figures; b: Figures };
     assert.equal(report.path, 'poll');
     assert.equal(report.rounds, 2);
+    // B ran with its own setting, A without.
+    assert.deepEqual(report.b.env, { NOVA_BATCH_WRITES: '0' });
+    assert.deepEqual(report.a.env, {});
+    assert.match(output, /B = \S+ NOVA_BATCH_WRITES=0/);
     for (const figures of [report.a, report.b]) {
       assert.ok(figures.requests > 0 && figures.rate > 0, `no requests answered: ${line}`);
       assert.ok(figures.cpuUs > 0, `no CPU per request: ${line}`);
     }
     assert.match(output, /B against A: CPU per request ×[\d.]+, req\/s ×[\d.]+/);
+  });
+
+  it('refuses a setting that is not NAME=VALUE', async () => {
+    const [a, b] = copies.map((copy) => path.relative(root, copy));
+    const { code, output } = await runCompare([`--a=${a}`, `--b=${b}`, '--b-env=NOVA_BATCH_WRITES']);
+    assert.notEqual(code, 0);
+    assert.match(output, /--b-env=NOVA_BATCH_WRITES is not NAME=VALUE/);
   });
 
   it('refuses a build outside the repository, where the server would not find its packages', async () => {
@@ -51,4 +62,5 @@ interface Figures {
   requests: number;
   rate: number;
   cpuUs: number;
+  env: Record<string, string>;
 }
