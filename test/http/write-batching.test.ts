@@ -14,7 +14,7 @@ import { type TestServer, startTestServer } from '../support/test-server.ts';
  * many connections at once, large answers and clients that vanish before their answer is sent.
  */
 
-/** When a socket's answer was handed to the kernel: right after the handler's turn (nextTick) or only at the end of the turn. */
+/** Bytes a socket had handed to the kernel right after the handler (Node's nextTick) and at the end of the turn (setImmediate). */
 async function whenSent(batched: boolean): Promise<{ afterHandler: number; atEndOfTurn: number; body: string }> {
   const server = http.createServer();
   if (batched) batchWrites(server);
@@ -24,8 +24,8 @@ async function whenSent(batched: boolean): Promise<{ afterHandler: number; atEnd
       response.end('answer');
       // Node sends a corked answer in a nextTick queued by end(); this one runs after it.
       process.nextTick(() => {
-        const afterHandler = socket.writableLength;
-        setImmediate(() => resolve({ afterHandler, atEndOfTurn: socket.writableLength }));
+        const afterHandler = socket.bytesWritten;
+        setImmediate(() => resolve({ afterHandler, atEndOfTurn: socket.bytesWritten }));
       });
     });
   });
@@ -43,8 +43,8 @@ async function whenSent(batched: boolean): Promise<{ afterHandler: number; atEnd
 describe('write batching, the mechanism (bare HTTP server)', () => {
   it('holds an answer until the end of the turn that wrote it, then sends it', async () => {
     const batched = await whenSent(true);
-    assert.ok(batched.afterHandler > 0, `the answer left before the end of the turn (${batched.afterHandler} bytes still buffered)`);
-    assert.equal(batched.atEndOfTurn, 0, 'the answer was still unsent after the turn ended');
+    assert.equal(batched.afterHandler, 0, `the answer left before the end of the turn (${batched.afterHandler} bytes sent)`);
+    assert.ok(batched.atEndOfTurn > 0, 'the answer was still unsent after the turn ended');
     assert.equal(batched.body, 'answer');
   });
 
@@ -73,9 +73,32 @@ describe('write batching, the mechanism (bare HTTP server)', () => {
     }
   });
 
+  it('ends a connection (Connection: close) only after the answer held before the end', async () => {
+    const server = http.createServer();
+    batchWrites(server);
+    server.on('request', (_request, response: http.ServerResponse) => {
+      response.setHeader('connection', 'close');
+      response.end('the whole answer');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const received = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+        let text = '';
+        socket.setEncoding('latin1').on('data', (chunk: string) => (text += chunk));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(text));
+      });
+      assert.match(received, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nthe whole answer$/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('without it, Node sends each answer as soon as the handler’s turn ends (what batching changes)', async () => {
     const unbatched = await whenSent(false);
-    assert.equal(unbatched.afterHandler, 0);
+    assert.ok(unbatched.afterHandler > 0);
     assert.equal(unbatched.body, 'answer');
   });
 });
