@@ -79,7 +79,10 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
   // change then reached a long-poll the client had opened after the change was answered (a
   // `?wait=1` answered at once, unchanged, in a CI run).
   const publisher = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  const subscriber = new Redis(redisUrl);
+  // Its channels are subscribed again on every connection below, with the outcome handled: ioredis's
+  // own resubscribing would send a second SUBSCRIBE whose promise nobody holds, and a shutdown
+  // before Redis confirmed it ended the process with an unhandled rejection ("Connection is closed").
+  const subscriber = new Redis(redisUrl, { autoResubscribe: false });
   const local = new EventEmitter();
   local.setMaxListeners(0);
   const counts = new Map<string, number>();
@@ -173,7 +176,10 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
         if (!delivered) local.emit(channel, message);
         delivered = true;
       };
-      if (subscriber.status !== 'ready') deliverHere();
+      // Likewise while this channel's SUBSCRIBE is unconfirmed (after a reconnect): Redis would
+      // not bring our own message back. Should the SUBSCRIBE land first it comes twice, which every
+      // listener takes (a wake-up, a cache drop, a snapshot of the same version).
+      if (subscriber.status !== 'ready' || unconfirmed.has(channel)) deliverHere();
       // A process that has just started (the operator CLI) publishes before its connection is up:
       // wait for it briefly rather than keep the message from the other instances' caches.
       if (publisher.status === 'wait' || publisher.status === 'connecting' || publisher.status === 'connect') await connected(publisher, firstConnectWaitMs);

@@ -110,4 +110,19 @@ describe('a Redis subscription counts only once Redis confirmed it', { skip }, (
     await publishElsewhere('after reconnect');
     await until(() => received.includes('after reconnect'), 'the message published once hearing again', 2000);
   });
+
+  it('its own publishes reach its own listeners while the SUBSCRIBE is unconfirmed after a reconnect', async () => {
+    const { proxy, pubsub, received } = await setUp();
+    const subscription = pubsub.subscribe('changes', (message) => received.push(message));
+    await subscription.ready;
+    await until(() => pubsub.delivery().hearing, 'hearing', 5000);
+    const epoch = pubsub.delivery().epoch;
+    proxy.drop();
+    // Connected again, its SUBSCRIBE held back by the proxy: not hearing yet.
+    await until(() => pubsub.delivery().epoch > epoch + 1, 'the subscriber connected again', 5000);
+    assert.equal(pubsub.delivery().hearing, false, 'the SUBSCRIBE was confirmed before the proxy let it through');
+    // A change this instance commits now (an SMS it took in) must still wake its own long-polls.
+    await pubsub.publish('changes', 'own, unconfirmed');
+    await until(() => received.includes('own, unconfirmed'), 'its own message, published while the SUBSCRIBE was on its way', 2000);
+  });
 });
