@@ -17,8 +17,8 @@ const smallWriteBytes = 16 * 1024;
 
 function byteSize(chunks: readonly { chunk: unknown }[]): number {
   let bytes = 0;
-  for (const { chunk } of chunks) // A string's UTF-8 is at most 3 bytes per UTF-16 unit: an upper bound without reading it.
-    bytes += typeof chunk === 'string' ? chunk.length * 3 : (chunk as Uint8Array).byteLength;
+  // A string's UTF-8 is at most 3 bytes per UTF-16 unit: an upper bound without reading it.
+  for (const { chunk } of chunks) bytes += typeof chunk === 'string' ? chunk.length * 3 : (chunk as Uint8Array).byteLength;
   return bytes;
 }
 
