@@ -80,6 +80,18 @@ describe('a Redis subscription counts only once Redis confirmed it', { skip }, (
     return { proxy, pubsub, received, publishElsewhere: (message: string) => other.publish(`${prefix}:changes`, message) };
   }
 
+  /** Subscribed and hearing, then the connections drop (as a Redis restart or a network cut would) and ioredis connects again. */
+  async function subscribedThenReconnected() {
+    const setup = await setUp();
+    const subscription = setup.pubsub.subscribe('changes', (message) => setup.received.push(message));
+    await subscription.ready;
+    await until(() => setup.pubsub.delivery().hearing, 'hearing', 5000);
+    const epoch = setup.pubsub.delivery().epoch;
+    setup.proxy.drop();
+    await until(() => setup.pubsub.delivery().epoch > epoch + 1, 'the subscriber connected again', 5000);
+    return setup;
+  }
+
   it('subscribed while connecting: `ready` settles once a message published then arrives', async () => {
     const { pubsub, received, publishElsewhere } = await setUp();
     const subscription = pubsub.subscribe('changes', (message) => received.push(message));
@@ -98,28 +110,15 @@ describe('a Redis subscription counts only once Redis confirmed it', { skip }, (
   });
 
   it('after a reconnect too: not hearing until the channels are subscribed again', async () => {
-    const { proxy, pubsub, received, publishElsewhere } = await setUp();
-    const subscription = pubsub.subscribe('changes', (message) => received.push(message));
-    await subscription.ready;
-    await until(() => pubsub.delivery().hearing, 'hearing', 5000);
-    const epoch = pubsub.delivery().epoch;
-    // The connections drop (as a Redis restart or a network cut would); ioredis connects again.
-    proxy.drop();
-    await until(() => pubsub.delivery().epoch > epoch + 1, 'the subscriber connected again', 5000);
+    const { pubsub, received, publishElsewhere } = await subscribedThenReconnected();
     await until(() => pubsub.delivery().hearing, 'hearing again', 5000);
     await publishElsewhere('after reconnect');
     await until(() => received.includes('after reconnect'), 'the message published once hearing again', 2000);
   });
 
   it('its own publishes reach its own listeners while the SUBSCRIBE is unconfirmed after a reconnect', async () => {
-    const { proxy, pubsub, received } = await setUp();
-    const subscription = pubsub.subscribe('changes', (message) => received.push(message));
-    await subscription.ready;
-    await until(() => pubsub.delivery().hearing, 'hearing', 5000);
-    const epoch = pubsub.delivery().epoch;
-    proxy.drop();
+    const { pubsub, received } = await subscribedThenReconnected();
     // Connected again, its SUBSCRIBE held back by the proxy: not hearing yet.
-    await until(() => pubsub.delivery().epoch > epoch + 1, 'the subscriber connected again', 5000);
     assert.equal(pubsub.delivery().hearing, false, 'the SUBSCRIBE was confirmed before the proxy let it through');
     // A change this instance commits now (an SMS it took in) must still wake its own long-polls.
     await pubsub.publish('changes', 'own, unconfirmed');

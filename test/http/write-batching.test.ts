@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { batchWrites } from '../../src/http/write-batching.ts';
+import { type RawAnswer, rawRequest } from '../support/raw-http.ts';
 import { type TestServer, startTestServer } from '../support/test-server.ts';
 
 /**
@@ -40,6 +41,19 @@ async function whenSent(batched: boolean): Promise<{ afterHandler: number; atEnd
   }
 }
 
+/** What a client reads until the connection closes, from a bare batched server that answers with `answer`. */
+async function readUntilClose(answer: (response: http.ServerResponse) => void): Promise<RawAnswer> {
+  const server = http.createServer((_request, response) => answer(response));
+  batchWrites(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    return await rawRequest(`http://127.0.0.1:${port}`, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
 describe('write batching, the mechanism (bare HTTP server)', () => {
   it('holds an answer until the end of the turn that wrote it, then sends it', async () => {
     const batched = await whenSent(true);
@@ -50,50 +64,22 @@ describe('write batching, the mechanism (bare HTTP server)', () => {
 
   it('sends a held write before the socket closes when it is destroyed right after writing', async () => {
     // As Node (and our clientErrorHandler) answer a request the parser refuses: write, destroy.
-    const server = http.createServer();
-    batchWrites(server);
-    server.on('request', (_request, response: http.ServerResponse) => {
+    const answer = await readUntilClose((response) => {
       const socket = response.socket!;
       socket.write('HTTP/1.1 400 Bad Request\r\nContent-Length: 4\r\nConnection: close\r\n\r\ngone');
       socket.destroy();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = server.address() as AddressInfo;
-      const received = await new Promise<string>((resolve, reject) => {
-        const socket = net.connect(port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
-        let text = '';
-        socket.setEncoding('latin1').on('data', (chunk: string) => (text += chunk));
-        socket.on('error', reject);
-        socket.on('close', () => resolve(text));
-      });
-      assert.match(received, /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*\r\n\r\ngone$/);
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
+    assert.equal(answer.status, 400);
+    assert.equal(answer.text, 'gone');
   });
 
   it('ends a connection (Connection: close) only after the answer held before the end', async () => {
-    const server = http.createServer();
-    batchWrites(server);
-    server.on('request', (_request, response: http.ServerResponse) => {
+    const answer = await readUntilClose((response) => {
       response.setHeader('connection', 'close');
       response.end('the whole answer');
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = server.address() as AddressInfo;
-      const received = await new Promise<string>((resolve, reject) => {
-        const socket = net.connect(port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
-        let text = '';
-        socket.setEncoding('latin1').on('data', (chunk: string) => (text += chunk));
-        socket.on('error', reject);
-        socket.on('close', () => resolve(text));
-      });
-      assert.match(received, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nthe whole answer$/);
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
+    assert.equal(answer.status, 200);
+    assert.equal(answer.text, 'the whole answer');
   });
 
   it('without it, Node sends each answer as soon as the handler’s turn ends (what batching changes)', async () => {
